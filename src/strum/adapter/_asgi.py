@@ -1,0 +1,217 @@
+"""Running an ASGI app (HTTP and lifespan protocols) for Lambda.
+
+Imported only for ASGI apps: it needs ``asyncio``, whose import alone costs more than the
+rest of the adapter. One event loop lives as long as the handler, so the lifespan task
+started during the init phase stays alive between invocations and each request pays for
+``run_until_complete``, not for building a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from strum.adapter._request import HttpRequest
+from strum.errors import AppError
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+
+_LIFESPAN_TIMEOUT = 30.0
+
+
+def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> dict[str, Any]:
+    """The ASGI HTTP connection scope for ``request``.
+
+    ``path`` includes ``root_path``, as uvicorn does and as current Starlette and Django
+    expect; ``raw_path`` is the full path as the gateway received it.
+    """
+    root_path = request.root_path
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": request.method,
+        "scheme": request.scheme,
+        "path": root_path + request.path if root_path else request.path,
+        "raw_path": request.raw_path,
+        "root_path": root_path,
+        "query_string": request.query_string.encode("utf-8"),
+        "headers": [(name.encode("latin-1"), value.encode()) for name, value in request.headers],
+        "client": request.client,
+        "server": request.server,
+        "aws.event": request.event,
+        "aws.context": request.context,
+    }
+    if state is not None:
+        scope["state"] = state.copy()
+    return scope
+
+
+class HttpCycle:
+    """One request/response exchange: feeds the body in, collects the response out.
+
+    After the body has been read, ``receive`` blocks until the response is complete and then
+    reports ``http.disconnect`` - apps (Starlette's streaming responses among them) listen
+    for a disconnect while they send, and must not see one early.
+    """
+
+    __slots__ = ("body", "chunks", "complete", "headers", "loop", "request_body", "status", "waiter")
+
+    def __init__(self, body: bytes, loop: asyncio.AbstractEventLoop) -> None:
+        self.request_body: bytes | None = body
+        self.loop = loop
+        self.status = 0
+        self.headers: list[tuple[str, str]] = []
+        self.chunks: list[bytes] = []
+        self.complete = False
+        self.waiter: asyncio.Future[None] | None = None
+
+    async def receive(self) -> Message:
+        body = self.request_body
+        if body is not None:
+            self.request_body = None
+            return {"type": "http.request", "body": body, "more_body": False}
+        if not self.complete:
+            self.waiter = self.loop.create_future()
+            await self.waiter
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.status:
+                raise RuntimeError("the ASGI app sent http.response.start twice")
+            self.status = message["status"]
+            self.headers = [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in message.get("headers") or ()
+            ]
+        elif kind == "http.response.body":
+            if not self.status:
+                raise RuntimeError("the ASGI app sent a body before http.response.start")
+            if self.complete:
+                return  # ASGI: messages after the response is complete are ignored
+            body = message.get("body", b"")
+            if body:
+                self.chunks.append(body)
+            if not message.get("more_body", False):
+                self.complete = True
+                if self.waiter is not None and not self.waiter.done():
+                    self.waiter.set_result(None)
+
+
+class Lifespan:
+    """The ASGI lifespan protocol: startup once per process, shutdown at exit.
+
+    ``mode`` is "auto" (use it when the app supports it) or "on" (the app must support it).
+    ``state`` is the dict the app may fill during startup; request scopes get a shallow copy.
+    """
+
+    def __init__(self, app: ASGIApp, loop: asyncio.AbstractEventLoop, mode: str) -> None:
+        self.app = app
+        self.loop = loop
+        self.mode = mode
+        self.state: dict[str, Any] = {}
+        self.supported = False
+        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._outcome: asyncio.Future[Message] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+
+    async def _main(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+        scope["state"] = self.state
+        try:
+            await self.app(scope, self._receive, self._send)
+        except BaseException as exc:  # reported through _await_outcome, never lost
+            self._error = exc
+        finally:
+            if self._outcome is not None and not self._outcome.done():
+                self._outcome.set_result({"type": "lifespan.ended"})
+
+    async def _receive(self) -> Message:
+        return await self._inbox.get()
+
+    async def _send(self, message: Message) -> None:
+        if self._outcome is not None and not self._outcome.done():
+            self._outcome.set_result(message)
+
+    def _exchange(self, message_type: str) -> Message:
+        self._outcome = self.loop.create_future()
+        self._inbox.put_nowait({"type": message_type})
+        return self.loop.run_until_complete(
+            asyncio.wait_for(asyncio.shield(self._outcome), _LIFESPAN_TIMEOUT)
+        )
+
+    def startup(self) -> None:
+        """Run the app's startup; raise ``AppError`` if it fails (or is missing in "on")."""
+        self._task = self.loop.create_task(self._main())
+        try:
+            reply = self._exchange("lifespan.startup")
+        except asyncio.TimeoutError:
+            raise AppError(
+                f"the ASGI app's lifespan startup did not finish within {_LIFESPAN_TIMEOUT:.0f} s"
+            ) from None
+        kind = reply["type"]
+        if kind == "lifespan.startup.complete":
+            self.supported = True
+            return
+        if kind == "lifespan.startup.failed":
+            raise AppError(f"the ASGI app's lifespan startup failed: {reply.get('message', '')}")
+        # The app returned or raised without answering: it does not speak lifespan.
+        if self.mode == "on":
+            detail = f" (it raised {self._error!r})" if self._error else ""
+            raise AppError(
+                "lifespan='on' but the app does not support the ASGI lifespan protocol"
+                f"{detail}; use lifespan='auto' or 'off'"
+            ) from self._error
+
+    def shutdown(self) -> None:
+        """Run the app's shutdown if startup succeeded; errors are reported, not raised."""
+        if not self.supported or self._task is None or self._task.done():
+            return
+        self.supported = False
+        try:
+            reply = self._exchange("lifespan.shutdown")
+        except asyncio.TimeoutError:
+            reply = {"type": "lifespan.shutdown.failed", "message": "timed out"}
+        if reply["type"] == "lifespan.shutdown.failed":
+            import logging
+
+            logging.getLogger(__name__).error(
+                "ASGI lifespan shutdown failed: %s", reply.get("message", "")
+            )
+
+
+class ASGIRunner:
+    """Runs an ASGI app on one long-lived event loop, lifespan included."""
+
+    def __init__(self, app: ASGIApp, lifespan: str) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.lifespan: Lifespan | None = None
+        if lifespan != "off":
+            self.lifespan = Lifespan(app, self.loop, lifespan)
+            self.lifespan.startup()
+
+    def __call__(self, request: HttpRequest) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        """Run one request; return ``(status, reason, headers, body)``."""
+        lifespan = self.lifespan
+        state = lifespan.state if lifespan is not None and lifespan.supported else None
+        cycle = HttpCycle(request.body, self.loop)
+        self.loop.run_until_complete(self.app(build_scope(request, state), cycle.receive, cycle.send))
+        if not cycle.complete:
+            raise RuntimeError("the ASGI app returned without completing its response")
+        return cycle.status, "", cycle.headers, b"".join(cycle.chunks)
+
+    def close(self) -> None:
+        """Run lifespan shutdown and close the loop; safe to call more than once."""
+        if self.loop.is_closed():
+            return
+        if self.lifespan is not None:
+            self.lifespan.shutdown()
+        self.loop.close()

@@ -1,0 +1,150 @@
+"""Translation pieces that several event sources share.
+
+Kept free of heavy imports: ``urllib.parse`` (and the ``re`` it pulls in) is imported only
+when a request actually needs percent-coding, so importing the adapter stays cheap.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Headers = list[tuple[str, str]]
+
+# Header names in the order the app sent them; each value kept. The formats below turn this
+# into the shape each gateway accepts.
+
+
+def single_value_headers(raw: Mapping[str, str] | None) -> Headers:
+    """Request headers from a ``{name: value}`` map, names lower-cased."""
+    if not raw:
+        return []
+    return [(name.lower(), value) for name, value in raw.items()]
+
+
+def multi_value_headers(raw: Mapping[str, list[str] | None] | None) -> Headers:
+    """Request headers from a ``{name: [value, ...]}`` map, one entry per value."""
+    if not raw:
+        return []
+    return [(name.lower(), value) for name, values in raw.items() for value in values or ()]
+
+
+def decode_body(body: str | None, is_base64: bool | None) -> bytes:
+    """The request body as bytes: base64-decoded when the event says so."""
+    if not body:
+        return b""
+    if is_base64:
+        try:
+            return binascii.a2b_base64(body, strict_mode=True)
+        except binascii.Error as exc:
+            raise ValueError(f"the body is marked isBase64Encoded but is not base64 ({exc})") from None
+    return body.encode("utf-8")
+
+
+def unquote_path(path: str) -> str:
+    """Percent-decode a path as UTF-8 (invalid sequences become U+FFFD, as browsers show)."""
+    if "%" not in path:
+        return path
+    from urllib.parse import unquote
+
+    return unquote(path, errors="replace")
+
+
+def quote_path(path: str) -> bytes:
+    """Percent-encode a decoded path into ``raw_path`` bytes."""
+    if path.isascii() and " " not in path and "%" not in path and "?" not in path:
+        return path.encode("ascii")
+    from urllib.parse import quote
+
+    return quote(path, safe="/:@!$&'()*+,;=~").encode("ascii")
+
+
+def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """Percent-encode decoded query parameters into a query string."""
+    from urllib.parse import quote
+
+    return "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in pairs)
+
+
+def join_raw_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """Join query parameters that the gateway left percent-encoded (ALB)."""
+    return "&".join(f"{key}={value}" if value else key for key, value in pairs)
+
+
+def query_pairs(
+    single: Mapping[str, str] | None, multi: Mapping[str, list[str] | None] | None
+) -> list[tuple[str, str]]:
+    """Query parameters from the multi-value map when present, else the single-value one."""
+    if multi:
+        return [(key, value) for key, values in multi.items() for value in values or ()]
+    if single:
+        return list(single.items())
+    return []
+
+
+def group_headers(headers: Headers) -> dict[str, list[str]]:
+    """Response headers as ``{name: [values]}`` (REST v1 and multi-value ALB)."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in headers:
+        if name in grouped:
+            grouped[name].append(value)
+        else:
+            grouped[name] = [value]
+    return grouped
+
+
+def join_headers(headers: Headers) -> tuple[dict[str, str], list[str]]:
+    """Response headers folded into single values, with ``Set-Cookie`` values set apart.
+
+    Repeated headers are joined with ``", "`` (RFC 9110 5.3), matching names without regard
+    to case. ``Set-Cookie`` cannot be folded that way, so its values come back separately
+    for the caller to place where its gateway allows.
+    """
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    first_name: dict[str, str] = {}
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "set-cookie":
+            cookies.append(value)
+        elif lower in first_name:
+            original = first_name[lower]
+            joined[original] = f"{joined[original]}, {value}"
+        else:
+            first_name[lower] = name
+            joined[name] = value
+    return joined, cookies
+
+
+def cookie_case_variants(values: list[str]) -> dict[str, str]:
+    """Spread several ``Set-Cookie`` values over distinct spellings of the header name.
+
+    Gateways with single-value header maps (single-value ALB, VPC Lattice) keep one value per
+    key, but keys are compared case-sensitively in JSON while HTTP compares names
+    case-insensitively: ``Set-Cookie``, ``set-Cookie``, ... all reach the browser as cookies.
+    """
+    if len(values) > 512:
+        raise ValueError(f"{len(values)} Set-Cookie headers; a single-value gateway allows 512")
+    variants: dict[str, str] = {}
+    for index, value in enumerate(values):
+        # Each bit of the index upper-cases one of the nine letters of "setcookie".
+        letters = [c.upper() if index >> bit & 1 else c for bit, c in enumerate("setcookie")]
+        variants["".join(letters[:3]) + "-" + "".join(letters[3:])] = value
+    return variants
+
+
+def reason_phrase(status: int) -> str:
+    """The standard reason phrase for a status code ("" when unknown)."""
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def request_context(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``event["requestContext"]``, or an empty map when the gateway sent none."""
+    context = event.get("requestContext")
+    return context if isinstance(context, Mapping) else {}

@@ -1,0 +1,84 @@
+"""Application Load Balancer target groups with a Lambda target.
+
+An ALB sends either single-value ``headers`` / ``queryStringParameters`` or, when the
+target group enables multi-value headers, ``multiValueHeaders`` /
+``multiValueQueryStringParameters`` - and rejects a response that is not in the same mode.
+ALB does not decode the query string (values arrive exactly as the client sent them), and
+health checks arrive with no headers at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from strum.adapter._request import HttpRequest, split_path_prefix
+from strum.adapter.sources._common import (
+    Headers,
+    cookie_case_variants,
+    decode_body,
+    group_headers,
+    join_headers,
+    join_raw_query,
+    multi_value_headers,
+    query_pairs,
+    reason_phrase,
+    single_value_headers,
+    unquote_path,
+)
+
+NAME = "Application Load Balancer"
+
+
+def infer(event: Mapping[str, Any]) -> bool:
+    """ALB events carry ``requestContext.elb``."""
+    context = event.get("requestContext")
+    return isinstance(context, Mapping) and "elb" in context and "httpMethod" in event
+
+
+def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
+    """Build the request, keeping the query string percent-encoded as ALB delivered it."""
+    if "multiValueHeaders" in event:
+        headers = multi_value_headers(event["multiValueHeaders"])
+    else:
+        headers = single_value_headers(event.get("headers"))
+    pairs = query_pairs(
+        event.get("queryStringParameters"), event.get("multiValueQueryStringParameters")
+    )
+    raw_path_text: str = event["path"]
+    path = unquote_path(raw_path_text)
+    root = ""
+    if base_path:
+        split = split_path_prefix(path, base_path)
+        if split:
+            root, path = split
+    return HttpRequest(
+        method=event["httpMethod"],
+        path=path,
+        raw_path=raw_path_text.encode("utf-8"),
+        root_path=root,
+        query_string=join_raw_query(pairs),
+        headers=headers,
+        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
+        event=event,
+    )
+
+
+def respond(
+    status: int, reason: str, headers: Headers, body: str, is_base64: bool, request: HttpRequest
+) -> dict[str, Any]:
+    """Answer in the mode the request came in; ALB requires ``statusDescription``."""
+    response: dict[str, Any] = {
+        "statusCode": status,
+        "statusDescription": f"{status} {reason or reason_phrase(status)}".rstrip(),
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+    if "multiValueHeaders" in request.event:
+        response["multiValueHeaders"] = group_headers(headers)
+    else:
+        joined, cookies = join_headers(headers)
+        if cookies:
+            joined.update(cookie_case_variants(cookies))
+        response["headers"] = joined
+    return response

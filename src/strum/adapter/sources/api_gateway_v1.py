@@ -1,0 +1,98 @@
+"""API Gateway REST APIs, Lambda proxy integration (payload format 1.0).
+
+Also HTTP APIs configured for payload format 1.0, which send the same shape with
+``"version": "1.0"``. Quirks that matter here:
+
+- REST APIs deliver ``path`` still percent-encoded; HTTP APIs deliver it decoded.
+- Query parameter values arrive decoded, so strum encodes them again for the app.
+- On the ``execute-api`` domain ``path`` lacks the stage that ``requestContext.path`` has
+  (``/hello`` vs ``/prod/hello``); the difference is the app's root path, so the URLs it
+  builds keep working. Custom domains put their base-path mapping inside ``path``; the
+  handler's ``base_path`` strips it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from strum.adapter._request import HttpRequest, split_path_prefix
+from strum.adapter.sources._common import (
+    Headers,
+    decode_body,
+    encode_query,
+    group_headers,
+    multi_value_headers,
+    query_pairs,
+    quote_path,
+    request_context,
+    single_value_headers,
+    unquote_path,
+)
+
+NAME = "API Gateway REST API (payload 1.0)"
+
+
+def infer(event: Mapping[str, Any]) -> bool:
+    """REST events carry ``httpMethod`` and a ``requestContext`` without ``elb``."""
+    if "httpMethod" not in event or "path" not in event:
+        return False
+    context = event.get("requestContext")
+    return isinstance(context, Mapping) and "elb" not in context
+
+
+def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
+    """Build the request from a payload 1.0 event."""
+    if event.get("multiValueHeaders"):
+        headers = multi_value_headers(event["multiValueHeaders"])
+    else:
+        headers = single_value_headers(event.get("headers"))
+    pairs = query_pairs(
+        event.get("queryStringParameters"), event.get("multiValueQueryStringParameters")
+    )
+    context = request_context(event)
+    event_path: str = event["path"]
+    if event.get("version") == "1.0":  # an HTTP API: the path is already decoded
+        path = event_path
+        raw = quote_path(event_path)
+    else:
+        path = unquote_path(event_path)
+        raw = event_path.encode("utf-8")
+    root = ""
+    # requestContext.path is the path as the client sent it, stage included.
+    full_path = context.get("path")
+    if isinstance(full_path, str) and full_path != event_path and full_path.endswith(event_path):
+        stage_prefix = full_path[: len(full_path) - len(event_path)].rstrip("/")
+        if stage_prefix and split_path_prefix(full_path, stage_prefix):
+            root = stage_prefix
+            raw = stage_prefix.encode("utf-8") + raw
+    if base_path:
+        split = split_path_prefix(path, base_path)
+        if split:
+            root, path = root + split[0], split[1]
+    identity = context.get("identity")
+    source_ip = identity.get("sourceIp") if isinstance(identity, Mapping) else None
+    return HttpRequest(
+        method=event["httpMethod"],
+        path=path,
+        raw_path=raw,
+        root_path=root,
+        query_string=encode_query(pairs) if pairs else "",
+        headers=headers,
+        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
+        event=event,
+        source_ip=source_ip,
+        default_host=context.get("domainName") or "localhost",
+    )
+
+
+def respond(
+    status: int, reason: str, headers: Headers, body: str, is_base64: bool, request: HttpRequest
+) -> dict[str, Any]:
+    """REST APIs accept ``multiValueHeaders``, so every repeated header survives."""
+    return {
+        "statusCode": status,
+        "multiValueHeaders": group_headers(headers),
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }

@@ -1,0 +1,98 @@
+"""API Gateway HTTP APIs (payload format 2.0).
+
+Quirks that matter here:
+
+- ``rawPath`` arrives percent-*decoded* (despite its name), so ``%2F`` is already ``/``;
+  strum re-encodes it for ``raw_path``.
+- ``rawQueryString`` is the query as sent; repeated request headers arrive comma-joined and
+  ``Cookie`` headers arrive as the ``cookies`` list.
+- A named stage (not ``$default``) on the ``execute-api`` domain is the first segment of
+  ``rawPath``; strum moves it into the app's root path.
+- Responses carry ``Set-Cookie`` values in ``cookies``; other repeated headers are joined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from strum.adapter._request import HttpRequest, split_path_prefix
+from strum.adapter.sources._common import (
+    Headers,
+    decode_body,
+    join_headers,
+    quote_path,
+    request_context,
+    single_value_headers,
+    unquote_path,
+)
+
+NAME = "API Gateway HTTP API (payload 2.0)"
+
+
+def infer(event: Mapping[str, Any]) -> bool:
+    """Payload 2.0 has ``rawPath`` and ``requestContext.http``; Lattice v2 has neither."""
+    if event.get("version") != "2.0" or "rawPath" not in event:
+        return False
+    context = event.get("requestContext")
+    return isinstance(context, Mapping) and "http" in context
+
+
+def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
+    """Build the request from a payload 2.0 event whose path arrives decoded."""
+    return parse_v2(event, base_path, path_is_encoded=False)
+
+
+def parse_v2(event: dict[str, Any], base_path: str, *, path_is_encoded: bool) -> HttpRequest:
+    """The payload 2.0 parser shared with Function URLs, which keep the path encoded."""
+    headers = single_value_headers(event.get("headers"))
+    cookies = event.get("cookies")
+    if cookies:
+        headers.append(("cookie", "; ".join(cookies)))
+    context = request_context(event)
+    http = context.get("http") or {}
+    raw_path_text: str = event["rawPath"]
+    if path_is_encoded:
+        path = unquote_path(raw_path_text)
+        raw = raw_path_text.encode("utf-8")
+    else:
+        path = raw_path_text
+        raw = quote_path(raw_path_text)
+    root = ""
+    stage = context.get("stage")
+    if stage and stage != "$default" and ".execute-api." in context.get("domainName", ""):
+        split = split_path_prefix(path, "/" + stage)
+        if split:
+            root, path = split
+    if base_path:
+        split = split_path_prefix(path, base_path)
+        if split:
+            root, path = root + split[0], split[1]
+    return HttpRequest(
+        method=http["method"],
+        path=path,
+        raw_path=raw,
+        root_path=root,
+        query_string=event.get("rawQueryString") or "",
+        headers=headers,
+        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
+        event=event,
+        source_ip=http.get("sourceIp"),
+        default_host=context.get("domainName") or "localhost",
+    )
+
+
+def respond(
+    status: int, reason: str, headers: Headers, body: str, is_base64: bool, request: HttpRequest
+) -> dict[str, Any]:
+    """Payload 2.0 response: joined headers, ``Set-Cookie`` values in ``cookies``."""
+    joined, cookies = join_headers(headers)
+    response: dict[str, Any] = {
+        "statusCode": status,
+        "headers": joined,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+    if cookies:
+        response["cookies"] = cookies
+    return response
