@@ -56,7 +56,7 @@ class LambdaHandler:
 
     def __call__(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         source = self._last_source
-        if not source.infer(event):
+        if type(event) is not dict or not source.infer(event):
             source = self._last_source = find_source(event)
         try:
             request = source.parse(event, self.base_path)
@@ -163,8 +163,8 @@ def detect_interface(app: Any) -> Interface:
         if func is not None:
             target = func
             continue
-        call = getattr(type(target), "__call__", None)
-        if call is None or call is target:
+        call = type(target).__call__  # an object whose class defines the call
+        if call is target:
             break
         target = call.__get__(target) if hasattr(call, "__get__") else call
     raise AppError(
@@ -174,10 +174,7 @@ def detect_interface(app: Any) -> Interface:
 
 
 def _invalid_event_message(source: EventSource, exc: BaseException) -> str:
-    if isinstance(exc, KeyError):
-        problem = f"it has no {exc.args[0]!r} key"
-    else:
-        problem = str(exc)
+    problem = f"it has no {exc.args[0]!r} key" if isinstance(exc, KeyError) else str(exc)
     return f"malformed {source.NAME} event: {problem}"
 
 

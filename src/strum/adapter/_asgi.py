@@ -59,7 +59,7 @@ class HttpCycle:
     for a disconnect while they send, and must not see one early.
     """
 
-    __slots__ = ("body", "chunks", "complete", "headers", "loop", "request_body", "status", "waiter")
+    __slots__ = ("chunks", "complete", "headers", "loop", "request_body", "status", "waiter")
 
     def __init__(self, body: bytes, loop: asyncio.AbstractEventLoop) -> None:
         self.request_body: bytes | None = body
@@ -203,7 +203,9 @@ class ASGIRunner:
         lifespan = self.lifespan
         state = lifespan.state if lifespan is not None and lifespan.supported else None
         cycle = HttpCycle(request.body, self.loop)
-        self.loop.run_until_complete(self.app(build_scope(request, state), cycle.receive, cycle.send))
+        self.loop.run_until_complete(
+            self.app(build_scope(request, state), cycle.receive, cycle.send)
+        )
         if not cycle.complete:
             raise RuntimeError("the ASGI app returned without completing its response")
         return cycle.status, "", cycle.headers, b"".join(cycle.chunks)

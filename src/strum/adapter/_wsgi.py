@@ -80,9 +80,7 @@ def build_environ(request: HttpRequest) -> dict[str, Any]:
     return environ
 
 
-def run_wsgi(
-    app: WSGIApp, request: HttpRequest
-) -> tuple[int, str, list[tuple[str, str]], bytes]:
+def run_wsgi(app: WSGIApp, request: HttpRequest) -> tuple[int, str, list[tuple[str, str]], bytes]:
     """Call ``app`` and collect ``(status, reason, headers, body)``.
 
     Lambda's buffered responses need the whole body, so the app's iterable is drained here

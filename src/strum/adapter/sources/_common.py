@@ -27,7 +27,23 @@ def multi_value_headers(raw: Mapping[str, list[str] | None] | None) -> Headers:
     """Request headers from a ``{name: [value, ...]}`` map, one entry per value."""
     if not raw:
         return []
-    return [(name.lower(), value) for name, values in raw.items() for value in values or ()]
+    headers = []
+    for name, values in raw.items():
+        if type(values) is not list:
+            if values is None:
+                continue
+            raise TypeError(f"header {name!r} should map to a list of values, not {values!r}")
+        lower = name.lower()
+        headers.extend((lower, value) for value in values)
+    return headers
+
+
+def text_field(event: Mapping[str, Any], key: str) -> str:
+    """``event[key]``, which must be a string (KeyError when absent, as for any key)."""
+    value = event[key]
+    if type(value) is not str:
+        raise TypeError(f"{key!r} should be a string, not {type(value).__name__}")
+    return value
 
 
 def decode_body(body: str | None, is_base64: bool | None) -> bytes:
@@ -38,7 +54,9 @@ def decode_body(body: str | None, is_base64: bool | None) -> bytes:
         try:
             return binascii.a2b_base64(body, strict_mode=True)
         except binascii.Error as exc:
-            raise ValueError(f"the body is marked isBase64Encoded but is not base64 ({exc})") from None
+            raise ValueError(
+                f"the body is marked isBase64Encoded but is not base64 ({exc})"
+            ) from None
     return body.encode("utf-8")
 
 

@@ -24,6 +24,7 @@ from strum.adapter.sources._common import (
     query_pairs,
     reason_phrase,
     single_value_headers,
+    text_field,
     unquote_path,
 )
 
@@ -45,7 +46,7 @@ def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
     pairs = query_pairs(
         event.get("queryStringParameters"), event.get("multiValueQueryStringParameters")
     )
-    raw_path_text: str = event["path"]
+    raw_path_text = text_field(event, "path")
     path = unquote_path(raw_path_text)
     root = ""
     if base_path:
@@ -53,7 +54,7 @@ def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
         if split:
             root, path = split
     return HttpRequest(
-        method=event["httpMethod"],
+        method=text_field(event, "httpMethod"),
         path=path,
         raw_path=raw_path_text.encode("utf-8"),
         root_path=root,

@@ -27,6 +27,7 @@ from strum.adapter.sources._common import (
     quote_path,
     request_context,
     single_value_headers,
+    text_field,
     unquote_path,
 )
 
@@ -51,7 +52,7 @@ def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
         event.get("queryStringParameters"), event.get("multiValueQueryStringParameters")
     )
     context = request_context(event)
-    event_path: str = event["path"]
+    event_path = text_field(event, "path")
     if event.get("version") == "1.0":  # an HTTP API: the path is already decoded
         path = event_path
         raw = quote_path(event_path)
@@ -73,7 +74,7 @@ def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
     identity = context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, Mapping) else None
     return HttpRequest(
-        method=event["httpMethod"],
+        method=text_field(event, "httpMethod"),
         path=path,
         raw_path=raw,
         root_path=root,

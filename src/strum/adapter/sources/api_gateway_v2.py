@@ -6,8 +6,8 @@ Quirks that matter here:
   strum re-encodes it for ``raw_path``.
 - ``rawQueryString`` is the query as sent; repeated request headers arrive comma-joined and
   ``Cookie`` headers arrive as the ``cookies`` list.
-- A named stage (not ``$default``) on the ``execute-api`` domain is the first segment of
-  ``rawPath``; strum moves it into the app's root path.
+- A named stage (not ``$default``) is the first segment of ``rawPath``; strum moves it into
+  the app's root path.
 - Responses carry ``Set-Cookie`` values in ``cookies``; other repeated headers are joined.
 """
 
@@ -24,6 +24,7 @@ from strum.adapter.sources._common import (
     quote_path,
     request_context,
     single_value_headers,
+    text_field,
     unquote_path,
 )
 
@@ -48,10 +49,13 @@ def parse_v2(event: dict[str, Any], base_path: str, *, path_is_encoded: bool) ->
     headers = single_value_headers(event.get("headers"))
     cookies = event.get("cookies")
     if cookies:
+        # Function URLs send the original Cookie header *and* the cookies list; the list is
+        # the documented field, so it wins and the header would only duplicate it.
+        headers = [item for item in headers if item[0] != "cookie"]
         headers.append(("cookie", "; ".join(cookies)))
     context = request_context(event)
     http = context.get("http") or {}
-    raw_path_text: str = event["rawPath"]
+    raw_path_text = text_field(event, "rawPath")
     if path_is_encoded:
         path = unquote_path(raw_path_text)
         raw = raw_path_text.encode("utf-8")
@@ -60,7 +64,9 @@ def parse_v2(event: dict[str, Any], base_path: str, *, path_is_encoded: bool) ->
         raw = quote_path(raw_path_text)
     root = ""
     stage = context.get("stage")
-    if stage and stage != "$default" and ".execute-api." in context.get("domainName", ""):
+    # A named stage leads rawPath on the execute-api domain and, as reported, on custom
+    # domains too; it is only stripped when it really is the first segment.
+    if stage and stage != "$default":
         split = split_path_prefix(path, "/" + stage)
         if split:
             root, path = split
@@ -69,7 +75,7 @@ def parse_v2(event: dict[str, Any], base_path: str, *, path_is_encoded: bool) ->
         if split:
             root, path = root + split[0], split[1]
     return HttpRequest(
-        method=http["method"],
+        method=text_field(http, "method"),
         path=path,
         raw_path=raw,
         root_path=root,

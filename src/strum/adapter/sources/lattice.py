@@ -22,6 +22,7 @@ from strum.adapter.sources._common import (
     multi_value_headers,
     reason_phrase,
     single_value_headers,
+    text_field,
     unquote_path,
 )
 
@@ -100,8 +101,8 @@ class V1:
         return _request(
             event,
             base_path,
-            method=event["method"],
-            raw_path_text=event["raw_path"],
+            method=text_field(event, "method"),
+            raw_path_text=text_field(event, "raw_path"),
             query=event.get("query_string_parameters"),
             headers=single_value_headers(event.get("headers")),
             body=decode_body(event.get("body"), event.get("is_base64_encoded")),
@@ -133,8 +134,8 @@ class V2:
         return _request(
             event,
             base_path,
-            method=event["method"],
-            raw_path_text=event["path"],
+            method=text_field(event, "method"),
+            raw_path_text=text_field(event, "path"),
             query=event.get("queryStringParameters"),
             headers=headers,
             body=decode_body(event.get("body"), event.get("isBase64Encoded")),
