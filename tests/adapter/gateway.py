@@ -54,6 +54,10 @@ class GatewayRequest:
         return headers
 
 
+# API Gateway and Function URLs add these to every request.
+_FORWARDED = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Port", "443")]
+
+
 def _body_fields(request: GatewayRequest) -> tuple[str | None, bool]:
     if not request.body:
         return None if request.method in ("GET", "HEAD") else "", False
@@ -85,15 +89,12 @@ def to_event(kind: str, request: GatewayRequest) -> dict[str, Any]:
     """The event ``kind`` of gateway delivers for ``request``."""
     body, is_b64 = _body_fields(request)
     if kind in ("rest-v1", "http-v1"):
-        headers = [(k, v) for k, v in request.all_headers()]
-        stage = request.stage or "prod"
-        if kind == "rest-v1":
-            host = "abc123.execute-api.eu-west-1.amazonaws.com"
-            headers = [(k, host if k == "Host" else v) for k, v in headers]
+        headers = [*request.all_headers(), *_FORWARDED]
+        host = "abc123.execute-api.eu-west-1.amazonaws.com" if request.stage else request.host
+        if kind == "rest-v1":  # REST keeps the path encoded; the stage is only in the context
             path = request.encoded_path()
-            context_path = f"/{stage}{path}"
-        else:
-            host = request.host
+            context_path = f"/{request.stage}{path}" if request.stage else path
+        else:  # an HTTP API on payload 1.0 decodes it
             path = request.path
             context_path = path
         event: dict[str, Any] = {
@@ -110,7 +111,7 @@ def to_event(kind: str, request: GatewayRequest) -> dict[str, Any]:
                 "resourcePath": "/{proxy+}",
                 "httpMethod": request.method,
                 "path": context_path,
-                "stage": stage,
+                "stage": request.stage or "$default",
                 "domainName": host,
                 "apiId": "abc123",
                 "accountId": "123456789012",
@@ -124,7 +125,7 @@ def to_event(kind: str, request: GatewayRequest) -> dict[str, Any]:
             event["version"] = "1.0"
         return event
     if kind in ("http-v2", "function-url"):
-        headers = request.all_headers()
+        headers = [*request.all_headers(), *_FORWARDED]
         if kind == "http-v2":  # Function URLs keep the Cookie header beside `cookies`
             headers = [(k, v) for k, v in headers if k.lower() != "cookie"]
         if kind == "function-url":
@@ -137,7 +138,6 @@ def to_event(kind: str, request: GatewayRequest) -> dict[str, Any]:
             )
             stage = request.stage or "$default"
             raw_path = (f"/{request.stage}" if request.stage else "") + request.path
-        headers = [(k, domain if k == "Host" else v) for k, v in headers]
         event = {
             "version": "2.0",
             "routeKey": "$default",

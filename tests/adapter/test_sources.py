@@ -51,6 +51,15 @@ def test_every_recorded_http_event_reaches_both_interfaces(name):
         assert int(environ["CONTENT_LENGTH"]) == len(base64.b64decode(environ["body"]))
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in EVENTS.glob("*.json")))
+def test_at_most_one_source_claims_each_event(name):
+    # The handler re-checks the last source first, so sources must exclude each other.
+    from strum.adapter.sources import SOURCES
+
+    claims = [source.NAME for source in SOURCES if source.infer(load_event(name))]
+    assert len(claims) == (1 if name in HTTP_EVENTS else 0), claims
+
+
 def test_rest_v1_keeps_repeats_and_moves_the_stage_into_script_name():
     environ = environ_for("rest-v1-get")
     assert environ["SCRIPT_NAME"] == "/prod"

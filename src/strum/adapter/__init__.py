@@ -69,6 +69,8 @@ class LambdaHandler:
             _log_app_error(request)
             status, reason, headers = 500, "Internal Server Error", [("Content-Type", "text/plain")]
             body = b"Internal Server Error"
+        if request.method == "HEAD":
+            body = b""  # RFC 9110: never content in a HEAD response, whatever the app sent
         content_type = content_encoding = None
         for name, value in headers:
             lower = name.lower()

@@ -203,9 +203,22 @@ class ASGIRunner:
         lifespan = self.lifespan
         state = lifespan.state if lifespan is not None and lifespan.supported else None
         cycle = HttpCycle(request.body, self.loop)
-        self.loop.run_until_complete(
-            self.app(build_scope(request, state), cycle.receive, cycle.send)
-        )
+        try:
+            self.loop.run_until_complete(
+                self.app(build_scope(request, state), cycle.receive, cycle.send)
+            )
+        except Exception:
+            if not cycle.complete:
+                raise
+            # Starlette's error middleware sends its 500 page and then re-raises: the
+            # response stands, the exception only needs logging.
+            import logging
+
+            logging.getLogger("strum.adapter").exception(
+                "the ASGI app raised after completing its response to %s %s",
+                request.method,
+                request.path,
+            )
         if not cycle.complete:
             raise RuntimeError("the ASGI app returned without completing its response")
         return cycle.status, "", cycle.headers, b"".join(cycle.chunks)

@@ -32,11 +32,26 @@ NAME = "API Gateway HTTP API (payload 2.0)"
 
 
 def infer(event: Mapping[str, Any]) -> bool:
-    """Payload 2.0 has ``rawPath`` and ``requestContext.http``; Lattice v2 has neither."""
+    """Payload 2.0 has ``rawPath`` and ``requestContext.http``; Lattice v2 has neither.
+
+    Function URLs share the shape; their ``lambda-url`` domain sets them apart. Sources
+    must exclude each other, because the handler re-checks the last source first.
+    """
+    return is_payload_v2(event) and not is_function_url(event)
+
+
+def is_payload_v2(event: Mapping[str, Any]) -> bool:
+    """Whether ``event`` has the payload 2.0 shape (HTTP API or Function URL)."""
     if event.get("version") != "2.0" or "rawPath" not in event:
         return False
     context = event.get("requestContext")
     return isinstance(context, Mapping) and "http" in context
+
+
+def is_function_url(event: Mapping[str, Any]) -> bool:
+    """Whether a payload 2.0 event came through a Function URL."""
+    domain = event["requestContext"].get("domainName")
+    return isinstance(domain, str) and ".lambda-url." in domain
 
 
 def parse(event: dict[str, Any], base_path: str) -> HttpRequest:

@@ -20,10 +20,7 @@ respond = api_gateway_v2.respond
 
 def infer(event: Mapping[str, Any]) -> bool:
     """A payload 2.0 event whose domain is a Function URL domain."""
-    if not api_gateway_v2.infer(event):
-        return False
-    domain = event["requestContext"].get("domainName")
-    return isinstance(domain, str) and ".lambda-url." in domain
+    return api_gateway_v2.is_payload_v2(event) and api_gateway_v2.is_function_url(event)
 
 
 def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
