@@ -116,7 +116,7 @@ def django_client(request: GatewayRequest) -> GatewayResponse:
             content_type = value
         elif name.lower() != "content-length":
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    response = Client().generic(
+    response = Client(raise_request_exception=False).generic(
         request.method,
         request.encoded_path(),
         data=request.body,
