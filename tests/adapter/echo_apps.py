@@ -12,7 +12,9 @@ import json
 from typing import Any
 
 
-def _reply_from_headers(get: Any, received: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+def _reply_from_headers(
+    get: Any, received: dict[str, Any]
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """Requests may ask for a reply: x-reply-status, x-reply-headers (JSON), x-reply-body (b64)."""
     status = int(get("x-reply-status") or 200)
     headers_json = get("x-reply-headers")

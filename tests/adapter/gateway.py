@@ -74,7 +74,7 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def _single_last(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    return {key: value for key, value in pairs}
+    return dict(pairs)
 
 
 def _comma_joined(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -133,9 +133,7 @@ def to_event(kind: str, request: GatewayRequest) -> dict[str, Any]:
             raw_path = request.encoded_path()
             stage = "$default"
         else:
-            domain = (
-                "abc123.execute-api.eu-west-1.amazonaws.com" if request.stage else request.host
-            )
+            domain = "abc123.execute-api.eu-west-1.amazonaws.com" if request.stage else request.host
             stage = request.stage or "$default"
             raw_path = (f"/{request.stage}" if request.stage else "") + request.path
         event = {
@@ -169,7 +167,7 @@ def to_event(kind: str, request: GatewayRequest) -> dict[str, Any]:
         if body is not None:
             event["body"] = body
         if request.query:
-            event["queryStringParameters"] = {k: v for k, v in request.query}
+            event["queryStringParameters"] = dict(request.query)
         return event
     if kind in ("alb-multi", "alb-single"):
         headers = [(k.lower(), v) for k, v in request.all_headers()]

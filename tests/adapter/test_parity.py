@@ -21,13 +21,17 @@ from tests.adapter.gateway import KINDS, GatewayRequest, GatewayResponse, from_r
 HOST = "testserver"
 BOUNDARY = "strum-boundary-7MA4YWxkTrZu0gW"
 UPLOAD_BODY = (
-    f"--{BOUNDARY}\r\n"
-    'Content-Disposition: form-data; name="note"\r\n\r\n'
-    "a note\r\n"
-    f"--{BOUNDARY}\r\n"
-    'Content-Disposition: form-data; name="file"; filename="pic.png"\r\n'
-    "Content-Type: image/png\r\n\r\n"
-).encode() + PNG_BYTES + f"\r\n--{BOUNDARY}--\r\n".encode()
+    (
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="note"\r\n\r\n'
+        "a note\r\n"
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="pic.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+    + PNG_BYTES
+    + f"\r\n--{BOUNDARY}--\r\n".encode()
+)
 
 REQUESTS = {
     "hello": GatewayRequest(path="/hello", query=[("name", "world")]),

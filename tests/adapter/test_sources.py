@@ -67,9 +67,10 @@ def test_rest_v1_keeps_repeats_and_moves_the_stage_into_script_name():
     assert environ["QUERY_STRING"] == "a=1&a=2&b=x"
     assert environ["HTTP_COOKIE"].count(";") >= 1  # two Cookie lines joined with "; "
     assert "," in environ["HTTP_ACCEPT"]  # both Accept lines kept
-    assert environ["REMOTE_ADDR"] == load_event("rest-v1-get")["requestContext"]["identity"][
-        "sourceIp"
-    ]
+    assert (
+        environ["REMOTE_ADDR"]
+        == load_event("rest-v1-get")["requestContext"]["identity"]["sourceIp"]
+    )
     assert environ["wsgi.url_scheme"] == "https"
     assert environ["SERVER_PORT"] == "443"
 

@@ -8,19 +8,26 @@ interfaces in ``_wsgi`` / ``_asgi`` (the latter imported only for ASGI apps).
 from __future__ import annotations
 
 import binascii
-from collections.abc import Callable, Iterable
-from typing import Any, Literal
 
 from strum.adapter._body import encode_body, too_large
 from strum.adapter._request import HttpRequest
 from strum.adapter._wsgi import run_wsgi
-from strum.adapter.sources import SOURCES, EventSource, find_source
+from strum.adapter.sources import SOURCES, find_source
 from strum.errors import AppError, InvalidEvent
+
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, Literal
+
+    from strum.adapter.sources import EventSource
 
 __all__ = ["LambdaHandler", "detect_interface", "make_handler"]
 
-Interface = Literal["wsgi", "asgi"]
-Response = tuple[int, str, list[tuple[str, str]], bytes]
+if TYPE_CHECKING:
+    Interface = Literal["wsgi", "asgi"]
+    Response = tuple[int, str, list[tuple[str, str]], bytes]
 
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect (~5 ms)
 _CO_ITERABLE_COROUTINE = 0x100

@@ -170,6 +170,13 @@ class Lifespan:
                 f"{detail}; use lifespan='auto' or 'off'"
             ) from self._error
 
+    def abandon(self) -> None:
+        """Cancel the lifespan task after a failed startup, so the loop can close cleanly."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            self.loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+
     def shutdown(self) -> None:
         """Run the app's shutdown if startup succeeded; errors are reported, not raised."""
         if not self.supported or self._task is None or self._task.done():
@@ -196,7 +203,12 @@ class ASGIRunner:
         self.lifespan: Lifespan | None = None
         if lifespan != "off":
             self.lifespan = Lifespan(app, self.loop, lifespan)
-            self.lifespan.startup()
+            try:
+                self.lifespan.startup()
+            except BaseException:
+                self.lifespan.abandon()
+                self.loop.close()
+                raise
 
     def __call__(self, request: HttpRequest) -> tuple[int, str, list[tuple[str, str]], bytes]:
         """Run one request; return ``(status, reason, headers, body)``."""

@@ -8,7 +8,7 @@ decode cleanly; everything else, and anything with a ``Content-Encoding``, goes 
 
 from __future__ import annotations
 
-from base64 import b64encode
+import binascii
 
 # Lambda rejects a synchronous response payload over 6 MB with an opaque
 # "Function.ResponseSizeTooLarge"; strum answers with a readable 502 before that happens.
@@ -61,7 +61,7 @@ def encode_body(
             return body.decode("utf-8"), False
         except UnicodeDecodeError:
             pass
-    return b64encode(body).decode("ascii"), True
+    return binascii.b2a_base64(body, newline=False).decode("ascii"), True
 
 
 def too_large(body: str) -> bool:

@@ -7,7 +7,10 @@ one small, slot-based class in the middle is what lets seven event shapes share 
 
 from __future__ import annotations
 
-from typing import Any
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class HttpRequest:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
 from io import BytesIO
-from typing import Any
 
 from strum.adapter._request import HttpRequest
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+if TYPE_CHECKING:
+    WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # "HTTP_" keys for header names already seen. Bounded, because header names come from
 # clients and a process lives for thousands of requests.

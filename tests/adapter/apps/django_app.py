@@ -19,18 +19,18 @@ if not settings.configured:
     )
     django.setup()
 
-import gzip  # noqa: E402
+import gzip
 
-from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
-from django.http import (  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import (
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.urls import path, reverse  # noqa: E402
+from django.urls import path, reverse
 
-from tests.adapter.apps.payloads import GZIP_JSON, PNG_BYTES, STREAM_CHUNKS, echo  # noqa: E402
+from tests.adapter.apps.payloads import GZIP_JSON, PNG_BYTES, STREAM_CHUNKS, echo
 
 _ = gzip
 
@@ -82,7 +82,9 @@ def stream(request):
 
 def upload(request):
     file = request.FILES["file"]
-    return JsonResponse({"filename": file.name, "size": len(file.read()), "note": request.POST["note"]})
+    return JsonResponse(
+        {"filename": file.name, "size": len(file.read()), "note": request.POST["note"]}
+    )
 
 
 def unicode(request, name):

@@ -8,33 +8,35 @@ the more specific shapes come before the ones they resemble (Function URLs befor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
-
 from strum.adapter._request import HttpRequest
 from strum.adapter.sources import alb, api_gateway_v1, api_gateway_v2, function_url, lattice
 from strum.errors import UnsupportedEvent
 
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Protocol
 
-class EventSource(Protocol):
-    """What every event-source module provides."""
+    class EventSource(Protocol):
+        """What every event-source module provides."""
 
-    NAME: str
+        NAME: str
 
-    def infer(self, event: Mapping[str, Any], /) -> bool: ...
+        def infer(self, event: Mapping[str, Any], /) -> bool: ...
 
-    def parse(self, event: dict[str, Any], base_path: str, /) -> HttpRequest: ...
+        def parse(self, event: dict[str, Any], base_path: str, /) -> HttpRequest: ...
 
-    def respond(
-        self,
-        status: int,
-        reason: str,
-        headers: list[tuple[str, str]],
-        body: str,
-        is_base64: bool,
-        request: HttpRequest,
-        /,
-    ) -> dict[str, Any]: ...
+        def respond(
+            self,
+            status: int,
+            reason: str,
+            headers: list[tuple[str, str]],
+            body: str,
+            is_base64: bool,
+            request: HttpRequest,
+            /,
+        ) -> dict[str, Any]: ...
 
 
 SOURCES: tuple[EventSource, ...] = (
@@ -49,7 +51,7 @@ SOURCES: tuple[EventSource, ...] = (
 
 def find_source(event: object) -> EventSource:
     """The source that produced ``event``, or ``UnsupportedEvent`` saying what it looks like."""
-    if isinstance(event, Mapping):
+    if isinstance(event, dict):
         for source in SOURCES:
             if source.infer(event):
                 return source
@@ -63,10 +65,10 @@ def find_source(event: object) -> EventSource:
 
 def describe_event(event: object) -> str:
     """A short guess at where a non-HTTP event came from, for error messages."""
-    if not isinstance(event, Mapping):
+    if not isinstance(event, dict):
         return f"a JSON {type(event).__name__} instead of an object"
     records = event.get("Records")
-    if isinstance(records, list) and records and isinstance(records[0], Mapping):
+    if isinstance(records, list) and records and isinstance(records[0], dict):
         record = records[0]
         origin = record.get("eventSource") or record.get("EventSource")
         names = {

@@ -7,8 +7,12 @@ when a request actually needs percent-coding, so importing the adapter stays che
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterable, Mapping
-from typing import Any
+
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 Headers = list[tuple[str, str]]
 
@@ -27,7 +31,7 @@ def multi_value_headers(raw: Mapping[str, list[str] | None] | None) -> Headers:
     """Request headers from a ``{name: [value, ...]}`` map, one entry per value."""
     if not raw:
         return []
-    headers = []
+    headers: Headers = []
     for name, values in raw.items():
         if type(values) is not list:
             if values is None:
@@ -165,4 +169,4 @@ def reason_phrase(status: int) -> str:
 def request_context(event: Mapping[str, Any]) -> Mapping[str, Any]:
     """``event["requestContext"]``, or an empty map when the gateway sent none."""
     context = event.get("requestContext")
-    return context if isinstance(context, Mapping) else {}
+    return context if isinstance(context, dict) else {}

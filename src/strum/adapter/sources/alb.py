@@ -9,9 +9,6 @@ health checks arrive with no headers at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from strum.adapter._request import HttpRequest, split_path_prefix
 from strum.adapter.sources._common import (
     Headers,
@@ -28,13 +25,19 @@ from strum.adapter.sources._common import (
     unquote_path,
 )
 
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
 NAME = "Application Load Balancer"
 
 
 def infer(event: Mapping[str, Any]) -> bool:
     """ALB events carry ``requestContext.elb``."""
     context = event.get("requestContext")
-    return isinstance(context, Mapping) and "elb" in context and "httpMethod" in event
+    return isinstance(context, dict) and "elb" in context and "httpMethod" in event
 
 
 def parse(event: dict[str, Any], base_path: str) -> HttpRequest:

@@ -13,9 +13,6 @@ Also HTTP APIs configured for payload format 1.0, which send the same shape with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from strum.adapter._request import HttpRequest, split_path_prefix
 from strum.adapter.sources._common import (
     Headers,
@@ -31,6 +28,12 @@ from strum.adapter.sources._common import (
     unquote_path,
 )
 
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
 NAME = "API Gateway REST API (payload 1.0)"
 
 
@@ -39,7 +42,7 @@ def infer(event: Mapping[str, Any]) -> bool:
     if "httpMethod" not in event or "path" not in event:
         return False
     context = event.get("requestContext")
-    return isinstance(context, Mapping) and "elb" not in context
+    return isinstance(context, dict) and "elb" not in context
 
 
 def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
@@ -72,7 +75,7 @@ def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
         if split:
             root, path = root + split[0], split[1]
     identity = context.get("identity")
-    source_ip = identity.get("sourceIp") if isinstance(identity, Mapping) else None
+    source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     return HttpRequest(
         method=text_field(event, "httpMethod"),
         path=path,

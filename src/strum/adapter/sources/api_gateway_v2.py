@@ -13,9 +13,6 @@ Quirks that matter here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from strum.adapter._request import HttpRequest, split_path_prefix
 from strum.adapter.sources._common import (
     Headers,
@@ -27,6 +24,12 @@ from strum.adapter.sources._common import (
     text_field,
     unquote_path,
 )
+
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 NAME = "API Gateway HTTP API (payload 2.0)"
 
@@ -45,7 +48,7 @@ def is_payload_v2(event: Mapping[str, Any]) -> bool:
     if event.get("version") != "2.0" or "rawPath" not in event:
         return False
     context = event.get("requestContext")
-    return isinstance(context, Mapping) and "http" in context
+    return isinstance(context, dict) and "http" in context
 
 
 def is_function_url(event: Mapping[str, Any]) -> bool:

@@ -7,11 +7,14 @@ platform serves Function URLs on ``lambda-url`` domains too, so both look the sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from strum.adapter._request import HttpRequest
 from strum.adapter.sources import api_gateway_v2
+
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 NAME = "Lambda Function URL"
 

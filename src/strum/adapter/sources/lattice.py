@@ -9,9 +9,6 @@ group - which is how it is told apart. Responses take single-value headers only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from strum.adapter._request import HttpRequest, split_path_prefix
 from strum.adapter.sources._common import (
     Headers,
@@ -25,6 +22,12 @@ from strum.adapter.sources._common import (
     text_field,
     unquote_path,
 )
+
+# Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 
 def _query_pairs(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
@@ -120,7 +123,7 @@ class V2:
         if event.get("version") != "2.0" or "rawPath" in event or "method" not in event:
             return False
         context = event.get("requestContext")
-        return isinstance(context, Mapping) and (
+        return isinstance(context, dict) and (
             "serviceNetworkArn" in context or "targetGroupArn" in context
         )
 
