@@ -11,14 +11,15 @@ import binascii
 
 from strum.adapter._body import encode_body, too_large
 from strum.adapter._request import HttpRequest
-from strum.adapter._wsgi import run_wsgi
+from strum.adapter._wsgi import run_wsgi, stream_wsgi
 from strum.adapter.sources import SOURCES, find_source
+from strum.adapter.sources._common import join_headers
 from strum.errors import AppError, InvalidEvent
 
 # Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any, Literal
 
     from strum.adapter.sources import EventSource
@@ -43,7 +44,15 @@ class LambdaHandler:
     honours on SIGTERM.
     """
 
-    __slots__ = ("_last_source", "_run", "_runner", "base_path", "interface", "text_mime_types")
+    __slots__ = (
+        "_last_source",
+        "_run",
+        "_runner",
+        "_stream_wsgi",
+        "base_path",
+        "interface",
+        "text_mime_types",
+    )
 
     def __init__(
         self,
@@ -53,9 +62,11 @@ class LambdaHandler:
         base_path: str,
         text_mime_types: frozenset[str],
         runner: Any = None,
+        stream_wsgi: Any = None,
     ) -> None:
         self._run = run
         self._runner = runner
+        self._stream_wsgi = stream_wsgi
         self._last_source: EventSource = SOURCES[0]
         self.interface = interface
         self.base_path = base_path
@@ -89,6 +100,40 @@ class LambdaHandler:
         if too_large(text):
             status, reason, headers, text, is_base64 = _too_large_response(len(text))
         return source.respond(status, reason, headers, text, is_base64, request)
+
+    def stream(
+        self, event: dict[str, Any], context: Any = None
+    ) -> tuple[dict[str, Any], Iterator[bytes]]:
+        """Serve an HTTP event with the body as an iterator, for Lambda response streaming.
+
+        Returns the payload 2.0 style prelude (``statusCode``, ``headers``, ``cookies``) that
+        Function URLs expect before the body, and an iterator of body chunks that yields
+        each chunk as the app produces it. Errors before the response starts become a 500,
+        as in ``__call__``; an error mid-body propagates from the iterator, so the runtime
+        can end the stream with Lambda's error trailers.
+        """
+        source = self._last_source
+        if type(event) is not dict or not source.infer(event):
+            source = self._last_source = find_source(event)
+        try:
+            request = source.parse(event, self.base_path)
+        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
+            raise InvalidEvent(_invalid_event_message(source, exc)) from exc
+        request.context = context
+        opener = self._runner.stream if self._runner is not None else self._stream_wsgi
+        try:
+            status, _, headers, chunks = opener(request)
+        except Exception:
+            _log_app_error(request)
+            status, headers = 500, [("Content-Type", "text/plain")]
+            chunks = iter((b"Internal Server Error",))
+        if request.method == "HEAD":
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            chunks = iter(())
+        joined, cookies = join_headers(headers)
+        return {"statusCode": status, "headers": joined, "cookies": cookies}, chunks
 
     def shutdown(self) -> None:
         """Run the ASGI app's lifespan shutdown (no-op for WSGI); safe to call twice."""
@@ -124,6 +169,7 @@ def make_handler(
     if kind == "wsgi":
         return LambdaHandler(
             lambda request: run_wsgi(app, request),
+            stream_wsgi=lambda request: stream_wsgi(app, request),
             interface="wsgi",
             base_path=prefix,
             text_mime_types=text_types,

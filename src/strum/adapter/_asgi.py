@@ -9,7 +9,7 @@ started during the init phase stays alive between invocations and each request p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from strum.adapter._request import HttpRequest
@@ -59,7 +59,17 @@ class HttpCycle:
     for a disconnect while they send, and must not see one early.
     """
 
-    __slots__ = ("chunks", "complete", "headers", "loop", "request_body", "status", "waiter")
+    __slots__ = (
+        "changed",
+        "chunks",
+        "complete",
+        "consumed",
+        "headers",
+        "loop",
+        "request_body",
+        "status",
+        "waiter",
+    )
 
     def __init__(self, body: bytes, loop: asyncio.AbstractEventLoop) -> None:
         self.request_body: bytes | None = body
@@ -69,6 +79,11 @@ class HttpCycle:
         self.chunks: list[bytes] = []
         self.complete = False
         self.waiter: asyncio.Future[None] | None = None
+        # Streaming only: ``send`` sets ``changed`` so the reader wakes for each chunk, then
+        # waits on ``consumed`` - backpressure, as a real server awaits its socket draining,
+        # so the app never runs ahead of the client and buffers stay one chunk deep.
+        self.changed: asyncio.Event | None = None
+        self.consumed: asyncio.Event | None = None
 
     async def receive(self) -> Message:
         body = self.request_body
@@ -102,6 +117,11 @@ class HttpCycle:
                 self.complete = True
                 if self.waiter is not None and not self.waiter.done():
                     self.waiter.set_result(None)
+        if self.changed is not None and self.consumed is not None:
+            self.consumed.clear()
+            self.changed.set()
+            if not self.complete:
+                await self.consumed.wait()
 
 
 class Lifespan:
@@ -222,18 +242,70 @@ class ASGIRunner:
         except Exception:
             if not cycle.complete:
                 raise
-            # Starlette's error middleware sends its 500 page and then re-raises: the
-            # response stands, the exception only needs logging.
-            import logging
-
-            logging.getLogger("strum.adapter").exception(
-                "the ASGI app raised after completing its response to %s %s",
-                request.method,
-                request.path,
-            )
+            _log_late_error(request)
         if not cycle.complete:
             raise RuntimeError("the ASGI app returned without completing its response")
         return cycle.status, "", cycle.headers, b"".join(cycle.chunks)
+
+    def stream(
+        self, request: HttpRequest
+    ) -> tuple[int, str, list[tuple[str, str]], Iterator[bytes]]:
+        """Start one request; return status and headers with the body yet to arrive.
+
+        The app runs as a task on the handler's loop; the returned iterator drives the loop
+        until the next ``http.response.body`` message, so chunks leave as the app sends them
+        (``more_body``) instead of after it finishes.
+        """
+        lifespan = self.lifespan
+        state = lifespan.state if lifespan is not None and lifespan.supported else None
+        loop = self.loop
+        cycle = HttpCycle(request.body, loop)
+        changed = cycle.changed = asyncio.Event()
+        consumed = cycle.consumed = asyncio.Event()
+        app_call = self.app(build_scope(request, state), cycle.receive, cycle.send)
+        task: asyncio.Future[None] = asyncio.ensure_future(app_call, loop=loop)
+
+        def advance() -> None:
+            """Run the loop until the app sends something or ends."""
+            changed.clear()
+            waiter = loop.create_task(changed.wait())
+            either: set[asyncio.Future[Any]] = {task, waiter}
+            loop.run_until_complete(asyncio.wait(either, return_when="FIRST_COMPLETED"))
+            if not waiter.done():
+                waiter.cancel()
+                loop.run_until_complete(asyncio.gather(waiter, return_exceptions=True))
+
+        def check_alive() -> None:
+            # Only once everything the app sent has been delivered: a chunk sent just
+            # before a crash still reaches the client, then the error follows.
+            if task.done():
+                task.result()  # re-raises the app's exception, if any
+                raise RuntimeError("the ASGI app returned without completing its response")
+
+        while not cycle.status:
+            check_alive()
+            advance()
+
+        def body() -> Iterator[bytes]:
+            try:
+                while True:
+                    while cycle.chunks:
+                        yield cycle.chunks.pop(0)
+                    if cycle.complete:
+                        break
+                    check_alive()
+                    consumed.set()
+                    advance()
+                try:
+                    loop.run_until_complete(task)
+                except Exception:
+                    _log_late_error(request)
+            finally:
+                if not task.done():
+                    task.cancel()
+                    loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+
+        return cycle.status, "", cycle.headers, body()
 
     def close(self) -> None:
         """Run lifespan shutdown and close the loop; safe to call more than once."""
@@ -242,3 +314,13 @@ class ASGIRunner:
         if self.lifespan is not None:
             self.lifespan.shutdown()
         self.loop.close()
+
+
+def _log_late_error(request: HttpRequest) -> None:
+    # Starlette's error middleware sends its 500 page and then re-raises: the response
+    # stands, the exception only needs logging.
+    import logging
+
+    logging.getLogger("strum.adapter").exception(
+        "the ASGI app raised after completing its response to %s %s", request.method, request.path
+    )

@@ -10,7 +10,7 @@ from strum.adapter._request import HttpRequest
 # Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
 if TYPE_CHECKING:
@@ -106,12 +106,59 @@ def run_wsgi(app: WSGIApp, request: HttpRequest) -> tuple[int, str, list[tuple[s
     try:
         chunks = result if type(result) is list else list(result)
     finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+        _close(result)
     if not started:
         raise RuntimeError("the WSGI app returned without calling start_response")
     status, headers = started
     if written:
         chunks = [*written, *chunks]
     return int(status[:3]), status[4:], headers, b"".join(chunks)
+
+
+def stream_wsgi(
+    app: WSGIApp, request: HttpRequest
+) -> tuple[int, str, list[tuple[str, str]], Iterator[bytes]]:
+    """Call ``app`` and return its status and headers with the body still to be iterated.
+
+    The first chunk is pulled here, because generator apps may call ``start_response`` only
+    when iteration begins; the rest is yielded as the app produces it, for Lambda response
+    streaming. The app's iterable is closed when the returned iterator finishes or fails.
+    """
+    started: list[Any] = []
+    written: list[bytes] = []
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
+        if exc_info and started:
+            raise exc_info[1].with_traceback(exc_info[2])
+        started[:] = (status, headers)
+        return written.append
+
+    result = app(build_environ(request), start_response)
+    iterator = iter(result)
+    try:
+        first = next(iterator, b"")
+    except BaseException:
+        _close(result)
+        raise
+    if not started:
+        _close(result)
+        raise RuntimeError("the WSGI app returned without calling start_response")
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from written
+            yield first
+            yield from iterator
+        finally:
+            _close(result)
+
+    status, headers = started
+    return int(status[:3]), status[4:], headers, body()
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
