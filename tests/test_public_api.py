@@ -7,7 +7,7 @@ import strum.adapter
 
 
 def test_exported_names():
-    assert strum.__all__ == ["make_handler"]
+    assert strum.__all__ == ["make_handler", "task"]
     assert sorted(strum.adapter.__all__) == ["LambdaHandler", "detect_interface", "make_handler"]
     assert strum.make_handler is strum.adapter.make_handler
 
