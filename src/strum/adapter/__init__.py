@@ -83,6 +83,8 @@ class LambdaHandler:
         request.context = context
         try:
             status, reason, headers, body = self._run(request)
+        except InvalidEvent as exc:  # a header of the wrong type, found while translating
+            raise InvalidEvent(_invalid_event_message(source, exc)) from exc
         except Exception:
             _log_app_error(request)
             status, reason, headers = 500, "Internal Server Error", [("Content-Type", "text/plain")]
@@ -123,6 +125,8 @@ class LambdaHandler:
         opener = self._runner.stream if self._runner is not None else self._stream_wsgi
         try:
             status, _, headers, chunks = opener(request)
+        except InvalidEvent as exc:
+            raise InvalidEvent(_invalid_event_message(source, exc)) from exc
         except Exception:
             _log_app_error(request)
             status, headers = 500, [("Content-Type", "text/plain")]

@@ -12,8 +12,14 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
-from strum.adapter._request import HttpRequest
-from strum.errors import AppError
+from strum.adapter._request import (
+    HttpRequest,
+    bad_header,
+    client_address,
+    server_address,
+)
+from strum.adapter.sources._common import quote_path
+from strum.errors import AppError, InvalidEvent
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -27,28 +33,90 @@ def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> dict[str,
     """The ASGI HTTP connection scope for ``request``.
 
     ``path`` includes ``root_path``, as uvicorn does and as current Starlette and Django
-    expect; ``raw_path`` is the full path as the gateway received it.
+    expect; ``raw_path`` is the full path as the gateway received it (re-encoded where the
+    gateway decoded it). Repeated headers stay separate entries, as ASGI allows.
     """
     root_path = request.root_path
+    path = root_path + request.path if root_path else request.path
+    raw_path = request.raw_path
+    header_list: list[tuple[bytes, bytes]] = []
+    append = header_list.append
+    host = proto = port = forwarded_for = None
+    headers = request.headers
+    cookies = request.cookies
+    if headers:
+        for name, value in headers.items():
+            if type(value) is not str:
+                if value is None:
+                    continue
+                raise bad_header(name, value)
+            lower = name.lower()
+            if lower in _NOTED:
+                if lower == "cookie" and cookies:
+                    continue
+                if lower == "host":
+                    host = value
+                elif lower == "x-forwarded-proto":
+                    proto = value
+                elif lower == "x-forwarded-port":
+                    port = value
+                elif lower == "x-forwarded-for":
+                    forwarded_for = value
+            append((lower.encode("latin-1"), value.encode()))
+    multi = request.multi_headers
+    if multi:
+        for name, values in multi.items():
+            if type(values) is not list:
+                if values is None:
+                    continue
+                raise InvalidEvent(
+                    f"header {name!r} should map to a list of values, not {values!r}"
+                )
+            lower = name.lower()
+            encoded = lower.encode("latin-1")
+            if lower == "cookie" and len(values) > 1:
+                # One Cookie header, as HTTP/1.1 sends it: frameworks read only the first.
+                values = ["; ".join(values)]
+            for value in values:
+                if type(value) is not str:
+                    raise bad_header(name, value)
+                if lower in _NOTED:
+                    if lower == "host":
+                        host = value
+                    elif lower == "x-forwarded-proto":
+                        proto = value
+                    elif lower == "x-forwarded-port":
+                        port = value
+                    elif lower == "x-forwarded-for":
+                        forwarded_for = value
+                append((encoded, value.encode()))
+    if cookies:
+        append((b"cookie", "; ".join(cookies).encode()))
+    scheme, server_name, server_port = server_address(host, proto, port, request.default_host)
+    client = client_address(request.source_ip, forwarded_for)
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
         "method": request.method,
-        "scheme": request.scheme,
-        "path": root_path + request.path if root_path else request.path,
-        "raw_path": request.raw_path,
+        "scheme": scheme,
+        "path": path,
+        "raw_path": (raw_path or quote_path(path)).encode("utf-8"),
         "root_path": root_path,
         "query_string": request.query_string.encode("utf-8"),
-        "headers": [(name.encode("latin-1"), value.encode()) for name, value in request.headers],
-        "client": request.client,
-        "server": request.server,
+        "headers": header_list,
+        "client": (client, 0) if client else None,
+        "server": (server_name, server_port),
         "aws.event": request.event,
         "aws.context": request.context,
     }
     if state is not None:
         scope["state"] = state.copy()
     return scope
+
+
+# Header names whose values the scope's scheme, server and client come from.
+_NOTED = frozenset({"host", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-for", "cookie"})
 
 
 class HttpCycle:

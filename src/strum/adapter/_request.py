@@ -3,9 +3,15 @@
 Event sources (``strum.adapter.sources``) translate one Lambda event shape into a
 ``HttpRequest``; the WSGI and ASGI bridges build their environ / scope from it. Keeping this
 one small, slot-based class in the middle is what lets seven event shapes share two bridges.
+
+Headers stay in the shape the gateway sent them (a ``{name: value}`` map, a
+``{name: [values]}`` map, or both) and the bridges read them in one pass: copying them
+into a neutral list first would cost more than the whole rest of the translation.
 """
 
 from __future__ import annotations
+
+from strum.errors import InvalidEvent
 
 # Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
 TYPE_CHECKING = False
@@ -17,80 +23,99 @@ class HttpRequest:
     """One HTTP request, as the gateway received it.
 
     ``path`` is percent-decoded text *below* ``root_path`` (the stage or base path strum
-    stripped, which the app needs to build URLs that work through the gateway). ``raw_path``
-    is the percent-encoded bytes of the full path (root path included) when the source knows
-    them. ``query_string`` is the percent-encoded query text without ``?``. ``headers`` holds
-    lower-case names, one entry per value, so repeated headers survive.
+    stripped, which the app needs to build URLs that work through the gateway).
+    ``raw_path`` is the percent-encoded full path (root path included) when the gateway
+    kept it, else None. ``query_string`` is the percent-encoded query without ``?``.
+    ``headers`` maps names to one value each, ``multi_headers`` names to lists of values
+    (repeats kept), either may be None; ``cookies`` (payload 2.0) replaces any Cookie header.
     """
 
     __slots__ = (
         "body",
-        "client",
         "context",
+        "cookies",
+        "default_host",
         "event",
         "headers",
         "method",
+        "multi_headers",
         "path",
         "query_string",
         "raw_path",
         "root_path",
-        "scheme",
-        "server",
+        "source_ip",
     )
 
     def __init__(
         self,
-        *,
         method: str,
         path: str,
         query_string: str,
-        headers: list[tuple[str, str]],
         body: bytes,
         event: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        multi_headers: dict[str, list[str]] | None = None,
+        *,
+        cookies: list[str] | None = None,
         root_path: str = "",
-        raw_path: bytes | None = None,
+        raw_path: str | None = None,
         source_ip: str | None = None,
         default_host: str = "localhost",
     ) -> None:
         self.method = method
         self.path = path
         self.query_string = query_string
-        self.headers = headers
         self.body = body
         self.event = event
+        self.headers = headers
+        self.multi_headers = multi_headers
+        self.cookies = cookies
         self.root_path = root_path
         self.raw_path = raw_path
+        self.source_ip = source_ip
+        self.default_host = default_host
         self.context: Any = None
-        host = None
-        proto = None
-        port = None
-        forwarded_for = None
-        for name, value in headers:
-            if name == "host":
-                host = value
-            elif name == "x-forwarded-proto":
-                proto = value
-            elif name == "x-forwarded-port":
-                port = value
-            elif name == "x-forwarded-for":
-                forwarded_for = value
-        self.scheme = proto.split(",", 1)[0].strip() if proto else "https"
-        if host is None:
-            host = default_host
-        if port is not None and port.strip().isdigit():
-            port_number = int(port)
-            host = host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host
-        elif ":" in host and not host.endswith("]"):
-            host, _, port_text = host.rpartition(":")
-            port_number = int(port_text) if port_text.isdigit() else 443
-        else:
-            port_number = 443 if self.scheme == "https" else 80
-        self.server = (host, port_number)
-        if source_ip is None and forwarded_for:
-            # Load balancers append the address they saw: the right-most entry is the one
-            # no client could forge.
-            source_ip = forwarded_for.rsplit(",", 1)[-1].strip()
-        self.client = (source_ip, 0) if source_ip else None
+
+
+def bad_header(name: object, value: object) -> InvalidEvent:
+    """The error for a header value of the wrong JSON type."""
+    return InvalidEvent(f"header {name!r} has a {type(value).__name__} value, not text")
+
+
+def server_address(
+    host: str | None, proto: str | None, port: str | None, default_host: str
+) -> tuple[str, str, int]:
+    """``(scheme, server name, server port)`` from Host and the X-Forwarded-* headers.
+
+    Gateways terminate TLS and say so in ``X-Forwarded-Proto``; without it, HTTPS is the
+    safe guess for every Lambda HTTP entry point.
+    """
+    if proto is None or proto == "https":
+        scheme = "https"
+    elif proto == "http":
+        scheme = "http"
+    else:
+        scheme = proto.split(",", 1)[0].strip().lower() or "https"
+    if not host:
+        host = default_host
+    if ":" in host and not host.endswith("]"):
+        host, _, port_in_host = host.rpartition(":")
+        if port is None and port_in_host.isdigit():
+            port = port_in_host
+    if port is not None and port.isdigit():
+        return scheme, host, int(port)
+    return scheme, host, 443 if scheme == "https" else 80
+
+
+def client_address(source_ip: str | None, forwarded_for: str | None) -> str | None:
+    """The client's address: the gateway's own field, else the last X-Forwarded-For hop."""
+    if source_ip:
+        return source_ip
+    if forwarded_for:
+        # Load balancers append the address they saw: the right-most entry is the one
+        # no client could forge.
+        return forwarded_for.rsplit(",", 1)[-1].strip()
+    return None
 
 
 def split_path_prefix(path: str, prefix: str) -> tuple[str, str] | None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import sys
 from io import BytesIO
 
-from strum.adapter._request import HttpRequest
+from strum.adapter._request import (
+    HttpRequest,
+    bad_header,
+    client_address,
+    server_address,
+)
+from strum.errors import InvalidEvent
 
 # Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
 TYPE_CHECKING = False
@@ -16,18 +22,22 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-# "HTTP_" keys for header names already seen. Bounded, because header names come from
-# clients and a process lives for thousands of requests.
+# Environ keys for header names already seen, by the name as the gateway spelled it.
+# Bounded, because header names come from clients and a process serves thousands of
+# requests. Content-Type and Content-Length have keys of their own in PEP 3333.
 _ENVIRON_KEYS: dict[str, str] = {}
-_ENVIRON_KEYS_MAX = 512
+_ENVIRON_KEYS_MAX = 1024
+_COOKIE = "HTTP_COOKIE"
 
 
 def _environ_key(name: str) -> str:
-    key = _ENVIRON_KEYS.get(name)
-    if key is None:
-        key = "HTTP_" + name.upper().replace("-", "_")
-        if len(_ENVIRON_KEYS) < _ENVIRON_KEYS_MAX:
-            _ENVIRON_KEYS[name] = key
+    key = "HTTP_" + name.upper().replace("-", "_")
+    if key == "HTTP_CONTENT_TYPE":
+        key = "CONTENT_TYPE"
+    elif key == "HTTP_CONTENT_LENGTH":
+        key = "CONTENT_LENGTH"
+    if len(_ENVIRON_KEYS) < _ENVIRON_KEYS_MAX:
+        _ENVIRON_KEYS[name] = key
     return key
 
 
@@ -41,22 +51,17 @@ def build_environ(request: HttpRequest) -> dict[str, Any]:
 
     ``SCRIPT_NAME`` carries the stripped stage or base path, so ``url_for`` and redirects
     produce URLs that work through the gateway. Repeated headers are joined with ``,``
-    except ``Cookie``, joined with ``; `` as RFC 6265 requires.
+    except ``Cookie``, joined with ``; `` as RFC 6265 requires. ``CONTENT_LENGTH`` is the
+    length of the decoded body, which is what the app will read.
     """
     body = request.body
-    server_name, server_port = request.server
-    client = request.client
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": _latin1(request.root_path),
         "PATH_INFO": _latin1(request.path),
         "QUERY_STRING": _latin1(request.query_string),
-        "SERVER_NAME": server_name,
-        "SERVER_PORT": str(server_port),
         "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": client[0] if client else "127.0.0.1",
         "wsgi.version": (1, 0),
-        "wsgi.url_scheme": request.scheme,
         "wsgi.input": BytesIO(body),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": False,
@@ -66,22 +71,52 @@ def build_environ(request: HttpRequest) -> dict[str, Any]:
         "lambda.event": request.event,
         "lambda.context": request.context,
     }
-    for name, value in request.headers:
-        if not value.isascii():
-            value = value.encode("utf-8").decode("latin-1")
-        if name == "content-type":
-            environ["CONTENT_TYPE"] = value
-            continue
-        if name == "content-length":
-            continue  # set below from the decoded body, which is what the app will read
-        key = _environ_key(name)
-        if key in environ:
-            separator = "; " if key == "HTTP_COOKIE" else ","
-            environ[key] = f"{environ[key]}{separator}{value}"
-        else:
-            environ[key] = value
+    keys = _ENVIRON_KEYS
+    headers = request.headers
+    if headers:
+        for name, value in headers.items():
+            if type(value) is not str:
+                if value is None:
+                    continue
+                raise bad_header(name, value)
+            if not value.isascii():
+                value = value.encode("utf-8").decode("latin-1")
+            environ[keys.get(name) or _environ_key(name)] = value
+    multi = request.multi_headers
+    if multi:
+        for name, values in multi.items():
+            if type(values) is not list:
+                if values is None:
+                    continue
+                raise InvalidEvent(
+                    f"header {name!r} should map to a list of values, not {values!r}"
+                )
+            key = keys.get(name) or _environ_key(name)
+            separator = "; " if key == _COOKIE else ","
+            for value in values:
+                if type(value) is not str:
+                    raise bad_header(name, value)
+                if not value.isascii():
+                    value = value.encode("utf-8").decode("latin-1")
+                environ[key] = f"{environ[key]}{separator}{value}" if key in environ else value
+    if request.cookies:
+        environ[_COOKIE] = _latin1("; ".join(request.cookies))
     if body:
         environ["CONTENT_LENGTH"] = str(len(body))
+    elif "CONTENT_LENGTH" in environ:
+        environ["CONTENT_LENGTH"] = "0"
+    scheme, server_name, server_port = server_address(
+        environ.get("HTTP_HOST"),
+        environ.get("HTTP_X_FORWARDED_PROTO"),
+        environ.get("HTTP_X_FORWARDED_PORT"),
+        request.default_host,
+    )
+    environ["wsgi.url_scheme"] = scheme
+    environ["SERVER_NAME"] = server_name
+    environ["SERVER_PORT"] = str(server_port)
+    environ["REMOTE_ADDR"] = (
+        client_address(request.source_ip, environ.get("HTTP_X_FORWARDED_FOR")) or "127.0.0.1"
+    )
     return environ
 
 

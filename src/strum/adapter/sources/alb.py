@@ -17,10 +17,7 @@ from strum.adapter.sources._common import (
     group_headers,
     join_headers,
     join_raw_query,
-    multi_value_headers,
-    query_pairs,
     reason_phrase,
-    single_value_headers,
     text_field,
     unquote_path,
 )
@@ -42,13 +39,7 @@ def infer(event: Mapping[str, Any]) -> bool:
 
 def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
     """Build the request, keeping the query string percent-encoded as ALB delivered it."""
-    if "multiValueHeaders" in event:
-        headers = multi_value_headers(event["multiValueHeaders"])
-    else:
-        headers = single_value_headers(event.get("headers"))
-    pairs = query_pairs(
-        event.get("queryStringParameters"), event.get("multiValueQueryStringParameters")
-    )
+    multi = event.get("multiValueHeaders") if "multiValueHeaders" in event else None
     raw_path_text = text_field(event, "path")
     path = unquote_path(raw_path_text)
     root = ""
@@ -57,14 +48,17 @@ def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
         if split:
             root, path = split
     return HttpRequest(
-        method=text_field(event, "httpMethod"),
-        path=path,
-        raw_path=raw_path_text.encode("utf-8"),
+        text_field(event, "httpMethod"),
+        path,
+        join_raw_query(
+            event.get("queryStringParameters"), event.get("multiValueQueryStringParameters")
+        ),
+        decode_body(event.get("body"), event.get("isBase64Encoded")),
+        event,
+        None if multi is not None else event.get("headers"),
+        multi,
+        raw_path=raw_path_text,
         root_path=root,
-        query_string=join_raw_query(pairs),
-        headers=headers,
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        event=event,
     )
 
 

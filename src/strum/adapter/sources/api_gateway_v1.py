@@ -17,13 +17,8 @@ from strum.adapter._request import HttpRequest, split_path_prefix
 from strum.adapter.sources._common import (
     Headers,
     decode_body,
-    encode_query,
+    encode_query_map,
     group_headers,
-    multi_value_headers,
-    query_pairs,
-    quote_path,
-    request_context,
-    single_value_headers,
     text_field,
     unquote_path,
 )
@@ -47,45 +42,43 @@ def infer(event: Mapping[str, Any]) -> bool:
 
 def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
     """Build the request from a payload 1.0 event."""
-    if event.get("multiValueHeaders"):
-        headers = multi_value_headers(event["multiValueHeaders"])
-    else:
-        headers = single_value_headers(event.get("headers"))
-    pairs = query_pairs(
-        event.get("queryStringParameters"), event.get("multiValueQueryStringParameters")
-    )
-    context = request_context(event)
+    multi = event.get("multiValueHeaders") or None
+    context = event.get("requestContext")
+    if type(context) is not dict:
+        context = {}
     event_path = text_field(event, "path")
+    raw: str | None
     if event.get("version") == "1.0":  # an HTTP API: the path is already decoded
-        path = event_path
-        raw = quote_path(event_path)
+        path, raw = event_path, None
     else:
-        path = unquote_path(event_path)
-        raw = event_path.encode("utf-8")
+        path, raw = unquote_path(event_path), event_path
     root = ""
     # requestContext.path is the path as the client sent it, stage included.
     full_path = context.get("path")
-    if isinstance(full_path, str) and full_path != event_path and full_path.endswith(event_path):
+    if full_path != event_path and type(full_path) is str and full_path.endswith(event_path):
         stage_prefix = full_path[: len(full_path) - len(event_path)].rstrip("/")
         if stage_prefix and split_path_prefix(full_path, stage_prefix):
             root = stage_prefix
-            raw = stage_prefix.encode("utf-8") + raw
+            if raw is not None:
+                raw = stage_prefix + raw
     if base_path:
         split = split_path_prefix(path, base_path)
         if split:
             root, path = root + split[0], split[1]
     identity = context.get("identity")
-    source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     return HttpRequest(
-        method=text_field(event, "httpMethod"),
-        path=path,
-        raw_path=raw,
+        text_field(event, "httpMethod"),
+        path,
+        encode_query_map(
+            event.get("queryStringParameters"), event.get("multiValueQueryStringParameters")
+        ),
+        decode_body(event.get("body"), event.get("isBase64Encoded")),
+        event,
+        None if multi else event.get("headers"),
+        multi,
         root_path=root,
-        query_string=encode_query(pairs) if pairs else "",
-        headers=headers,
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        event=event,
-        source_ip=source_ip,
+        raw_path=raw,
+        source_ip=identity.get("sourceIp") if type(identity) is dict else None,
         default_host=context.get("domainName") or "localhost",
     )
 

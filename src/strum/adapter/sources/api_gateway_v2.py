@@ -18,9 +18,6 @@ from strum.adapter.sources._common import (
     Headers,
     decode_body,
     join_headers,
-    quote_path,
-    request_context,
-    single_value_headers,
     text_field,
     unquote_path,
 )
@@ -64,26 +61,18 @@ def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
 
 def parse_v2(event: dict[str, Any], base_path: str, *, path_is_encoded: bool) -> HttpRequest:
     """The payload 2.0 parser shared with Function URLs, which keep the path encoded."""
-    headers = single_value_headers(event.get("headers"))
-    cookies = event.get("cookies")
-    if cookies:
-        # Function URLs send the original Cookie header *and* the cookies list; the list is
-        # the documented field, so it wins and the header would only duplicate it.
-        headers = [item for item in headers if item[0] != "cookie"]
-        headers.append(("cookie", "; ".join(cookies)))
-    context = request_context(event)
-    http = context.get("http") or {}
+    context = event["requestContext"]
+    http = context["http"]
     raw_path_text = text_field(event, "rawPath")
+    raw: str | None
     if path_is_encoded:
-        path = unquote_path(raw_path_text)
-        raw = raw_path_text.encode("utf-8")
+        path, raw = unquote_path(raw_path_text), raw_path_text
     else:
-        path = raw_path_text
-        raw = quote_path(raw_path_text)
+        path, raw = raw_path_text, None
     root = ""
-    stage = context.get("stage")
     # A named stage leads rawPath on the execute-api domain and, as reported, on custom
     # domains too; it is only stripped when it really is the first segment.
+    stage = context.get("stage")
     if stage and stage != "$default":
         split = split_path_prefix(path, "/" + stage)
         if split:
@@ -93,14 +82,17 @@ def parse_v2(event: dict[str, Any], base_path: str, *, path_is_encoded: bool) ->
         if split:
             root, path = root + split[0], split[1]
     return HttpRequest(
-        method=text_field(http, "method"),
-        path=path,
-        raw_path=raw,
+        text_field(http, "method"),
+        path,
+        event.get("rawQueryString") or "",
+        decode_body(event.get("body"), event.get("isBase64Encoded")),
+        event,
+        event.get("headers"),
+        # Function URLs send the original Cookie header *and* the cookies list; the list is
+        # the documented field, so it wins and the bridges drop the header.
+        cookies=event.get("cookies") or None,
         root_path=root,
-        query_string=event.get("rawQueryString") or "",
-        headers=headers,
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        event=event,
+        raw_path=raw,
         source_ip=http.get("sourceIp"),
         default_host=context.get("domainName") or "localhost",
     )

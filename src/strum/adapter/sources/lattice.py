@@ -16,9 +16,7 @@ from strum.adapter.sources._common import (
     decode_body,
     encode_query,
     join_headers,
-    multi_value_headers,
     reason_phrase,
-    single_value_headers,
     text_field,
     unquote_path,
 )
@@ -46,8 +44,8 @@ def _request(
     *,
     method: str,
     raw_path_text: str,
-    query: Mapping[str, Any] | None,
-    headers: Headers,
+    query: dict[str, Any] | None,
+    headers: dict[str, Any] | None,
     body: bytes,
 ) -> HttpRequest:
     query_string = ""
@@ -62,15 +60,19 @@ def _request(
         split = split_path_prefix(path, base_path)
         if split:
             root, path = split
+    multi = None
+    if headers and type(next(iter(headers.values()))) is list:
+        headers, multi = None, headers
     return HttpRequest(
-        method=method,
-        path=path,
-        raw_path=raw_path_text.encode("utf-8"),
+        method,
+        path,
+        query_string,
+        body,
+        event,
+        headers,
+        multi,
+        raw_path=raw_path_text,
         root_path=root,
-        query_string=query_string,
-        headers=headers,
-        body=body,
-        event=event,
     )
 
 
@@ -107,7 +109,7 @@ class V1:
             method=text_field(event, "method"),
             raw_path_text=text_field(event, "raw_path"),
             query=event.get("query_string_parameters"),
-            headers=single_value_headers(event.get("headers")),
+            headers=event.get("headers"),
             body=decode_body(event.get("body"), event.get("is_base64_encoded")),
         )
 
@@ -129,17 +131,12 @@ class V2:
 
     @staticmethod
     def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
-        raw_headers = event.get("headers") or {}
-        if any(isinstance(value, list) for value in raw_headers.values()):
-            headers = multi_value_headers(raw_headers)
-        else:
-            headers = single_value_headers(raw_headers)
         return _request(
             event,
             base_path,
             method=text_field(event, "method"),
             raw_path_text=text_field(event, "path"),
             query=event.get("queryStringParameters"),
-            headers=headers,
+            headers=event.get("headers"),
             body=decode_body(event.get("body"), event.get("isBase64Encoded")),
         )
