@@ -12,14 +12,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
-from strum.adapter._request import (
-    HttpRequest,
-    bad_header,
-    client_address,
-    server_address,
-)
+from strum.adapter._request import HttpRequest, client_address, header_error, server_address
 from strum.adapter.sources._common import quote_path
-from strum.errors import AppError, InvalidEvent
+from strum.errors import AppError
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -39,59 +34,14 @@ def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> dict[str,
     root_path = request.root_path
     path = root_path + request.path if root_path else request.path
     raw_path = request.raw_path
-    header_list: list[tuple[bytes, bytes]] = []
-    append = header_list.append
-    host = proto = port = forwarded_for = None
-    headers = request.headers
-    cookies = request.cookies
-    if headers:
-        for name, value in headers.items():
-            if type(value) is not str:
-                if value is None:
-                    continue
-                raise bad_header(name, value)
-            lower = name.lower()
-            if lower in _NOTED:
-                if lower == "cookie" and cookies:
-                    continue
-                if lower == "host":
-                    host = value
-                elif lower == "x-forwarded-proto":
-                    proto = value
-                elif lower == "x-forwarded-port":
-                    port = value
-                elif lower == "x-forwarded-for":
-                    forwarded_for = value
-            append((lower.encode("latin-1"), value.encode()))
-    multi = request.multi_headers
-    if multi:
-        for name, values in multi.items():
-            if type(values) is not list:
-                if values is None:
-                    continue
-                raise InvalidEvent(
-                    f"header {name!r} should map to a list of values, not {values!r}"
-                )
-            lower = name.lower()
-            encoded = lower.encode("latin-1")
-            if lower == "cookie" and len(values) > 1:
-                # One Cookie header, as HTTP/1.1 sends it: frameworks read only the first.
-                values = ["; ".join(values)]
-            for value in values:
-                if type(value) is not str:
-                    raise bad_header(name, value)
-                if lower in _NOTED:
-                    if lower == "host":
-                        host = value
-                    elif lower == "x-forwarded-proto":
-                        proto = value
-                    elif lower == "x-forwarded-port":
-                        port = value
-                    elif lower == "x-forwarded-for":
-                        forwarded_for = value
-                append((encoded, value.encode()))
-    if cookies:
-        append((b"cookie", "; ".join(cookies).encode()))
+    try:
+        header_list, noted = _header_list(request.headers, request.multi_headers, request.cookies)
+    except (AttributeError, TypeError):
+        raise header_error(request.headers, request.multi_headers) from None
+    host = noted.get("host")
+    proto = noted.get("x-forwarded-proto")
+    port = noted.get("x-forwarded-port")
+    forwarded_for = noted.get("x-forwarded-for")
     scheme, server_name, server_port = server_address(host, proto, port, request.default_host)
     client = client_address(request.source_ip, forwarded_for)
     scope: dict[str, Any] = {
@@ -117,6 +67,55 @@ def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> dict[str,
 
 # Header names whose values the scope's scheme, server and client come from.
 _NOTED = frozenset({"host", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-for", "cookie"})
+# (lower-case name, its bytes, whether it is in _NOTED) per name as the gateway spelled it;
+# bounded, because names come from clients.
+_NAMES: dict[str, tuple[str, bytes, bool]] = {}
+_NAMES_MAX = 1024
+
+
+def _header_name(name: str) -> tuple[str, bytes, bool]:
+    lower = name.lower()
+    entry = (lower, lower.encode("latin-1"), lower in _NOTED)
+    if len(_NAMES) < _NAMES_MAX:
+        _NAMES[name] = entry
+    return entry
+
+
+def _header_list(
+    headers: dict[str, str] | None,
+    multi: dict[str, list[str]] | None,
+    cookies: list[str] | None,
+) -> tuple[list[tuple[bytes, bytes]], dict[str, str]]:
+    """ASGI header pairs, plus the values of the _NOTED headers by lower-case name."""
+    # Hot loop, like the WSGI one: wrong value types fail with AttributeError/TypeError
+    # and build_scope explains them.
+    names = _NAMES
+    pairs: list[tuple[bytes, bytes]] = []
+    append = pairs.append
+    noted: dict[str, str] = {}
+    if headers:
+        for name, value in headers.items():
+            lower, encoded, is_noted = names.get(name) or _header_name(name)
+            if is_noted:
+                if lower == "cookie" and cookies:
+                    continue  # the cookies list (payload 2.0) is the truth
+                noted[lower] = value
+            append((encoded, value.encode()))
+    if multi:
+        for name, values in multi.items():
+            if type(values) is not list:
+                raise TypeError(name)
+            lower, encoded, is_noted = names.get(name) or _header_name(name)
+            if is_noted:
+                if lower == "cookie" and len(values) > 1:
+                    # One Cookie header, as HTTP/1.1 sends it: frameworks read only the first.
+                    values = ["; ".join(values)]
+                noted[lower] = values[-1]
+            for value in values:
+                append((encoded, value.encode()))
+    if cookies:
+        append((b"cookie", "; ".join(cookies).encode()))
+    return pairs, noted
 
 
 class HttpCycle:

@@ -82,6 +82,20 @@ def bad_header(name: object, value: object) -> InvalidEvent:
     return InvalidEvent(f"header {name!r} has a {type(value).__name__} value, not text")
 
 
+def header_error(headers: dict[str, Any] | None, multi: dict[str, Any] | None) -> InvalidEvent:
+    """Name the header whose value is not what the gateway format promises."""
+    for name, value in (headers or {}).items():
+        if type(value) is not str:
+            return bad_header(name, value)
+    for name, values in (multi or {}).items():
+        if type(values) is not list:
+            return InvalidEvent(f"header {name!r} should map to a list of values, not {values!r}")
+        for value in values:
+            if type(value) is not str:
+                return bad_header(name, value)
+    return InvalidEvent("the event's headers are malformed")
+
+
 def server_address(
     host: str | None, proto: str | None, port: str | None, default_host: str
 ) -> tuple[str, str, int]:

@@ -7,11 +7,10 @@ from io import BytesIO
 
 from strum.adapter._request import (
     HttpRequest,
-    bad_header,
     client_address,
+    header_error,
     server_address,
 )
-from strum.errors import InvalidEvent
 
 # Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
 TYPE_CHECKING = False
@@ -71,34 +70,10 @@ def build_environ(request: HttpRequest) -> dict[str, Any]:
         "lambda.event": request.event,
         "lambda.context": request.context,
     }
-    keys = _ENVIRON_KEYS
-    headers = request.headers
-    if headers:
-        for name, value in headers.items():
-            if type(value) is not str:
-                if value is None:
-                    continue
-                raise bad_header(name, value)
-            if not value.isascii():
-                value = value.encode("utf-8").decode("latin-1")
-            environ[keys.get(name) or _environ_key(name)] = value
-    multi = request.multi_headers
-    if multi:
-        for name, values in multi.items():
-            if type(values) is not list:
-                if values is None:
-                    continue
-                raise InvalidEvent(
-                    f"header {name!r} should map to a list of values, not {values!r}"
-                )
-            key = keys.get(name) or _environ_key(name)
-            separator = "; " if key == _COOKIE else ","
-            for value in values:
-                if type(value) is not str:
-                    raise bad_header(name, value)
-                if not value.isascii():
-                    value = value.encode("utf-8").decode("latin-1")
-                environ[key] = f"{environ[key]}{separator}{value}" if key in environ else value
+    try:
+        _add_headers(environ, request.headers, request.multi_headers)
+    except (AttributeError, TypeError):
+        raise header_error(request.headers, request.multi_headers) from None
     if request.cookies:
         environ[_COOKIE] = _latin1("; ".join(request.cookies))
     if body:
@@ -118,6 +93,36 @@ def build_environ(request: HttpRequest) -> dict[str, Any]:
         client_address(request.source_ip, environ.get("HTTP_X_FORWARDED_FOR")) or "127.0.0.1"
     )
     return environ
+
+
+def _add_headers(
+    environ: dict[str, Any],
+    headers: dict[str, str] | None,
+    multi: dict[str, list[str]] | None,
+) -> None:
+    # The hottest loop of the adapter: no per-value type checks (a wrong type fails here
+    # with AttributeError/TypeError and _header_error explains it), one dict lookup for the
+    # key, and the rare cases (non-ASCII, repeats) kept off the common path.
+    keys = _ENVIRON_KEYS
+    if headers:
+        for name, value in headers.items():
+            if not value.isascii():
+                value = value.encode("utf-8").decode("latin-1")
+            environ[keys.get(name) or _environ_key(name)] = value
+    if multi:
+        for name, values in multi.items():
+            if type(values) is not list:
+                raise TypeError(name)
+            key = keys.get(name) or _environ_key(name)
+            if len(values) == 1:
+                value = values[0]
+            else:
+                value = ("; " if key == _COOKIE else ",").join(values)
+            if not value.isascii():
+                value = value.encode("utf-8").decode("latin-1")
+            if key in environ:  # the same header under two spellings of its name
+                value = f"{environ[key]}{'; ' if key == _COOKIE else ','}{value}"
+            environ[key] = value
 
 
 def run_wsgi(app: WSGIApp, request: HttpRequest) -> tuple[int, str, list[tuple[str, str]], bytes]:

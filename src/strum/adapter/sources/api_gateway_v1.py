@@ -56,8 +56,9 @@ def parse(event: dict[str, Any], base_path: str) -> HttpRequest:
     # requestContext.path is the path as the client sent it, stage included.
     full_path = context.get("path")
     if full_path != event_path and type(full_path) is str and full_path.endswith(event_path):
+        # event_path starts with "/", so what precedes it ends at a segment boundary.
         stage_prefix = full_path[: len(full_path) - len(event_path)].rstrip("/")
-        if stage_prefix and split_path_prefix(full_path, stage_prefix):
+        if stage_prefix.startswith("/"):
             root = stage_prefix
             if raw is not None:
                 raw = stage_prefix + raw
