@@ -1,0 +1,69 @@
+"""Where the platform keeps its state: the layout of ``$STRUM_HOME`` (default ``~/.strum``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def default_home() -> Path:
+    """``$STRUM_HOME``, or ``~/.strum``."""
+    return Path(os.environ.get("STRUM_HOME") or "~/.strum").expanduser()
+
+
+@dataclass(frozen=True)
+class Home:
+    """Paths of one platform's state directory. Several homes can run side by side."""
+
+    root: Path
+
+    @property
+    def db(self) -> Path:
+        """Functions, versions, aliases, URL configs, concurrency (SQLite, WAL)."""
+        return self.root / "platform.db"
+
+    @property
+    def logs_db(self) -> Path:
+        """Function logs, kept apart so log writes never contend with control writes."""
+        return self.root / "logs.db"
+
+    @property
+    def queue_db(self) -> Path:
+        """The durable queue of asynchronous invocations."""
+        return self.root / "queue.db"
+
+    @property
+    def code(self) -> Path:
+        """Deployment packages by SHA-256 (``<hex>.zip``), written once, never changed."""
+        return self.root / "code"
+
+    @property
+    def unpacked(self) -> Path:
+        """Packages unpacked once per SHA-256 (``<hex>/``), read-only for functions."""
+        return self.root / "unpacked"
+
+    @property
+    def bytecode(self) -> Path:
+        """Compiled bytecode per code version (``PYTHONPYCACHEPREFIX``), outside the code."""
+        return self.root / "bytecode"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.root / "platform.pid"
+
+    @property
+    def address_file(self) -> Path:
+        """JSON with the running platform's address; the CLI finds the platform through it."""
+        return self.root / "platform.json"
+
+    @property
+    def logfile(self) -> Path:
+        """The daemon's own log (``strum platform start``)."""
+        return self.root / "platform.log"
+
+    def ensure(self) -> Home:
+        """Create the directories (private to the user) and return self."""
+        for path in (self.root, self.code, self.unpacked, self.bytecode):
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self

@@ -1,0 +1,92 @@
+"""A real platform on an ephemeral loopback port, in a thread of the test process.
+
+``running_platform`` starts one per test (fresh ``$STRUM_HOME`` under tmp_path); its
+``client()`` is a real boto3 Lambda client pointed at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from strum.platform.home import Home
+from strum.platform.server import Platform, Settings
+
+
+@dataclass
+class RunningPlatform:
+    platform: Platform
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
+
+    @property
+    def endpoint(self) -> str:
+        return self.platform.endpoint
+
+    def client(self, **config: Any) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "lambda",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="strum",
+            aws_secret_access_key="strum",
+            config=Config(retries={"max_attempts": 1}, read_timeout=60, **config),
+        )
+
+    def call(self, coroutine: Any, timeout: float = 30) -> Any:
+        """Run a coroutine on the platform's loop from the test thread."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.call(self.platform.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=30)
+        self.loop.close()
+
+
+def start_platform(home: Path, **settings: Any) -> RunningPlatform:
+    base = Settings(host="127.0.0.1", port=0, retry_delay_scale=0.001)
+    platform = Platform(Home(home), replace(base, **settings))
+    loop = asyncio.new_event_loop()
+    started: Future[None] = Future()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+
+        async def boot() -> None:
+            try:
+                await platform.start()
+            except BaseException as exc:
+                started.set_exception(exc)
+                raise
+            started.set_result(None)
+
+        loop.create_task(boot())
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="strum-platform", daemon=True)
+    thread.start()
+    started.result(timeout=30)
+    return RunningPlatform(platform, loop, thread)
+
+
+@pytest.fixture
+def running_platform(tmp_path: Path) -> Iterator[RunningPlatform]:
+    running = start_platform(tmp_path / "strum-home")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def lambda_client(running_platform: RunningPlatform) -> Any:
+    return running_platform.client()
