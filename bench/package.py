@@ -184,9 +184,7 @@ def main() -> int:
         zappa = zappa_hello(workdir)
         if zappa:
             rows.append(zappa)
-    print(
-        f"\nhello-world Flask app, packaged ({'with' if rows[0] else ''} bytecode where the Python matches)"
-    )
+    print("\nhello-world Flask app, packaged (strum adds bytecode when the target Python matches)")
     print(f"  {'tool':32} {'zipped':>11} {'unzipped':>11} {'files':>6} {'cold':>8} {'warm':>8}")
     for row in rows:
         print(
