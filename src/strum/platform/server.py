@@ -7,6 +7,7 @@ URL listeners and the asynchronous queue. ``serve()`` runs it until cancelled (t
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import os
@@ -66,7 +67,23 @@ class Platform:
         app = web.Application(client_max_size=70 * 1024 * 1024, middlewares=self._middlewares())
         control.add_routes(app, self)
         invoke.add_routes(app, self)
+        app.router.add_get("/strum/v1/health", self._health)
+        app.router.add_get("/strum/v1/status", self._status)
         return app
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "pid": os.getpid()})
+
+    async def _status(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "endpoint": self.endpoint,
+                "pid": os.getpid(),
+                "home": str(self.home.root),
+                "started_at": self.started_at,
+                "engine": self.engine.status(),
+            }
+        )
 
     def _middlewares(self) -> list[object]:
         token = self.settings.auth_token
@@ -75,7 +92,9 @@ class Platform:
 
         @web.middleware
         async def require_token(request: web.Request, handler: object) -> web.StreamResponse:
-            if request.headers.get("Authorization") != f"Bearer {token}":
+            if request.path != "/strum/v1/health" and not hmac.compare_digest(
+                request.headers.get("Authorization", ""), f"Bearer {token}"
+            ):
                 return web.json_response(
                     {"Type": "User", "message": "missing or wrong bearer token"},
                     status=403,

@@ -1,0 +1,144 @@
+"""Finding, starting and stopping the platform that belongs to a ``$STRUM_HOME``.
+
+A running platform records its endpoint and pid in ``platform.json`` under its home; the
+CLI reads that file, checks the process is alive and answering, and otherwise starts one in
+the background (``strum platform start``), logging to ``platform.log``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from strum.errors import StrumError
+from strum.platform.home import Home
+
+HEALTH_PATH = "/strum/v1/health"
+
+
+class PlatformError(StrumError):
+    """The platform could not be found, started or stopped."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class Running:
+    """A platform that answered: where it listens and which process it is."""
+
+    endpoint: str
+    pid: int
+    started_at: float
+
+
+def find_running(home: Home, timeout: float = 2.0) -> Running | None:
+    """The platform serving ``home``, if one is running and answering."""
+    try:
+        record = json.loads(home.address_file.read_text())
+        running = Running(record["endpoint"], int(record["pid"]), float(record["started_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _alive(running.pid) or not healthy(running.endpoint, timeout):
+        return None
+    return running
+
+
+def healthy(endpoint: str, timeout: float = 2.0) -> bool:
+    """Whether a platform answers its health route at ``endpoint``."""
+    try:
+        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start(
+    home: Home, *, host: str = "127.0.0.1", port: int = 8700, token: str | None = None,
+    wait: float = 20.0,
+) -> Running:
+    """Start a platform for ``home`` in the background and wait until it answers."""
+    running = find_running(home)
+    if running is not None:
+        return running
+    home.ensure()
+    command = [
+        sys.executable, "-m", "strum", "platform", "run",
+        "--home", str(home.root), "--host", host, "--port", str(port),
+    ]
+    env = dict(os.environ)
+    if token:
+        env["STRUM_PLATFORM_TOKEN"] = token
+    home.address_file.unlink(missing_ok=True)
+    with open(home.logfile, "ab") as log:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+            start_new_session=True, close_fds=True,
+        )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise PlatformError(
+                f"the platform exited with status {process.returncode} while starting; "
+                f"see {home.logfile}:\n{_log_tail(home)}"
+            )
+        running = find_running(home, timeout=0.5)
+        if running is not None:
+            return running
+        time.sleep(0.05)
+    process.terminate()
+    raise PlatformError(f"the platform did not answer within {wait:.0f} s; see {home.logfile}")
+
+
+def stop(home: Home, wait: float = 20.0) -> bool:
+    """Stop the platform of ``home``; False when none was running."""
+    try:
+        pid = int(home.pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    if not _alive(pid):
+        home.pidfile.unlink(missing_ok=True)
+        home.address_file.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if not _alive(pid) or _zombie(pid):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    home.pidfile.unlink(missing_ok=True)
+    home.address_file.unlink(missing_ok=True)
+    return True
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+def _log_tail(home: Home, lines: int = 20) -> str:
+    try:
+        return "\n".join(home.logfile.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
