@@ -1,0 +1,144 @@
+"""``strum platform run | start | stop | status``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+import click
+
+from strum.cli.output import Output
+from strum.platform.home import Home, default_home
+
+
+def _home(home: str | None) -> Home:
+    return Home(Path(home).expanduser() if home else default_home())
+
+
+home_option = click.option(
+    "--home",
+    envvar="STRUM_HOME",
+    type=click.Path(file_okay=False),
+    help="State directory (default ~/.strum).",
+)
+
+
+@click.group()
+def platform() -> None:
+    """The embedded serverless platform (Lambda-compatible, one machine)."""
+
+
+@platform.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8700, show_default=True, type=int, help="Port for the API.")
+@click.option(
+    "--token",
+    envvar="STRUM_PLATFORM_TOKEN",
+    help="Bearer token clients must send (required off loopback).",
+)
+@click.option(
+    "--idle-timeout",
+    default=300.0,
+    show_default=True,
+    type=float,
+    help="Seconds before an idle instance stops.",
+)
+@home_option
+def run(host: str, port: int, token: str | None, idle_timeout: float, home: str | None) -> None:
+    """Run the platform in the foreground (Ctrl-C to stop)."""
+    import asyncio
+    import logging
+    import signal
+
+    from strum.platform.server import Settings, serve
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings(host=host, port=port, auth_token=token, idle_timeout_s=idle_timeout)
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)  # type: ignore[union-attr]
+        with contextlib.suppress(asyncio.CancelledError):
+            await serve(_home(home), settings)
+
+    try:
+        asyncio.run(main())
+    except PermissionError as exc:
+        raise click.UsageError(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
+
+
+@platform.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8700, show_default=True, type=int)
+@click.option("--token", envvar="STRUM_PLATFORM_TOKEN")
+@home_option
+def start(host: str, port: int, token: str | None, home: str | None) -> None:
+    """Start the platform in the background."""
+    from strum.platform import daemon
+
+    state = _home(home)
+    running = daemon.start(state, host=host, port=port, token=token)
+    Output().ok(f"platform running at {running.endpoint} (pid {running.pid})")
+
+
+@platform.command()
+@home_option
+def stop(home: str | None) -> None:
+    """Stop the background platform."""
+    from strum.platform import daemon
+
+    if daemon.stop(_home(home)):
+        Output().ok("platform stopped")
+    else:
+        Output().info("no platform was running")
+
+
+@platform.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@home_option
+def status(as_json: bool, home: str | None) -> None:
+    """Show whether the platform runs, where, and what it runs."""
+    import urllib.request
+
+    from strum.platform import daemon
+
+    state = _home(home)
+    running = daemon.find_running(state)
+    if running is None:
+        if as_json:
+            click.echo(json.dumps({"running": False}))
+        else:
+            Output().info(f"no platform is running for {state.root}")
+        raise SystemExit(3)
+    request = urllib.request.Request(running.endpoint + "/strum/v1/status")
+    token = os.environ.get("STRUM_PLATFORM_TOKEN")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        details = json.loads(response.read())
+    if as_json:
+        click.echo(json.dumps({"running": True, **details}, indent=2))
+        return
+    engine = details.get("engine", {})
+    Output().ok(
+        f"platform running at {running.endpoint} (pid {running.pid}), home {details['home']}"
+    )
+    for line in _engine_lines(engine):
+        Output().info(line)
+
+
+def _engine_lines(engine: dict[str, object]) -> list[str]:
+    lines = []
+    for key, value in engine.items():
+        lines.append(f"  {key}: {value}")
+    return lines

@@ -1,0 +1,352 @@
+"""Project commands: init, package, deploy, status, invoke, tail, rollback, undeploy, manage."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from strum.cli.output import Output
+
+stage_argument = click.argument("stage", required=False)
+project_option = click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The project directory.",
+)
+
+
+def _config(project_dir: Path, stage: str | None) -> Any:
+    from strum.config import load_config
+
+    return load_config(project_dir.resolve(), stage)
+
+
+def _home() -> Any:
+    from strum.platform.home import Home, default_home
+
+    return Home(default_home())
+
+
+def _local_only(config: Any) -> None:
+    if config.target != "local":
+        raise click.ClickException(
+            f"stage {config.stage!r} targets {config.target!r}; this version of strum deploys to "
+            "the local platform only (the AWS target is coming)"
+        )
+
+
+@click.command()
+@project_option
+@click.option("--yes", is_flag=True, help="Accept the detected app without asking.")
+@click.option("--force", is_flag=True, help="Overwrite an existing [tool.strum] / strum.toml.")
+def init(project_dir: Path, yes: bool, force: bool) -> None:
+    """Detect the app in this project and write strum's config."""
+    from strum.detect import detect_apps, write_config
+
+    out = Output()
+    candidates = detect_apps(project_dir.resolve())
+    if not candidates:
+        raise click.ClickException(
+            "found no WSGI/ASGI app (Flask, Django, FastAPI, Starlette, ...) in "
+            f"{project_dir.resolve()}; write [tool.strum] app = 'module:app' in pyproject.toml"
+        )
+    chosen = candidates[0]
+    if len(candidates) > 1 and not yes:
+        for index, candidate in enumerate(candidates, 1):
+            out.info(f"  {index}. {candidate.app}  ({candidate.reason})")
+        number = click.prompt("Which app?", type=click.IntRange(1, len(candidates)), default=1)
+        chosen = candidates[number - 1]
+    elif not yes and not click.confirm(f"Use {chosen.app} ({chosen.reason})?", default=True):
+        raise click.Abort()
+    path = write_config(project_dir.resolve(), chosen, force=force)
+    out.ok(f"wrote the config for {chosen.app} to {path}")
+    out.info("next: `strum deploy` puts it on the local platform and prints its URL")
+
+
+@click.command()
+@stage_argument
+@project_option
+@click.option(
+    "-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Write the zips here."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the size report as JSON.")
+def package(stage: str | None, project_dir: Path, output: Path | None, as_json: bool) -> None:
+    """Build the stage's packages (code zip + dependency layer) without deploying."""
+    from strum.build import PackageSpec, Target, build
+    from strum.build.report import human
+    from strum.deploy.local import manifest_for
+
+    config = _config(project_dir, stage)
+    host = Target.local()
+    target = (
+        host
+        if config.target == "local"
+        else Target(config.python or host.python, config.architecture, "aws")
+    )
+    out = Output()
+    spec = PackageSpec(
+        project=config.project_dir,
+        name=config.function_name,
+        target=target,
+        manifest=manifest_for(config),
+        exclude=tuple(config.exclude),
+        include=tuple(config.include),
+        cache_dir=_home().root / "cache",
+        out_dir=output,
+    )
+    with out.step(f"packaging {config.function_name} for {target.key}"):
+        artifact = build(spec)
+    if output is not None and artifact.deps_zip is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        layer = (
+            output / f"layer-{artifact.deps_sha256[:20] if artifact.deps_sha256 else 'none'}.zip"
+        )
+        if not layer.exists():
+            layer.write_bytes(artifact.deps_zip.read_bytes())
+    report = artifact.report
+    if as_json:
+        document = {
+            "target": target.key,
+            "code_zip": str(artifact.code_zip),
+            "deps_zip": str(artifact.deps_zip) if artifact.deps_zip else None,
+            "dependency_source": artifact.dependency_source,
+            "bytecode": artifact.bytecode,
+            **report.as_dict(),
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    out.info(f"code:         {artifact.code_zip}  ({human(report.code_zipped)})")
+    if artifact.deps_zip:
+        out.info(
+            f"dependencies: {artifact.deps_zip}  ({human(report.deps_zipped)}, from {artifact.dependency_source})"
+        )
+    out.info(
+        f"total {human(report.zipped)} zipped, {human(report.unzipped)} unzipped, {report.files} files"
+    )
+    out.info("largest parts:")
+    for name, size in report.contributors:
+        out.info(f"  {human(size):>10}  {name}")
+    for note in artifact.notes:
+        out.note(note)
+
+
+@click.command()
+@stage_argument
+@project_option
+@click.option("--dry-run", is_flag=True, help="Print the plan without changing anything.")
+def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
+    """Package and deploy the stage; print its URL."""
+    from strum.deploy import local
+
+    config = _config(project_dir, stage)
+    _local_only(config)
+    out = Output()
+    started = time.perf_counter()
+    result = local.deploy(config, _home(), out.step, out.info, dry_run=dry_run)
+    for note in result.notes:
+        out.note(note)
+    if dry_run:
+        if not result.steps:
+            out.info(f"{result.function}:{result.alias} is up to date; nothing to do")
+        for step in result.steps:
+            out.info(f"  would {step.describe()}")
+        return
+    elapsed = time.perf_counter() - started
+    if not result.steps:
+        out.ok(f"{result.function}:{result.alias} is up to date; nothing changed ({elapsed:.2f} s)")
+    else:
+        out.ok(
+            f"deployed {result.function}:{result.alias} version {result.version} ({elapsed:.1f} s)"
+        )
+    if result.url:
+        click.echo(result.url)
+
+
+@click.command()
+@stage_argument
+@project_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
+    """Show what is deployed for the stage."""
+    from strum.deploy import local
+
+    config = _config(project_dir, stage)
+    _local_only(config)
+    state = local.status(config, _home())
+    if as_json:
+        click.echo(json.dumps(state, indent=2))
+        return
+    out = Output()
+    if not state["deployed"]:
+        where = state["platform"] or "no platform running"
+        out.info(f"{state['function']} ({state['stage']}) is not deployed ({where})")
+        return
+    rows = [
+        ("function", state["function"]),
+        ("stage", f"{state['stage']} -> version {state['version']}"),
+        ("url", state["url"] or "-"),
+        ("runtime", f"{state['runtime']}, {state['memory']} MB, {state['timeout']} s timeout"),
+        ("versions", ", ".join(state["versions"]) or "-"),
+        ("updated", state["last_modified"]),
+        ("platform", state["platform"]),
+    ]
+    for name, schedule in state["schedules"].items():
+        rows.append(
+            (f"schedule {name}", f"{schedule['expression']} next {schedule['next'] or '-'}")
+        )
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        out.info(f"{name:<{width}}  {value}")
+
+
+@click.command()
+@stage_argument
+@project_option
+@click.option("--payload", help="The event, as JSON.")
+@click.option(
+    "--file",
+    "payload_file",
+    type=click.File("rb"),
+    help="Read the event from a file ('-' for stdin).",
+)
+@click.option(
+    "--async", "asynchronous", is_flag=True, help="Queue the event (InvocationType=Event)."
+)
+def invoke(
+    stage: str | None, project_dir: Path, payload: str | None, payload_file: Any, asynchronous: bool
+) -> None:
+    """Invoke the stage's function with an event and print the result and its log."""
+    import base64
+
+    from strum.deploy import local
+
+    if payload is not None and payload_file is not None:
+        raise click.UsageError("give --payload or --file, not both")
+    data = (
+        payload.encode()
+        if payload is not None
+        else (payload_file.read() if payload_file else b"{}")
+    )
+    try:
+        json.loads(data)
+    except ValueError as exc:
+        raise click.UsageError(f"the event is not valid JSON: {exc}") from None
+    config = _config(project_dir, stage)
+    _local_only(config)
+    _status_code, headers, body = local.invoke(config, _home(), data, asynchronous=asynchronous)
+    out = Output()
+    if asynchronous:
+        out.ok(f"queued (request {headers.get('x-amzn-requestid', '?')})")
+        return
+    log = headers.get("x-amz-log-result")
+    if log:
+        click.echo(base64.b64decode(log).decode("utf-8", "replace").rstrip(), err=True)
+    click.echo(body.decode("utf-8", "replace"))
+    if headers.get("x-amz-function-error"):
+        sys.exit(1)
+
+
+@click.command()
+@stage_argument
+@project_option
+@click.option("--since", default="10m", show_default=True, help="How far back: 30s, 10m, 2h, 1d.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines.")
+def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None:
+    """Print the stage's function logs."""
+    from strum.deploy import local
+
+    config = _config(project_dir, stage)
+    _local_only(config)
+    start = time.time() - _duration(since)
+    home = _home()
+    while True:
+        entries = local.logs(config, home, start)
+        for entry in entries:
+            stamp = time.strftime("%H:%M:%S", time.localtime(entry["time"]))
+            click.echo(f"{stamp} {entry['message']}".replace("\r", "\n"))
+            start = max(start, entry["time"] + 1e-6)
+        if not follow:
+            return
+        time.sleep(0.5)
+
+
+def _duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return float(text[:-1]) * units[text[-1]]
+    except (KeyError, ValueError, IndexError):
+        raise click.BadParameter(f"{text!r} is not a duration like 30s, 10m, 2h or 1d") from None
+
+
+@click.command()
+@stage_argument
+@project_option
+@click.option(
+    "-n",
+    "steps_back",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Versions to go back.",
+)
+def rollback(stage: str | None, project_dir: Path, steps_back: int) -> None:
+    """Point the stage back at an earlier version (atomic)."""
+    from strum.deploy import local
+
+    config = _config(project_dir, stage)
+    _local_only(config)
+    out = Output()
+    before, after = local.rollback(config, _home(), steps_back, out.step)
+    out.ok(f"{config.function_name}:{config.stage} now serves version {after} (was {before})")
+
+
+@click.command()
+@stage_argument
+@project_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def undeploy(stage: str | None, project_dir: Path, yes: bool) -> None:
+    """Remove everything the stage's deploys created."""
+    from strum.deploy import local
+
+    config = _config(project_dir, stage)
+    _local_only(config)
+    if not yes:
+        click.confirm(
+            f"Remove {config.function_name} with all its versions and its URL?", abort=True
+        )
+    out = Output()
+    if local.undeploy(config, _home(), out.step):
+        out.ok(f"removed {config.function_name}")
+    else:
+        out.info(f"{config.function_name} was not deployed")
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@stage_argument
+@project_option
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(stage: str | None, project_dir: Path, args: tuple[str, ...]) -> None:
+    """Run a Django management command in the deployed function: strum manage [STAGE] -- migrate"""
+    from strum.deploy import local
+
+    if not args:
+        raise click.UsageError("give the command after --, e.g. strum manage -- migrate")
+    config = _config(project_dir, stage)
+    _local_only(config)
+    result = local.manage(config, _home(), list(args))
+    if result.get("output"):
+        click.echo(result["output"].rstrip())
+    if result.get("errors"):
+        click.echo(result["errors"].rstrip(), err=True)
+    sys.exit(int(result.get("exit_code") or 0))
+
+
+COMMANDS = [init, package, deploy, status, invoke, tail, rollback, undeploy, manage]

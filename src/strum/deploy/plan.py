@@ -1,0 +1,185 @@
+"""Deploy planning: desired state vs current state -> the steps that close the gap.
+
+Pure: no I/O. ``plan_deploy`` returns a list of frozen step records; an empty list means
+the deployment is already what the config asks for. ``--dry-run`` prints the steps;
+``strum.deploy.execute`` is the only code that carries them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DesiredFunction:
+    """What one stage's function should be, from the config and the built package."""
+
+    name: str
+    alias: str
+    runtime: str
+    code_sha256: str  # base64, as Lambda reports CodeSha256
+    zip_path: Path
+    memory: int = 512
+    timeout: int = 30
+    ephemeral_storage: int = 512
+    environment: tuple[tuple[str, str], ...] = ()
+    handler: str = "strum.runtime.entry.handler"
+    url: bool = True
+    invoke_mode: str = "BUFFERED"
+    reserved_concurrency: int | None = None
+    description: str = ""
+
+    def configuration(self) -> dict[str, Any]:
+        """The Lambda configuration fields strum manages."""
+        return {
+            "Runtime": self.runtime,
+            "Handler": self.handler,
+            "MemorySize": self.memory,
+            "Timeout": self.timeout,
+            "EphemeralStorage": {"Size": self.ephemeral_storage},
+            "Environment": {"Variables": dict(self.environment)},
+            "Description": self.description,
+        }
+
+
+@dataclass(frozen=True)
+class CurrentFunction:
+    """What exists now (None: absent). ``aliased`` is the configuration of the alias's version."""
+
+    latest: dict[str, Any] | None = None
+    alias: dict[str, Any] | None = None
+    aliased: dict[str, Any] | None = None
+    url: dict[str, Any] | None = None
+    reserved_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change. ``describe()`` is what ``--dry-run`` and progress output show."""
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class CreateFunction(Step):
+    desired: DesiredFunction
+
+    def describe(self) -> str:
+        return f"create function {self.desired.name} ({self.desired.runtime}, {self.desired.memory} MB)"
+
+
+@dataclass(frozen=True)
+class UpdateCode(Step):
+    desired: DesiredFunction
+
+    def describe(self) -> str:
+        return f"upload new code for {self.desired.name} ({self.desired.code_sha256[:12]})"
+
+
+@dataclass(frozen=True)
+class UpdateConfiguration(Step):
+    desired: DesiredFunction
+    changes: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        return f"update configuration of {self.desired.name}: {', '.join(self.changes)}"
+
+
+@dataclass(frozen=True)
+class PublishVersion(Step):
+    desired: DesiredFunction
+
+    def describe(self) -> str:
+        return f"publish a new version of {self.desired.name}"
+
+
+@dataclass(frozen=True)
+class PointAlias(Step):
+    """Create the stage's alias, or move it, to the version just published."""
+
+    desired: DesiredFunction
+    exists: bool
+
+    def describe(self) -> str:
+        verb = "move" if self.exists else "create"
+        return f"{verb} alias {self.desired.alias} to the new version"
+
+
+@dataclass(frozen=True)
+class EnsureUrl(Step):
+    desired: DesiredFunction
+    exists: bool
+
+    def describe(self) -> str:
+        verb = "update" if self.exists else "create"
+        return f"{verb} the function URL of {self.desired.name}:{self.desired.alias} ({self.desired.invoke_mode})"
+
+
+@dataclass(frozen=True)
+class RemoveUrl(Step):
+    desired: DesiredFunction
+
+    def describe(self) -> str:
+        return f"remove the function URL of {self.desired.name}:{self.desired.alias}"
+
+
+@dataclass(frozen=True)
+class SetConcurrency(Step):
+    desired: DesiredFunction
+
+    def describe(self) -> str:
+        if self.desired.reserved_concurrency is None:
+            return f"remove reserved concurrency of {self.desired.name}"
+        return f"reserve {self.desired.reserved_concurrency} concurrent executions for {self.desired.name}"
+
+
+def configuration_changes(
+    current: dict[str, Any] | None, desired: DesiredFunction
+) -> tuple[str, ...]:
+    """Names of the managed configuration fields that differ."""
+    if current is None:
+        return tuple(desired.configuration())
+    wanted = desired.configuration()
+    now = {
+        "Runtime": current.get("Runtime"),
+        "Handler": current.get("Handler"),
+        "MemorySize": current.get("MemorySize"),
+        "Timeout": current.get("Timeout"),
+        "EphemeralStorage": {"Size": (current.get("EphemeralStorage") or {}).get("Size", 512)},
+        "Environment": {"Variables": (current.get("Environment") or {}).get("Variables") or {}},
+        "Description": current.get("Description") or "",
+    }
+    return tuple(key for key, value in wanted.items() if now[key] != value)
+
+
+def plan_deploy(desired: DesiredFunction, current: CurrentFunction) -> list[Step]:
+    """The steps that make ``current`` what ``desired`` says, in order; [] when in step."""
+    steps: list[Step] = []
+    if current.latest is None:
+        steps.append(CreateFunction(desired))
+    else:
+        if current.latest.get("CodeSha256") != desired.code_sha256:
+            steps.append(UpdateCode(desired))
+        changes = configuration_changes(current.latest, desired)
+        if changes:
+            steps.append(UpdateConfiguration(desired, changes))
+    serving_ok = (
+        current.alias is not None
+        and current.aliased is not None
+        and current.aliased.get("CodeSha256") == desired.code_sha256
+        and not configuration_changes(current.aliased, desired)
+    )
+    if not serving_ok:
+        steps.append(PublishVersion(desired))
+        steps.append(PointAlias(desired, exists=current.alias is not None))
+    if desired.url:
+        if current.url is None or current.url.get("InvokeMode", "BUFFERED") != desired.invoke_mode:
+            steps.append(EnsureUrl(desired, exists=current.url is not None))
+    elif current.url is not None:
+        steps.append(RemoveUrl(desired))
+    if current.reserved_concurrency != desired.reserved_concurrency:
+        steps.append(SetConcurrency(desired))
+    return steps
