@@ -60,6 +60,7 @@ def manifest_for(config: Any) -> dict[str, Any]:
         "schedules": {
             name: {"function": schedule.function, "expression": schedule.expression}
             for name, schedule in config.schedules.items()
+            if schedule.enabled
         },
         "events": [
             {
@@ -70,6 +71,7 @@ def manifest_for(config: Any) -> dict[str, Any]:
                 "batch": event.batch,
             }
             for name, event in config.events.items()
+            if event.enabled
         ],
     }
 

@@ -1,0 +1,780 @@
+"""Config loading: defaults, stage inheritance, file choice and a table of bad configs."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from strum.config import (
+    ConfigError,
+    EventSource,
+    Permissions,
+    ProjectConfig,
+    Schedule,
+    StageConfig,
+    load_config,
+)
+from strum.errors import StrumError
+
+APP = """\
+from flask import Flask
+
+app = Flask(__name__)
+
+
+def cleanup(event, context):
+    return "done"
+
+
+def handle(record, context):
+    return None
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """Write a tiny project (hello.py + a config) and return its directory.
+
+    The working directory is the project, so messages name "pyproject.toml" as a user
+    running strum there would see it.
+    """
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hello.py").write_text(APP)
+
+    def make(config: str, *, file: str = "pyproject.toml", project_name: str | None = "hello"):
+        body = textwrap.dedent(config)
+        if file == "pyproject.toml":
+            head = f'[project]\nname = "{project_name}"\n\n' if project_name else ""
+            body = head + body
+        (tmp_path / file).write_text(body)
+        return tmp_path
+
+    return make
+
+
+def problems(directory, stage=None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(directory, stage)
+    return list(info.value.problems)
+
+
+# -- valid configs ------------------------------------------------------------------------
+
+
+def test_minimal_config_gets_the_defaults(project):
+    config = load_config(project('[tool.strum]\napp = "hello:app"\n'))
+    assert isinstance(config, ProjectConfig)
+    assert config.stage == "dev"
+    assert config.target == "local"
+    assert config.project == "hello"
+    assert config.function_name == "hello-dev"
+    assert config.app == "hello:app"
+    assert config.django_settings is None
+    assert config.python == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert (config.architecture, config.memory, config.timeout) == ("x86_64", 512, 30)
+    assert config.ephemeral_storage == 512
+    assert config.url is True
+    assert config.lifespan == "auto"
+    assert config.stream is False
+    assert dict(config.env) == {}
+    assert config.permissions == Permissions()
+    assert config.source.name == "pyproject.toml"
+    assert list(config.stages) == ["dev"]
+
+
+def test_every_key_is_read(project):
+    directory = project(
+        """
+        [tool.strum]
+        app = "hello:app"
+        name = "greeter"
+        python = "3.12"
+        architecture = "arm64"
+        memory = 1024
+        timeout = 60
+        ephemeral_storage = 2048
+        env = { GREETING = "hi" }
+        exclude = ["docs/**"]
+        include = ["docs/keep.txt"]
+        text_mime_types = ["application/vnd.api+json"]
+        base_path = "/api/"
+        lifespan = "off"
+        stream = true
+        reserved_concurrency = 5
+        url = false
+        log_retention_days = 14
+
+        [tool.strum.permissions]
+        network = ["api.stripe.com:443"]
+        env = ["DATABASE_URL"]
+        files = ["/srv/data"]
+        aws = ["s3:GetObject,s3:PutObject arn:aws:s3:::bucket/*"]
+
+        [tool.strum.schedules.nightly]
+        function = "hello:cleanup"
+        expression = "cron(0 3 * * ? *)"
+
+        [tool.strum.events.orders]
+        source = "sqs"
+        function = "hello:handle"
+        arn = "arn:aws:sqs:eu-west-1:123456789012:orders"
+        batch_size = 10
+        batch_window = 5
+
+        [tool.strum.stages.prod]
+        target = "aws"
+        region = "eu-west-1"
+        profile = "work"
+        role_arn = "arn:aws:iam::123456789012:role/greeter"
+        http_api = true
+        domain = "API.example.com"
+        """
+    )
+    config = load_config(directory, "prod")
+    assert config.function_name == "greeter-prod"
+    assert (config.python, config.architecture) == ("3.12", "arm64")
+    assert (config.memory, config.timeout, config.ephemeral_storage) == (1024, 60, 2048)
+    assert dict(config.env) == {"GREETING": "hi"}
+    assert config.exclude == ("docs/**",)
+    assert config.include == ("docs/keep.txt",)
+    assert config.text_mime_types == ("application/vnd.api+json",)
+    assert config.base_path == "/api"
+    assert (config.lifespan, config.stream, config.url) == ("off", True, False)
+    assert (config.reserved_concurrency, config.log_retention_days) == (5, 14)
+    assert config.permissions == Permissions(
+        network=("api.stripe.com:443",),
+        env=("DATABASE_URL",),
+        files=("/srv/data",),
+        aws=("s3:GetObject,s3:PutObject arn:aws:s3:::bucket/*",),
+    )
+    assert dict(config.schedules) == {
+        "nightly": Schedule("nightly", "hello:cleanup", "cron(0 3 * * ? *)")
+    }
+    assert dict(config.events) == {
+        "orders": EventSource(
+            name="orders",
+            source="sqs",
+            function="hello:handle",
+            arn="arn:aws:sqs:eu-west-1:123456789012:orders",
+            batch="record",
+            batch_size=10,
+            batch_window=5,
+        )
+    }
+    assert (config.target, config.region, config.profile) == ("aws", "eu-west-1", "work")
+    assert config.role_arn == "arn:aws:iam::123456789012:role/greeter"
+    assert (config.http_api, config.domain) == (True, "api.example.com")
+
+
+def test_stages_inherit_and_override(project):
+    directory = project(
+        """
+        [tool.strum]
+        app = "hello:app"
+        memory = 256
+        env = { GREETING = "hi", MODE = "dev" }
+        permissions = { network = false, env = ["HOME_DIR"] }
+
+        [tool.strum.schedules]
+        nightly = { function = "hello:cleanup", expression = "cron(0 3 * * ? *)" }
+
+        [tool.strum.stages.staging]
+
+        [tool.strum.stages.prod]
+        target = "aws"
+        memory = 1024
+        env = { MODE = "prod", EXTRA = "1" }
+        permissions = { network = true }
+        exclude = ["big/**"]
+
+        [tool.strum.stages.prod.schedules.nightly]
+        enabled = false
+        """
+    )
+    prod = load_config(directory, "prod")
+    assert prod.memory == 1024
+    assert dict(prod.env) == {"GREETING": "hi", "MODE": "prod", "EXTRA": "1"}
+    assert prod.permissions == Permissions(network=True, env=("HOME_DIR",))
+    assert prod.schedules["nightly"] == Schedule(
+        "nightly", "hello:cleanup", "cron(0 3 * * ? *)", enabled=False
+    )
+    assert prod.exclude == ("big/**",)
+
+    staging = load_config(directory, "staging")
+    assert (staging.memory, staging.target, staging.function_name) == (
+        256,
+        "local",
+        "hello-staging",
+    )
+    assert dict(staging.env) == {"GREETING": "hi", "MODE": "dev"}
+    assert staging.schedules["nightly"].enabled is True
+
+    # dev exists without being declared, and every stage is resolved in .stages
+    dev = load_config(directory)
+    assert dev.stage == "dev"
+    assert list(dev.stages) == ["dev", "staging", "prod"]
+    assert isinstance(dev.stages["prod"], StageConfig)
+    assert dev.stages["prod"].memory == 1024
+    assert dev.stages["prod"] == _stage_part(prod)
+
+
+def _stage_part(config: ProjectConfig) -> StageConfig:
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(StageConfig)}
+    return StageConfig(**values)
+
+
+def test_config_is_frozen(project):
+    config = load_config(project('[tool.strum]\napp = "hello:app"\n'))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.memory = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        config.env["X"] = "1"  # type: ignore[index]
+
+
+def test_strum_toml_takes_the_same_keys_at_the_top_level(project):
+    directory = project(
+        """
+        app = "hello:app"
+        memory = 1024
+
+        [stages.prod]
+        target = "aws"
+        """,
+        file="strum.toml",
+    )
+    config = load_config(directory, "prod")
+    assert config.source.name == "strum.toml"
+    assert (config.memory, config.target) == (1024, "aws")
+
+
+def test_strum_toml_uses_the_pyproject_name(project, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "My Service!"\n')
+    config = load_config(project('app = "hello:app"\n', file="strum.toml"))
+    assert config.project == "My-Service"
+
+
+def test_name_defaults_to_the_directory(project, tmp_path):
+    directory = tmp_path / "my.site"
+    directory.mkdir()
+    (directory / "hello.py").write_text(APP)
+    (directory / "strum.toml").write_text('app = "hello:app"\n')
+    assert load_config(directory).function_name == "my-site-dev"
+
+
+def test_django_settings_in_app(project, tmp_path):
+    (tmp_path / "mysite").mkdir()
+    (tmp_path / "mysite" / "__init__.py").write_text("")
+    (tmp_path / "mysite" / "settings.py").write_text("SECRET_KEY = 'x'\nINSTALLED_APPS = []\n")
+    config = load_config(project('[tool.strum]\napp = "mysite.settings"\n'))
+    assert (config.app, config.django_settings, config.url) == (None, "mysite.settings", True)
+
+
+def test_no_app_means_no_url(project):
+    directory = project(
+        """
+        [tool.strum.schedules]
+        nightly = { function = "hello:cleanup", expression = "rate(1 day)" }
+        """
+    )
+    config = load_config(directory)
+    assert (config.app, config.url) == (None, False)
+
+
+def test_event_defaults_follow_the_source(project):
+    directory = project(
+        """
+        [tool.strum.events]
+        stream = { source = "kinesis", function = "hello:handle" }
+        bus = { source = "eventbridge", function = "hello:handle" }
+        """
+    )
+    events = load_config(directory).events
+    assert (events["stream"].batch, events["stream"].starting_position) == ("record", "LATEST")
+    assert (events["bus"].batch, events["bus"].starting_position) == ("event", None)
+
+
+# -- which file ---------------------------------------------------------------------------
+
+
+def test_both_files_is_an_error_saying_which_to_keep(project, tmp_path):
+    (tmp_path / "strum.toml").write_text('app = "hello:app"\n')
+    directory = project('[tool.strum]\napp = "hello:app"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(directory)
+    assert str(info.value) == (
+        f"{tmp_path / 'pyproject.toml'} has a [tool.strum] table and {tmp_path / 'strum.toml'} "
+        "exists too; strum reads one: keep [tool.strum] and delete strum.toml, or move the "
+        "settings into strum.toml (keys at its top level) and delete [tool.strum]"
+    )
+
+
+def test_no_config_says_how_to_make_one(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert str(info.value) == (
+        f"no strum config in {tmp_path}: add a [tool.strum] table to pyproject.toml or create "
+        "strum.toml (`strum init` writes one for the app it finds)"
+    )
+    assert info.value.exit_code == 2
+    assert isinstance(info.value, StrumError)
+
+
+def test_broken_toml_names_the_place(project, tmp_path):
+    directory = project("[tool.strum\napp = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(directory)
+    assert str(info.value).startswith(f"{tmp_path / 'pyproject.toml'} is not valid TOML: ")
+    assert "line 4" in str(info.value)
+
+
+def test_unknown_stage_suggests_the_closest(project):
+    directory = project('[tool.strum]\napp = "hello:app"\n[tool.strum.stages.prod]\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(directory, "prdo")
+    assert str(info.value) == (
+        'stage "prdo" is not defined in pyproject.toml; did you mean "prod"? (the stages are '
+        "dev, prod)"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(directory, "qa")
+    assert str(info.value) == (
+        'stage "qa" is not defined in pyproject.toml; the stages are dev, prod: add '
+        "[tool.strum.stages.qa] to create it"
+    )
+
+
+# -- bad configs and their messages --------------------------------------------------------
+
+BAD = [
+    # unknown keys, with a did-you-mean
+    ("memroy = 512", 'tool.strum.memroy: unknown key; did you mean "memory"?'),
+    (
+        "colour = 1",
+        "tool.strum.colour: unknown key; the keys here are app, architecture, base_path, "
+        "django_settings, env, ephemeral_storage, events, exclude, include, lifespan, "
+        "log_retention_days, memory, name, permissions, python, reserved_concurrency, "
+        "schedules, stages, stream, text_mime_types, timeout, url",
+    ),
+    (
+        'region = "eu-west-1"',
+        "tool.strum.region: region is set per stage; move it under [tool.strum.stages.<name>]",
+    ),
+    # numbers
+    (
+        "memory = 99999",
+        "tool.strum.memory: 99999 MB is out of range: Lambda allows 128 to 10240 MB",
+    ),
+    (
+        'memory = "512"',
+        'tool.strum.memory: must be a number, not the string "512"; remove the quotes: '
+        "memory = 512",
+    ),
+    (
+        "memory = 512.5",
+        "tool.strum.memory: must be a whole number from 128 to 10240 MB, not the number 512.5",
+    ),
+    (
+        "timeout = 0",
+        "tool.strum.timeout: 0 seconds is out of range: Lambda allows 1 to 900 seconds",
+    ),
+    (
+        "timeout = 901",
+        "tool.strum.timeout: 901 seconds is out of range: Lambda allows 1 to 900 seconds",
+    ),
+    (
+        "ephemeral_storage = 256",
+        "tool.strum.ephemeral_storage: 256 MB is out of range: Lambda allows 512 to 10240 MB",
+    ),
+    (
+        "reserved_concurrency = -1",
+        "tool.strum.reserved_concurrency: -1 is out of range: use 0 or more",
+    ),
+    (
+        "log_retention_days = 10",
+        "tool.strum.log_retention_days: CloudWatch Logs cannot keep logs for 10 days; the "
+        "nearest choices are 7 or 14",
+    ),
+    # python and architecture
+    (
+        "python = 3.10",
+        'tool.strum.python: must be a string, not the number 3.1; quote it, e.g. python = "3.12" '
+        "(as a number, 3.10 reads as 3.1)",
+    ),
+    (
+        'python = "3.9"',
+        'tool.strum.python: "3.9" is not a Python version AWS Lambda runs; use one of "3.10", '
+        '"3.11", "3.12", "3.13", "3.14"',
+    ),
+    ('python = "python3.12"', 'tool.strum.python: write the version alone: python = "3.12"'),
+    (
+        'architecture = "aarch64"',
+        'tool.strum.architecture: Lambda calls it "arm64": architecture = "arm64"',
+    ),
+    (
+        'architecture = "arm"',
+        'tool.strum.architecture: must be one of "x86_64", "arm64", not the string "arm"; did '
+        'you mean "arm64"?',
+    ),
+    # choices and booleans
+    (
+        'lifespan = "On"',
+        'tool.strum.lifespan: must be one of "auto", "on", "off", not the string "On"; did you '
+        'mean "on"?',
+    ),
+    (
+        'stream = "true"',
+        'tool.strum.stream: must be true or false, not the string "true"; remove the quotes: '
+        "stream = true",
+    ),
+    # app strings
+    (
+        'app = "hello"',
+        'tool.strum.app: "hello" has no ":", which means a Django settings module, but it '
+        'defines "app" and no Django settings; write app = "hello:app"',
+    ),
+    (
+        'app = "hello:ap"',
+        'tool.strum.app: app "hello:ap": hello.py defines no top-level "ap"; did you mean "app"?',
+    ),
+    (
+        'app = "hello:create_app()"',
+        'tool.strum.app: app "hello:create_app()" calls something; strum needs the object '
+        'itself: assign it in a module (app = create_app()) and write "hello:app"',
+    ),
+    (
+        'app = "missing:app"',
+        'tool.strum.app: app module "missing" is not in the project: there is no missing.py or '
+        "missing/__init__.py under {dir}; module paths are relative to the project directory, "
+        "which is what strum packages",
+    ),
+    (
+        'app = "hello-world:app"',
+        'tool.strum.app: app "hello-world:app" is not "module:attribute" with Python names on '
+        "both sides",
+    ),
+    (
+        'django_settings = "mysite.settings"',
+        'tool.strum.django_settings: django_settings module "mysite.settings" is not in the '
+        "project: there is no mysite/settings.py or mysite/settings/__init__.py under {dir}; "
+        "module paths are relative to the project directory, which is what strum packages",
+    ),
+    # names
+    (
+        'name = "my app"',
+        'tool.strum.name: "my app" cannot be part of a Lambda function name (letters, digits, '
+        '"-" and "_" only); e.g. name = "my-app"',
+    ),
+    (
+        f'name = "{"x" * 61}"',
+        f'tool.strum.name: the function name "{"x" * 61}-dev" is 65 characters; Lambda allows '
+        "64: set a shorter name (or stage name)",
+    ),
+    # env
+    (
+        'env = { AWS_REGION = "x" }',
+        "tool.strum.env.AWS_REGION: AWS_REGION is reserved: the Lambda runtime sets it; use "
+        "another name",
+    ),
+    (
+        'env = { "MY VAR" = "x" }',
+        'tool.strum.env."MY VAR": "MY VAR" is not a valid variable name for Lambda: start with '
+        "a letter, then letters, digits or _ (at least 2 characters)",
+    ),
+    (
+        "env = { DEBUG = 1 }",
+        "tool.strum.env.DEBUG: environment values are strings, not the number 1; quote it: "
+        'DEBUG = "1"',
+    ),
+    (
+        "env = { DEBUG = true }",
+        "tool.strum.env.DEBUG: environment values are strings, not the boolean true; quote it: "
+        'DEBUG = "true"',
+    ),
+    (
+        f'env = {{ BIG = "{"x" * 4100}" }}',
+        "tool.strum.env: the variables take 4103 bytes; Lambda allows 4096 (4 KB) for all names "
+        "and values together: keep large values in a file or a parameter store",
+    ),
+    (
+        'env = "A=1"',
+        'tool.strum.env: must be a table, e.g. env = { GREETING = "hi" }, not the string "A=1"',
+    ),
+    # lists and paths
+    (
+        'exclude = "docs/**"',
+        'tool.strum.exclude: must be a list; put the string in brackets: exclude = ["docs/**"]',
+    ),
+    (
+        'exclude = ["/etc"]',
+        'tool.strum.exclude.0: "/etc" is an absolute path; patterns are relative to the '
+        'project, e.g. "docs/**"',
+    ),
+    (
+        'text_mime_types = ["json"]',
+        'tool.strum.text_mime_types.0: "json" is not a MIME type; write type/subtype, e.g. '
+        '"application/json"',
+    ),
+    (
+        'base_path = "api"',
+        'tool.strum.base_path: must be a URL path starting with "/", e.g. base_path = "/api"',
+    ),
+    # url without an app
+    (
+        "# no app\nurl = true\n[tool.strum.schedules]\n"
+        'n = { function = "hello:cleanup", expression = "rate(1 day)" }',
+        "tool.strum.url: url = true needs something to serve: set app, or remove url",
+    ),
+    # schedules
+    (
+        '[tool.strum.schedules]\nnightly = { function = "hello:cleanup", '
+        'expression = "cron(0 3 * * * *)" }',
+        "tool.strum.schedules.nightly.expression: cron(0 3 * * * *): exactly one of "
+        "day-of-month (*) and day-of-week (*) must be ?, e.g. cron(0 12 * * ? *) or "
+        "cron(0 12 ? * MON-FRI *)",
+    ),
+    (
+        '[tool.strum.schedules]\nnightly = { function = "hello:cleanup", '
+        'expression = "rate(1 hours)" }',
+        "tool.strum.schedules.nightly.expression: rate(1 hours): a value of 1 takes a singular "
+        "unit: rate(1 hour)",
+    ),
+    (
+        '[tool.strum.schedules]\nnightly = { function = "hello:cleanup" }',
+        "tool.strum.schedules.nightly: expression is missing; each schedule needs both, e.g. "
+        '{ function = "jobs:cleanup", expression = "rate(1 day)" }',
+    ),
+    (
+        '[tool.strum.schedules]\nnightly = { function = "hello:clean", expression = "rate(1 day)" }',
+        'tool.strum.schedules.nightly.function: function "hello:clean": hello.py defines no '
+        'top-level "clean"; did you mean "cleanup"?',
+    ),
+    (
+        '[tool.strum.schedules]\nnightly = { function = "hello:cleanup", '
+        'expression = "rate(1 day)", enable = false }',
+        'tool.strum.schedules.nightly.enable: unknown key; did you mean "enabled"?',
+    ),
+    (
+        '[tool.strum.schedules]\nnightly = "rate(1 day)"',
+        'tool.strum.schedules.nightly: must be a table, not the string "rate(1 day)"; e.g. '
+        'nightly = { function = "jobs:cleanup", expression = "cron(0 3 * * ? *)" }',
+    ),
+    # events
+    (
+        '[tool.strum.events]\norders = { source = "sqs", function = "hello:handle", '
+        "batch_size = 20000 }",
+        "tool.strum.events.orders.batch_size: 20000 is out of range: Lambda allows 1 to 10000",
+    ),
+    (
+        '[tool.strum.events]\norders = { source = "rabbitmq", function = "hello:handle" }',
+        'tool.strum.events.orders.source: must be one of "sqs", "sns", "s3", "eventbridge", '
+        '"dynamodb", "kinesis", not the string "rabbitmq"',
+    ),
+    (
+        '[tool.strum.events]\nuploads = { source = "s3", function = "hello:handle", '
+        "batch_size = 5 }",
+        "tool.strum.events.uploads.batch_size: batch_size applies to sqs and kinesis and "
+        "dynamodb events, not s3; remove it",
+    ),
+    (
+        '[tool.strum.events]\norders = { source = "sqs", function = "hello:handle", '
+        'arn = "arn:aws:sns:eu-west-1:123456789012:topic" }',
+        'tool.strum.events.orders.arn: "arn:aws:sns:eu-west-1:123456789012:topic" is not an '
+        'ARN of sqs; it should start with "arn:aws:sqs:"',
+    ),
+    (
+        '[tool.strum.events]\nbus = { source = "eventbridge", function = "hello:handle", '
+        'batch = "record" }',
+        'tool.strum.events.bus.batch: EventBridge events have no records; use batch = "event"',
+    ),
+    (
+        '[tool.strum.events]\norders = { function = "hello:handle" }',
+        "tool.strum.events.orders: source is missing; each event needs both, e.g. "
+        '{ source = "sqs", function = "jobs:handle" }',
+    ),
+    # permissions (shapes only)
+    (
+        '[tool.strum.permissions]\nnetwork = ["api.stripe.com"]',
+        'tool.strum.permissions.network.0: "api.stripe.com" should be host:port, e.g. '
+        '"api.stripe.com:443" (true allows any)',
+    ),
+    (
+        '[tool.strum.permissions]\naws = ["s3:*"]',
+        'tool.strum.permissions.aws.0: "s3:*" should be "service:Action[,service:Action] '
+        'resource", e.g. "s3:GetObject arn:aws:s3:::my-bucket/*"',
+    ),
+    (
+        '[tool.strum.permissions]\nfiles = ["data"]',
+        'tool.strum.permissions.files.0: "data" should be an absolute path, e.g. "/srv/data"',
+    ),
+    # stages
+    (
+        '[tool.strum.stages.prod]\ntarget = "cloud"',
+        'tool.strum.stages.prod.target: must be one of "local", "aws", not the string "cloud"',
+    ),
+    (
+        '[tool.strum.stages.prod]\ntarget = "aws"\nregion = "EU-WEST-1"',
+        'tool.strum.stages.prod.region: region names are lower case: region = "eu-west-1"',
+    ),
+    (
+        '[tool.strum.stages.prod]\nregion = "europe"',
+        'tool.strum.stages.prod.region: "europe" is not an AWS region name; regions look like '
+        '"eu-west-1"',
+    ),
+    (
+        '[tool.strum.stages.prod]\nrole_arn = "my-role"',
+        'tool.strum.stages.prod.role_arn: "my-role" is not an IAM role ARN; it looks like '
+        '"arn:aws:iam::123456789012:role/name"',
+    ),
+    (
+        '[tool.strum.stages.prod]\ndomain = "https://api.example.com/"',
+        "tool.strum.stages.prod.domain: give the host name only, without scheme or path: "
+        'domain = "api.example.com"',
+    ),
+    (
+        '[tool.strum.stages."pr od"]\nmemory = 256',
+        'tool.strum.stages."pr od": stage name "pr od" can only use letters, digits, "-" and "_" '
+        "(it becomes the Lambda alias)",
+    ),
+    (
+        "[tool.strum.stages.2]\nmemory = 256",
+        'tool.strum.stages.2: stage name "2" cannot be only digits (Lambda would read it as a '
+        "version)",
+    ),
+    (
+        "[tool.strum.stages.prod]\nmemori = 256",
+        'tool.strum.stages.prod.memori: unknown key; did you mean "memory"?',
+    ),
+    (
+        "[tool.strum.stages.prod.stages.x]\nmemory = 256",
+        "tool.strum.stages.prod.stages: stages cannot be nested; define each under "
+        "[tool.strum.stages.<name>]",
+    ),
+    (
+        '[tool.strum.stages.prod]\ntarget = "aws"\n[tool.strum.stages.prod.events.orders]\n'
+        'source = "sqs"\nfunction = "hello:handle"',
+        "tool.strum.stages.prod.events.orders: sqs consumers on the AWS target need the arn of "
+        'their sqs resource, e.g. arn = "arn:aws:sqs:eu-west-1:123456789012:name"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "message"), BAD, ids=[m.split(":")[0] for _, m in BAD])
+def test_bad_config_gives_one_clear_message(project, config, message):
+    # Each config gets a valid app unless it is about the app (or about having none).
+    app = "" if config.startswith(("app =", "# no app")) else 'app = "hello:app"\n'
+    directory = project(f"[tool.strum]\n{app}{config}\n")
+    assert problems(directory) == [f"pyproject.toml: {message.replace('{dir}', str(directory))}"]
+
+
+def test_every_problem_is_reported_at_once(project):
+    directory = project(
+        """
+        [tool.strum]
+        app = "hello:app"
+        memory = 64
+        timeout = "30"
+
+        [tool.strum.stages.prod]
+        memory = 99999
+        colour = "blue"
+        """
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(directory, "dev")  # the other stage's problems count too
+    assert str(info.value) == "\n".join(
+        [
+            "the strum config in pyproject.toml has 4 problems:",
+            "  pyproject.toml: tool.strum.memory: 64 MB is out of range: Lambda allows 128 to "
+            "10240 MB",
+            '  pyproject.toml: tool.strum.timeout: must be a number, not the string "30"; '
+            "remove the quotes: timeout = 30",
+            "  pyproject.toml: tool.strum.stages.prod.memory: 99999 MB is out of range: Lambda "
+            "allows 128 to 10240 MB",
+            "  pyproject.toml: tool.strum.stages.prod.colour: unknown key; the keys here are "
+            "app, architecture, base_path, django_settings, domain, env, ephemeral_storage, "
+            "events, exclude, http_api, include, lifespan, log_retention_days, memory, name, "
+            "permissions, profile, python, region, reserved_concurrency, role_arn, schedules, "
+            "stream, target, text_mime_types, timeout, url",
+        ]
+    )
+    assert len(info.value.problems) == 4
+
+
+def test_an_inherited_problem_is_reported_once(project):
+    directory = project(
+        """
+        [tool.strum]
+        app = "hello:app"
+        [tool.strum.schedules]
+        nightly = { function = "hello:cleanup" }
+        [tool.strum.stages.a]
+        [tool.strum.stages.b]
+        """
+    )
+    assert problems(directory) == [
+        "pyproject.toml: tool.strum.schedules.nightly: expression is missing; each schedule "
+        'needs both, e.g. { function = "jobs:cleanup", expression = "rate(1 day)" }'
+    ]
+
+
+def test_a_bad_value_does_not_cascade(project):
+    # The invalid expression is reported; "expression is missing" is not added to it.
+    directory = project(
+        """
+        [tool.strum]
+        app = "nope:app"
+        url = true
+        [tool.strum.schedules]
+        nightly = { function = "hello:cleanup", expression = "daily" }
+        """
+    )
+    found = problems(directory)
+    assert [line.split(": ")[1] for line in found] == [
+        "tool.strum.app",
+        "tool.strum.schedules.nightly.expression",
+    ]
+
+
+def test_strum_toml_paths_have_no_prefix(project):
+    directory = project('app = "hello:app"\nmemory = 1\n[tool.strum]\n', file="strum.toml")
+    assert problems(directory) == [
+        "strum.toml: memory: 1 MB is out of range: Lambda allows 128 to 10240 MB",
+        "strum.toml: tool: strum.toml takes its keys at the top level; drop the tool.strum prefix",
+    ]
+
+
+def test_importing_config_stays_light():
+    code = (
+        "import sys\nimport strum.config\n"
+        "heavy = {'typing', 'tomllib', 'difflib', 'strum.schedule', 'click', 'asyncio'}\n"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_public_names_are_pinned_and_documented():
+    import strum.config
+
+    assert strum.config.__all__ == [
+        "DEFAULT_STAGE",
+        "SUPPORTED_PYTHONS",
+        "ConfigError",
+        "EventSource",
+        "Permissions",
+        "ProjectConfig",
+        "Schedule",
+        "StageConfig",
+        "load_config",
+    ]
+    for name in strum.config.__all__:
+        if name[0].isupper() and not name.isupper():
+            assert getattr(strum.config, name).__doc__, name
+    assert load_config.__doc__
