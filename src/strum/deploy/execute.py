@@ -39,7 +39,12 @@ def execute(api: PlatformLambdaAPI, steps: list[Step], report: StepReporter) -> 
 def _run(api: PlatformLambdaAPI, step: Step, produced: dict[str, Any]) -> None:
     if isinstance(step, CreateFunction):
         desired = step.desired
-        config = {"FunctionName": desired.name, **desired.configuration(), "Publish": False}
+        config = {
+            "FunctionName": desired.name,
+            "Role": desired.role,
+            **desired.configuration(),
+            "Publish": False,
+        }
         config["Tags"] = {"strum:function": desired.name}
         api.create_function(config, desired.zip_path.read_bytes())
     elif isinstance(step, UpdateCode):

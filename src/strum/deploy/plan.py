@@ -30,6 +30,9 @@ class DesiredFunction:
     invoke_mode: str = "BUFFERED"
     reserved_concurrency: int | None = None
     description: str = ""
+    # The local platform enforces permissions itself (see the isolation work); Lambda's API
+    # still requires a role, so local functions name a placeholder.
+    role: str = "arn:aws:iam::000000000000:role/strum-local"
 
     def configuration(self) -> dict[str, Any]:
         """The Lambda configuration fields strum manages."""
