@@ -10,7 +10,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ class RunningPlatform:
     platform: Platform
     loop: asyncio.AbstractEventLoop
     thread: threading.Thread
+    clients: list[Any] = field(default_factory=list)
 
     @property
     def endpoint(self) -> str:
@@ -34,7 +35,7 @@ class RunningPlatform:
         import boto3
         from botocore.config import Config
 
-        return boto3.client(
+        client = boto3.client(
             "lambda",
             endpoint_url=self.endpoint,
             region_name="us-east-1",
@@ -42,12 +43,18 @@ class RunningPlatform:
             aws_secret_access_key="strum",
             config=Config(retries={"max_attempts": 1}, read_timeout=60, **config),
         )
+        # Closed in stop(): a pooled keep-alive socket left to the garbage collector is a
+        # ResourceWarning (an error here) in whichever test happens to run then.
+        self.clients.append(client)
+        return client
 
     def call(self, coroutine: Any, timeout: float = 30) -> Any:
         """Run a coroutine on the platform's loop from the test thread."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def stop(self) -> None:
+        for client in self.clients:
+            client.close()
         self.call(self.platform.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=30)
@@ -62,16 +69,12 @@ def start_platform(home: Path, **settings: Any) -> RunningPlatform:
 
     def run() -> None:
         asyncio.set_event_loop(loop)
-
-        async def boot() -> None:
-            try:
-                await platform.start()
-            except BaseException as exc:
-                started.set_exception(exc)
-                raise
-            started.set_result(None)
-
-        loop.create_task(boot())
+        try:
+            loop.run_until_complete(platform.start())
+        except BaseException as exc:
+            started.set_exception(exc)
+            return
+        started.set_result(None)
         loop.run_forever()
 
     thread = threading.Thread(target=run, name="strum-platform", daemon=True)

@@ -52,10 +52,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from strum.cli import platform_commands, project_commands
+    from strum.cli.platform_commands import platform
+    from strum.cli.project_commands import COMMANDS
 
-    cli.add_command(platform_commands.platform)
-    for command in project_commands.COMMANDS:
+    cli.add_command(platform)
+    for command in COMMANDS:
         cli.add_command(command)
 
 

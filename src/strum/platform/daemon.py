@@ -70,7 +70,11 @@ def _alive(pid: int) -> bool:
 
 
 def start(
-    home: Home, *, host: str = "127.0.0.1", port: int = 8700, token: str | None = None,
+    home: Home,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    token: str | None = None,
     wait: float = 20.0,
 ) -> Running:
     """Start a platform for ``home`` in the background and wait until it answers."""
@@ -79,8 +83,17 @@ def start(
         return running
     home.ensure()
     command = [
-        sys.executable, "-m", "strum", "platform", "run",
-        "--home", str(home.root), "--host", host, "--port", str(port),
+        sys.executable,
+        "-m",
+        "strum",
+        "platform",
+        "run",
+        "--home",
+        str(home.root),
+        "--host",
+        host,
+        "--port",
+        str(port),
     ]
     env = dict(os.environ)
     if token:
@@ -88,8 +101,13 @@ def start(
     home.address_file.unlink(missing_ok=True)
     with open(home.logfile, "ab") as log:
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-            start_new_session=True, close_fds=True,
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
         )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:

@@ -13,8 +13,10 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from strum.platform.home import Home
 
@@ -39,6 +41,9 @@ class Settings:
     retry_delay_scale: float = 1.0
     region: str = "us-east-1"
     account_id: str = "000000000000"
+    # SigV4 keys (access key id, secret) that AWS_IAM Function URLs verify signatures
+    # against; with none issued, a well-formed, current signature is required but not checked.
+    access_keys: tuple[tuple[str, str], ...] = ()
 
 
 class Platform:
@@ -52,7 +57,7 @@ class Platform:
 
         self.home = home.ensure()
         self.settings = settings
-        self.store = Store(home)
+        self.store = Store(home, region=settings.region, account_id=settings.account_id)
         self.engine = Engine(home, settings)
         self.urls = FunctionUrls(self)
         self.asyncq = AsyncQueue(self)
@@ -85,13 +90,13 @@ class Platform:
             }
         )
 
-    def _middlewares(self) -> list[object]:
+    def _middlewares(self) -> list[Middleware]:
         token = self.settings.auth_token
         if not token:
             return []
 
         @web.middleware
-        async def require_token(request: web.Request, handler: object) -> web.StreamResponse:
+        async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
             if request.path != "/strum/v1/health" and not hmac.compare_digest(
                 request.headers.get("Authorization", ""), f"Bearer {token}"
             ):
@@ -100,7 +105,7 @@ class Platform:
                     status=403,
                     headers={"x-amzn-ErrorType": "AccessDeniedException"},
                 )
-            return await handler(request)  # type: ignore[operator]
+            return await handler(request)
 
         return [require_token]
 
@@ -116,9 +121,9 @@ class Platform:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        addresses = self._runner.addresses
+        if addresses:
+            self.port = int(addresses[0][1])
         await self.urls.start()
         await self.asyncq.start()
         self._write_address()
@@ -151,7 +156,7 @@ class Platform:
 
 def _owned_by_us(path: os.PathLike[str]) -> bool:
     try:
-        text = open(path).read()  # noqa: SIM115, PTH123
+        text = Path(path).read_text()
     except OSError:
         return False
     return str(os.getpid()) in text

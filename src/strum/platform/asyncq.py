@@ -1,0 +1,350 @@
+"""The durable queue behind ``InvocationType=Event``: acknowledged means on disk.
+
+``enqueue`` returns only once the event's row is committed (SQLite, WAL,
+``synchronous=FULL``), so the 202 a caller sees survives a crash or ``kill -9``. Workers
+deliver each event through ``invoke.invoke_function`` as a synchronous invocation with the
+event's own request id (the same id on every attempt, as on AWS):
+
+- success -> the row is deleted;
+- a function error -> retried ``max_retries`` times (AWS: 2), the first after about a
+  minute and the second after about two, each delay multiplied by
+  ``settings.retry_delay_scale`` (tests shrink it);
+- throttled, or the platform could not run it -> retried with backoff (1 s doubling to
+  5 min, scaled too) until the event is older than ``max_event_age_s`` (AWS: 6 h);
+- exhausted, too old, or its function gone -> moved to the ``dead_letters`` table.
+
+Rows being delivered are marked ``inflight``; ``start`` turns any left over by a platform
+that died into ``ready`` again, so each acknowledged event is delivered at least once.
+
+Issue 7 (event-invoke config, destinations) hooks in at ``policy_for`` (per-function retry
+attempts and maximum age) and ``_succeeded`` / ``_failed`` (where outcomes go).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from strum.platform.apierrors import ApiError, ResourceNotFound, TooManyRequests
+from strum.platform.types import Throttled
+
+if TYPE_CHECKING:
+    from strum.platform.server import Platform
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    request_id TEXT PRIMARY KEY,
+    function_name TEXT NOT NULL,
+    qualifier TEXT,
+    payload BLOB NOT NULL,
+    enqueued_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    throttles INTEGER NOT NULL DEFAULT 0,
+    due_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'ready',
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS events_due ON events (state, due_at);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    request_id TEXT PRIMARY KEY,
+    function_name TEXT NOT NULL,
+    qualifier TEXT,
+    payload BLOB NOT NULL,
+    enqueued_at REAL NOT NULL,
+    failed_at REAL NOT NULL,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    error TEXT
+);
+"""
+
+# AWS's delays before the first and second retry after a function error.
+RETRY_DELAYS_S = (60.0, 120.0)
+THROTTLE_BACKOFF_START_S = 1.0
+THROTTLE_BACKOFF_MAX_S = 300.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How one function's asynchronous invocations are retried (AWS's defaults)."""
+
+    max_retries: int = 2  # 0-2
+    max_event_age_s: float = 6 * 3600.0  # 60 s - 6 h
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    """One event row, as the queue and its inspection methods see it."""
+
+    request_id: str
+    function_name: str
+    qualifier: str | None
+    payload: bytes
+    enqueued_at: float
+    attempts: int
+    throttles: int
+    due_at: float
+    state: str
+    last_error: str | None
+
+
+class AsyncQueue:
+    """The platform's queue of asynchronous invocations (see the module docstring)."""
+
+    def __init__(self, platform: Platform, *, concurrency: int | None = None) -> None:
+        self.platform = platform
+        self.path = platform.home.queue_db
+        self.concurrency = concurrency or max(1, min(platform.settings.max_concurrency, 32))
+        self._db: sqlite3.Connection | None = None
+        # Inspection methods may run on other threads (tests, the CLI's status route).
+        self._lock = threading.Lock()
+        self._wake: asyncio.Event | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the queue and resume: events in flight when the platform died go again."""
+        with self._lock, self._connection() as db:
+            resumed = db.execute(
+                "UPDATE events SET state = 'ready' WHERE state = 'inflight'"
+            ).rowcount
+        if resumed:
+            logger.info("redelivering %d event(s) that were in flight at the last stop", resumed)
+        self._wake = asyncio.Event()
+        self._dispatcher = asyncio.get_running_loop().create_task(
+            self._dispatch(), name="strum-asyncq"
+        )
+
+    async def stop(self) -> None:
+        """Stop delivering. Events being delivered stay ``inflight`` for the next start."""
+        tasks = [t for t in (self._dispatcher, *self._deliveries) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._dispatcher = None
+        self._deliveries.clear()
+        if self._db is not None:
+            with self._lock:
+                self._db.close()
+            self._db = None
+
+    # -- the API ------------------------------------------------------------------------
+
+    async def enqueue(
+        self, name: str, qualifier: str | None, payload: bytes, request_id: str
+    ) -> None:
+        """Store an event; returns once it is committed to disk."""
+        now = time.time()
+        with self._lock, self._connection() as db:
+            db.execute(
+                "INSERT INTO events (request_id, function_name, qualifier, payload, "
+                "enqueued_at, due_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (request_id, name, qualifier, payload, now, now),
+            )
+        if self._wake is not None:
+            self._wake.set()
+
+    def policy_for(self, name: str, qualifier: str | None) -> RetryPolicy:
+        """The retry policy of a function (issue 7 reads its event-invoke config here)."""
+        return RetryPolicy()
+
+    def pending(self) -> list[QueuedEvent]:
+        """Events not delivered yet (ready or in flight), oldest first."""
+        with self._lock:
+            rows = (
+                self._connection().execute("SELECT * FROM events ORDER BY enqueued_at").fetchall()
+            )
+        return [QueuedEvent(**dict(row)) for row in rows]
+
+    def dead_letters(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Events given up on, oldest first: request_id, function_name, qualifier, payload,
+        enqueued_at, failed_at, attempts, reason, error."""
+        sql = "SELECT * FROM dead_letters"
+        args: tuple[str, ...] = ()
+        if name is not None:
+            sql, args = sql + " WHERE function_name = ?", (name,)
+        with self._lock:
+            rows = self._connection().execute(sql + " ORDER BY failed_at", args).fetchall()
+        return [dict(row) for row in rows]
+
+    # -- delivery -----------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        assert self._wake is not None
+        while True:
+            self._wake.clear()
+            delay = self._start_due()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    def _start_due(self) -> float | None:
+        """Start deliveries of due events; return how long until the next one is due
+        (None: until something wakes the dispatcher - an enqueue or a finished delivery)."""
+        free = self.concurrency - len(self._deliveries)
+        if free <= 0:
+            return None  # a finishing delivery wakes the dispatcher
+        now = time.time()
+        with self._lock, self._connection() as db:
+            rows = db.execute(
+                "SELECT * FROM events WHERE state = 'ready' AND due_at <= ? "
+                "ORDER BY due_at LIMIT ?",
+                (now, free),
+            ).fetchall()
+            db.executemany(
+                "UPDATE events SET state = 'inflight' WHERE request_id = ?",
+                [(row["request_id"],) for row in rows],
+            )
+            if len(rows) == free:
+                following = None
+            else:
+                following = db.execute(
+                    "SELECT MIN(due_at) FROM events WHERE state = 'ready'"
+                ).fetchone()[0]
+        loop = asyncio.get_running_loop()
+        for row in rows:
+            task = loop.create_task(self._deliver(QueuedEvent(**dict(row))))
+            self._deliveries.add(task)
+            task.add_done_callback(self._delivered)
+        if following is None:
+            return None
+        return max(0.001, float(following) - now)
+
+    def _delivered(self, task: asyncio.Task[None]) -> None:
+        self._deliveries.discard(task)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _deliver(self, event: QueuedEvent) -> None:
+        from strum.platform.invoke import invoke_function
+
+        policy = self.policy_for(event.function_name, event.qualifier)
+        try:
+            result = await invoke_function(
+                self.platform,
+                event.function_name,
+                event.qualifier,
+                event.payload,
+                invocation_type="RequestResponse",
+                request_id=event.request_id,
+            )
+        except (Throttled, TooManyRequests) as exc:
+            self._retry_throttled(event, policy, f"throttled: {exc}")
+            return
+        except ResourceNotFound as exc:
+            self._dead_letter(event, "ResourceNotFound", exc.message, event.attempts)
+            return
+        except ApiError as exc:
+            self._dead_letter(event, exc.error_type, exc.message, event.attempts)
+            return
+        except Exception as exc:
+            # The platform, not the function, failed: try again like a throttle.
+            logger.exception("async invocation %s could not run", event.request_id)
+            self._retry_throttled(event, policy, f"{type(exc).__name__}: {exc}")
+            return
+        if result.function_error is None:
+            self._succeeded(event, result.payload)
+            return
+        error = result.payload.decode("utf-8", "replace")
+        attempts = event.attempts + 1
+        age = time.time() - event.enqueued_at
+        if attempts > policy.max_retries:
+            self._failed(event, "RetriesExhausted", error, attempts)
+            return
+        delay = RETRY_DELAYS_S[min(attempts, len(RETRY_DELAYS_S)) - 1] * self._scale
+        if age + delay > policy.max_event_age_s:
+            self._failed(event, "EventAgeExceeded", error, attempts)
+            return
+        logger.info(
+            "async invocation %s of %s failed (%s); retry %d in %.3f s",
+            event.request_id, event.function_name, _error_type(error), attempts, delay,
+        )  # fmt: skip
+        self._reschedule(event, attempts=attempts, throttles=event.throttles, delay=delay,
+                         error=error)  # fmt: skip
+
+    def _retry_throttled(self, event: QueuedEvent, policy: RetryPolicy, error: str) -> None:
+        throttles = event.throttles + 1
+        delay = min(THROTTLE_BACKOFF_START_S * 2 ** (throttles - 1), THROTTLE_BACKOFF_MAX_S)
+        delay *= self._scale
+        if time.time() - event.enqueued_at + delay > policy.max_event_age_s:
+            self._failed(event, "EventAgeExceeded", error, event.attempts)
+            return
+        self._reschedule(
+            event, attempts=event.attempts, throttles=throttles, delay=delay, error=error
+        )
+
+    @property
+    def _scale(self) -> float:
+        return float(self.platform.settings.retry_delay_scale)
+
+    def _reschedule(
+        self, event: QueuedEvent, *, attempts: int, throttles: int, delay: float, error: str
+    ) -> None:
+        with self._lock, self._connection() as db:
+            db.execute(
+                "UPDATE events SET state = 'ready', attempts = ?, throttles = ?, due_at = ?, "
+                "last_error = ? WHERE request_id = ?",
+                (attempts, throttles, time.time() + delay, error, event.request_id),
+            )
+
+    def _succeeded(self, event: QueuedEvent, payload: bytes) -> None:
+        """The event ran: forget it (issue 7: the on-success destination goes here)."""
+        with self._lock, self._connection() as db:
+            db.execute("DELETE FROM events WHERE request_id = ?", (event.request_id,))
+
+    def _failed(self, event: QueuedEvent, reason: str, error: str, attempts: int) -> None:
+        """Retries are over (issue 7: the on-failure destination goes here)."""
+        logger.warning(
+            "async invocation %s of %s given up: %s (%d failed attempt(s))",
+            event.request_id, event.function_name, reason, attempts,
+        )  # fmt: skip
+        self._dead_letter(event, reason, error, attempts)
+
+    def _dead_letter(self, event: QueuedEvent, reason: str, error: str, attempts: int) -> None:
+        with self._lock, self._connection() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO dead_letters (request_id, function_name, qualifier, "
+                "payload, enqueued_at, failed_at, attempts, reason, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.request_id, event.function_name, event.qualifier, event.payload,
+                 event.enqueued_at, time.time(), attempts, reason, error),
+            )  # fmt: skip
+            db.execute("DELETE FROM events WHERE request_id = ?", (event.request_id,))
+
+    def _connection(self) -> sqlite3.Connection:
+        # Opened on first use: an Event invocation accepted while the platform is still
+        # starting or already stopping is stored all the same, for the next start.
+        if self._db is None:
+            self._db = _connect(self.path)
+        return self._db
+
+
+def _connect(path: Any) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    # FULL: a commit returns only after the WAL is synced, so an acknowledged event survives
+    # power loss, not only a crash of the process.
+    db.execute("PRAGMA synchronous=FULL")
+    db.executescript(_SCHEMA)
+    # The connection commits through `with db:` blocks from here on.
+    db.isolation_level = "DEFERRED"
+    return db
+
+
+def _error_type(document: str) -> str:
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        return "error"
+    return str(parsed.get("errorType", "error")) if isinstance(parsed, dict) else "error"

@@ -1,0 +1,210 @@
+"""Deployment packages, stored once by content and unpacked once per content.
+
+A zip lands in ``home.code/<sha256 hex>.zip`` (written to a temporary file, synced, then
+renamed: a crash never leaves half a package under its final name) and is unpacked into
+``home.unpacked/<sha256 hex>/`` the same way: extracted into a temporary directory, made
+read-only (files 0o444, executables and directories 0o555), then renamed into place.
+Entries that would land outside the package (``../``, absolute paths, symlinks pointing
+out) are refused before anything is written.
+
+The API reports a package's ``CodeSha256`` as AWS does: the base64 of the SHA-256 digest.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import logging
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from strum.platform.apierrors import InvalidParameterValue
+from strum.platform.home import Home
+
+logger = logging.getLogger(__name__)
+
+# AWS's quotas for a .zip deployment package: 50 MB zipped (direct upload), 250 MB unzipped.
+MAX_ZIPPED_BYTES = 50 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 262_144_000
+
+
+def code_sha256(sha_hex: str) -> str:
+    """AWS's ``CodeSha256``: the base64 of the SHA-256 digest (not the hex)."""
+    return base64.b64encode(bytes.fromhex(sha_hex)).decode()
+
+
+@dataclass(frozen=True)
+class StoredCode:
+    """A package in the store: its SHA-256 (hex) and size in bytes."""
+
+    sha_hex: str
+    size: int
+
+    @property
+    def code_sha256(self) -> str:
+        return code_sha256(self.sha_hex)
+
+
+class CodeStore:
+    """The content-addressed package store of one ``$STRUM_HOME``."""
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+        home.ensure()
+        self._sweep_leftovers()
+
+    def zip_path(self, sha_hex: str) -> Path:
+        return self.home.code / f"{sha_hex}.zip"
+
+    def put(self, data: bytes) -> StoredCode:
+        """Check a zip, store it (once) and unpack it (once); answer its digest and size.
+
+        Raises ``InvalidParameterValue`` with AWS's wording for anything Lambda would
+        refuse: not a zip, too large, or entries escaping the package.
+        """
+        if len(data) > MAX_ZIPPED_BYTES:
+            raise InvalidParameterValue(
+                f"Zipped size must be smaller than {MAX_ZIPPED_BYTES} bytes for a direct "
+                f"upload; this package has {len(data)} bytes"
+            )
+        _check_zip(data)
+        sha_hex = hashlib.sha256(data).hexdigest()
+        path = self.zip_path(sha_hex)
+        if not path.exists():
+            _write_atomically(path, data)
+        self.unpack(sha_hex)
+        return StoredCode(sha_hex, len(data))
+
+    def unpack(self, sha_hex: str) -> Path:
+        """The read-only directory holding package ``sha_hex``, extracting it if needed."""
+        final = self.home.unpacked / sha_hex
+        if final.is_dir():
+            return final
+        source = self.zip_path(sha_hex)
+        if not source.exists():
+            raise FileNotFoundError(f"package {sha_hex} is not in the code store {self.home.code}")
+        data = source.read_bytes()
+        _check_zip(data)
+        temporary = Path(tempfile.mkdtemp(prefix=f".tmp-{sha_hex[:16]}-", dir=self.home.unpacked))
+        try:
+            _extract(data, temporary)
+            _make_read_only(temporary)
+            temporary.rename(final)
+        except OSError:
+            _remove_tree(temporary)
+            if final.is_dir():  # another unpack of the same package won the race
+                return final
+            raise
+        logger.debug("unpacked package %s", sha_hex)
+        return final
+
+    def _sweep_leftovers(self) -> None:
+        """Remove temporaries a crash left behind (they never carry a final name)."""
+        for leftover in self.home.unpacked.glob(".tmp-*"):
+            _remove_tree(leftover)
+        for leftover in self.home.code.glob(".tmp-*"):
+            leftover.unlink(missing_ok=True)
+
+
+def _check_zip(data: bytes) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise InvalidParameterValue(
+            "Could not unzip uploaded file. Please check your file, then try to upload again."
+        ) from exc
+    with archive:
+        members = archive.infolist()
+        total = sum(member.file_size for member in members)
+        if total > MAX_UNZIPPED_BYTES:
+            raise InvalidParameterValue(
+                f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
+            )
+        for member in members:
+            _check_member(archive, member)
+
+
+def _check_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    name = member.filename
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
+        raise InvalidParameterValue(
+            f"Could not unzip uploaded file: the entry {name!r} points outside the package"
+        )
+    if _is_symlink(member):
+        target = archive.read(member).decode("utf-8", "replace")
+        resolved = PurePosixPath(*parts[:-1], target)
+        if target.startswith("/") or _escapes(resolved):
+            raise InvalidParameterValue(
+                f"Could not unzip uploaded file: the symlink {name!r} -> {target!r} points "
+                "outside the package"
+            )
+
+
+def _escapes(path: PurePosixPath) -> bool:
+    depth = 0
+    for part in path.parts:
+        depth += -1 if part == ".." else 0 if part == "." else 1
+        if depth < 0:
+            return True
+    return False
+
+
+def _is_symlink(member: zipfile.ZipInfo) -> bool:
+    return member.create_system == 3 and stat.S_ISLNK(member.external_attr >> 16)
+
+
+def _extract(data: bytes, root: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.infolist():
+            target = root.joinpath(*PurePosixPath(member.filename.replace("\\", "/")).parts)
+            if member.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if _is_symlink(member):
+                os.symlink(archive.read(member).decode(), target)
+                continue
+            with archive.open(member) as source, open(target, "wb") as sink:
+                shutil.copyfileobj(source, sink, 1024 * 1024)
+            mode = (member.external_attr >> 16) & 0o777 if member.create_system == 3 else 0
+            executable = mode & 0o111 or (mode == 0 and target.name == "bootstrap")
+            target.chmod(0o555 if executable else 0o444)
+
+
+def _make_read_only(root: Path) -> None:
+    for directory, _names, _files in os.walk(root, topdown=False):
+        os.chmod(directory, 0o555)
+
+
+def _remove_tree(root: Path) -> None:
+    if not root.exists():
+        return
+    for directory, _names, _files in os.walk(root):
+        os.chmod(directory, 0o700)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as sink:
+            sink.write(data)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.chmod(temporary, 0o444)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
