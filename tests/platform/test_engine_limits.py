@@ -102,7 +102,10 @@ def test_crash_fails_only_its_own_request_and_is_replaced(tmp_path: Path) -> Non
         "errorMessage": f"RequestId: {crashed.request_id} Error: Runtime exited with error: exit status 3",
     }
     assert "Runtime exited with error: exit status 3" in crashed.log_tail
-    assert json.loads(segv.payload)["errorMessage"].endswith("signal: segmentation fault")
+    assert json.loads(segv.payload)["errorMessage"].endswith("signal: segmentation fault"), (
+        segv.payload,
+        segv.log_tail,
+    )
     assert [s.function_error for s in survivors] == [None, None]
     assert after.function_error is None
 

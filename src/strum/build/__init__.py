@@ -112,10 +112,10 @@ def build(spec: PackageSpec, progress: Progress = lambda message: None) -> Artif
                 site.mkdir()
                 install(deps, target, site, progress)
                 progress("zipping the dependency layer")
-                write_zip(_tree_entries(site, bytecode, target), deps_zip)
+                write_zip(_tree_entries(site, bytecode, cache), deps_zip)
         deps_sha = file_sha256(deps_zip)
     progress("packaging the app code")
-    code_entries = list(_code_entries(spec, bytecode, target))
+    code_entries = list(_code_entries(spec, bytecode))
     with tempfile.TemporaryDirectory(prefix="strum-code-") as scratch:
         staging = Path(scratch) / "code.zip"
         code_sha = write_zip(code_entries, staging)
@@ -138,7 +138,7 @@ def build(spec: PackageSpec, progress: Progress = lambda message: None) -> Artif
     )
 
 
-def _code_entries(spec: PackageSpec, bytecode: bool, target: Target) -> Iterable[Entry]:
+def _code_entries(spec: PackageSpec, bytecode: bool) -> Iterable[Entry]:
     files: list[tuple[str, Path]] = list(project_files(spec.project, spec.exclude, spec.include))
     if any(arcname.startswith("strum/") or arcname == "strum.py" for arcname, _ in files):
         raise ValueError(
@@ -159,10 +159,10 @@ def _code_entries(spec: PackageSpec, bytecode: bool, target: Target) -> Iterable
     for arcname, path in files:
         yield Entry(arcname, source=path, executable=is_executable(path))
     if bytecode:
-        yield from _bytecode_entries(files, target)
+        yield from _bytecode_entries(files, spec.cache_dir)
 
 
-def _tree_entries(site: Path, bytecode: bool, target: Target) -> list[Entry]:
+def _tree_entries(site: Path, bytecode: bool, cache: Path) -> list[Entry]:
     files = [
         (path.relative_to(site).as_posix(), path)
         for path in sorted(site.rglob("*"))
@@ -172,36 +172,47 @@ def _tree_entries(site: Path, bytecode: bool, target: Target) -> list[Entry]:
         Entry(arcname, source=path, executable=is_executable(path)) for arcname, path in files
     ]
     if bytecode:
-        entries += _bytecode_entries(files, target)
+        entries += _bytecode_entries(files, cache)
     return entries
 
 
-def _bytecode_entries(files: list[tuple[str, Path]], target: Target) -> list[Entry]:
-    """Hash-checked-free bytecode (``UNCHECKED_HASH``): valid whatever the zip's mtimes.
+def _bytecode_entries(files: list[tuple[str, Path]], cache: Path) -> list[Entry]:
+    """Bytecode with ``UNCHECKED_HASH`` invalidation: valid whatever the zip's mtimes.
 
     The package never changes after it is built, so checking the source on every import
-    would only cost time.
+    would only cost time. Compiled files are cached by (source, path, interpreter): marshal
+    output can differ between two compilations of the same source in one process (it
+    depends on reference counts), and the cache both pins the bytes - so packages stay
+    byte-identical - and makes rebuilds skip the compiler.
     """
+    import hashlib
+    import os
     import py_compile
 
     tag = sys.implementation.cache_tag
+    store = cache / "pyc" / tag
+    store.mkdir(parents=True, exist_ok=True)
     entries = []
-    with tempfile.TemporaryDirectory(prefix="strum-pyc-") as scratch:
-        for index, (arcname, path) in enumerate(files):
-            if not arcname.endswith(".py"):
-                continue
-            output = Path(scratch) / f"{index}.pyc"
+    for arcname, path in files:
+        if not arcname.endswith(".py"):
+            continue
+        source = path.read_bytes()
+        key = hashlib.sha256(arcname.encode() + b"\0" + source).hexdigest()
+        cached = store / f"{key}.pyc"
+        if not cached.exists():
+            partial = store / f"{key}.{os.getpid()}.part"
             try:
                 py_compile.compile(
                     str(path),
-                    cfile=str(output),
+                    cfile=str(partial),
                     dfile=arcname,
                     doraise=True,
                     invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
                 )
             except py_compile.PyCompileError:
                 continue  # a file Python cannot compile (e.g. a template); ship it as is
-            folder, _, module = arcname.rpartition("/")
-            cached = f"{folder + '/' if folder else ''}__pycache__/{module[:-3]}.{tag}.pyc"
-            entries.append(Entry(cached, data=output.read_bytes()))
+            os.replace(partial, cached)
+        folder, _, module = arcname.rpartition("/")
+        target = f"{folder + '/' if folder else ''}__pycache__/{module[:-3]}.{tag}.pyc"
+        entries.append(Entry(target, data=cached.read_bytes()))
     return entries

@@ -329,14 +329,26 @@ def undeploy(stage: str | None, project_dir: Path, yes: bool) -> None:
         out.info(f"{config.function_name} was not deployed")
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+class _AfterDoubleDash(click.Command):
+    """Everything after the first ``--`` is the management command, never the stage."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            split = args.index("--")
+            ctx.meta["manage_args"] = args[split + 1 :]
+            args = args[:split]
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=_AfterDoubleDash)
 @stage_argument
 @project_option
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def manage(stage: str | None, project_dir: Path, args: tuple[str, ...]) -> None:
+@click.pass_context
+def manage(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
     """Run a Django management command in the deployed function: strum manage [STAGE] -- migrate"""
     from strum.deploy import local
 
+    args = ctx.meta.get("manage_args") or []
     if not args:
         raise click.UsageError("give the command after --, e.g. strum manage -- migrate")
     config = _config(project_dir, stage)

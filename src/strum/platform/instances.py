@@ -127,7 +127,11 @@ class Instance:
         self.invocations = 0
         self.retired = False
         self.init_failed = False  # the runtime posted /init/error
-        self.final_rss_kb = 0  # peak RSS from wait4, once the process has exited
+        # Peak resident memory seen in /proc (VmHWM). Not wait4's ru_maxrss: a forked child
+        # inherits its parent's high-water mark until exec, so that counts the platform's
+        # own memory (and, in a large test process, looked like an out-of-memory kill).
+        self.peak_kb = 0
+        self.final_rss_kb = 0  # the peak, once the process has exited
         self.kill_reason: str | None = None
         self.alive = True
         self.last_used = time.monotonic()
@@ -217,6 +221,7 @@ class Instance:
                     for child in children.read().split():
                         with open(b"/proc/%s/status" % child, "rb") as status:
                             total += _hwm_kb(status.read())
+            self.peak_kb = max(self.peak_kb, total)
             return total
         except OSError:
             return 0
@@ -252,9 +257,9 @@ class Instance:
 
     def _reap(self) -> None:
         try:
-            pid, status, usage = os.wait4(self.pid, os.WNOHANG)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
         except ChildProcessError:
-            pid, status, usage = self.pid, 0, None
+            pid, status = self.pid, 0
         if pid == 0:
             return
         exit_code = os.waitstatus_to_exitcode(status)
@@ -275,7 +280,7 @@ class Instance:
         if self._poll is not None and not self._poll.done():
             self._poll.set_result(None)
         self._close_listener()
-        self.events.exited(self, exit_code, usage.ru_maxrss if usage else 0)
+        self.events.exited(self, exit_code, self.peak_kb)
         self.exited.set_result(exit_code)
 
     # -- output ----------------------------------------------------------------------------

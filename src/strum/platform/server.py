@@ -74,7 +74,29 @@ class Platform:
         invoke.add_routes(app, self)
         app.router.add_get("/strum/v1/health", self._health)
         app.router.add_get("/strum/v1/status", self._status)
+        app.router.add_get("/strum/v1/logs", self._logs)
         return app
+
+    async def _logs(self, request: web.Request) -> web.Response:
+        """Log entries of one function: ``?function=NAME[&since=EPOCH][&limit=N]``."""
+        name = request.query.get("function")
+        if not name:
+            return web.json_response(
+                {"Type": "User", "message": "give ?function=NAME"},
+                status=400,
+                headers={"x-amzn-ErrorType": "InvalidParameterValueException"},
+            )
+        try:
+            since = float(request.query["since"]) if "since" in request.query else None
+            limit = min(int(request.query.get("limit", "1000")), 10000)
+        except ValueError:
+            return web.json_response(
+                {"Type": "User", "message": "since must be epoch seconds and limit a number"},
+                status=400,
+                headers={"x-amzn-ErrorType": "InvalidParameterValueException"},
+            )
+        entries = self.engine.logs.query(name, since=since, limit=limit)
+        return web.json_response({"entries": entries})
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "pid": os.getpid()})
