@@ -135,6 +135,9 @@ def test_flask_deploy_redeploy_rollback_undeploy(home: Path, tmp_path: Path) -> 
     assert json.loads(strum(home, "status", "--json", "--project", str(root)))["deployed"] is False
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, timeout=5)
+    # Nothing of it is left on disk either: no package, no unpacked tree.
+    assert list((home / "code").glob("*.zip")) == []
+    assert [p for p in (home / "unpacked").iterdir() if not p.name.startswith(".")] == []
 
 
 def test_django_pages_static_admin_and_manage(home: Path, tmp_path: Path) -> None:

@@ -104,6 +104,25 @@ class CodeStore:
         logger.debug("unpacked package %s", sha_hex)
         return final
 
+    def collect(self, keep: set[str]) -> int:
+        """Delete every package (zip, unpacked tree, cached bytecode) not in ``keep``.
+
+        Called after deletions, so removing a function leaves nothing of it on disk.
+        Answers how many packages went.
+        """
+        removed = 0
+        for path in self.home.code.glob("*.zip"):
+            sha_hex = path.stem
+            if sha_hex in keep:
+                continue
+            unpacked = self.home.unpacked / sha_hex
+            # PYTHONPYCACHEPREFIX mirrors the absolute path of the sources.
+            _remove_tree(self.home.bytecode / str(unpacked.resolve()).lstrip("/"))
+            _remove_tree(unpacked)
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
     def _sweep_leftovers(self) -> None:
         """Remove temporaries a crash left behind (they never carry a final name)."""
         for leftover in self.home.unpacked.glob(".tmp-*"):

@@ -210,6 +210,7 @@ class ControlRoutes:
         if config != current.config:
             record = self.store.update_config(name, config)
         self.platform.engine.retire(name, LATEST)
+        self.store.code.collect(self.store.referenced_code())
         qualifier = None
         if body.get("Publish"):
             record = self.store.publish_version(name)
@@ -233,6 +234,7 @@ class ControlRoutes:
             self.platform.engine.retire(name)
             for key in keys:
                 await self.platform.urls.close(key)
+            self.store.code.collect(self.store.referenced_code())
             logger.info("deleted function %s", name)
         elif qualifier == LATEST:
             raise InvalidParameterValue(
@@ -246,6 +248,7 @@ class ControlRoutes:
         else:
             self.store.delete_version(name, qualifier)
             self.platform.engine.retire(name, qualifier)
+            self.store.code.collect(self.store.referenced_code())
         return web.Response(status=204)
 
     async def publish_version(self, request: web.Request) -> web.StreamResponse:

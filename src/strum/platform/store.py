@@ -259,6 +259,13 @@ class Store:
             db.execute("DELETE FROM functions WHERE name = ?", (name,))
         return keys
 
+    def referenced_code(self) -> set[str]:
+        """SHA-256 digests (hex) of every package a function or version still uses."""
+        rows = self._db.execute(
+            "SELECT code_sha FROM functions UNION SELECT code_sha FROM versions"
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def delete_version(self, name: str, version: str) -> None:
         """Delete one published version; ``ResourceConflict`` while an alias uses it."""
         with self._write() as db:
