@@ -69,7 +69,8 @@ class Artifact:
     def function_zip(self, cache_dir: Path) -> tuple[Path, str]:
         """One zip with code and dependencies together (the local platform has no layers).
 
-        Cached by the pair of input hashes, so an unchanged build reuses the same file.
+        Stored uncompressed - it only travels over loopback - and cached by the pair of
+        input hashes, so an unchanged build reuses the same file.
         """
         if self.deps_zip is None:
             return self.code_zip, self.code_sha256
@@ -77,7 +78,7 @@ class Artifact:
         if not merged.exists():
             entries = {entry.arcname: entry for entry in zip_entries(self.deps_zip)}
             entries.update({entry.arcname: entry for entry in zip_entries(self.code_zip)})
-            write_zip(entries.values(), merged)
+            write_zip(entries.values(), merged, compress=False)
         return merged, file_sha256(merged)
 
 

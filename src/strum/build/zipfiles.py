@@ -28,8 +28,12 @@ class Entry:
     executable: bool = False
 
 
-def write_zip(entries: Iterable[Entry], destination: Path) -> str:
+def write_zip(entries: Iterable[Entry], destination: Path, *, compress: bool = True) -> str:
     """Write ``entries`` deterministically to ``destination``; return its SHA-256 (hex).
+
+    ``compress=False`` stores entries as they are: for packages that only travel over
+    loopback to the local platform, deflating megabytes of dependencies costs more than
+    it saves.
 
     The archive is written to a temporary name and renamed, so a crash never leaves a
     half-written package under the final name.
@@ -38,13 +42,14 @@ def write_zip(entries: Iterable[Entry], destination: Path) -> str:
     seen: set[str] = set()
     temporary = destination.with_name(destination.name + ".part")
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(temporary, "w", method, compresslevel=6 if compress else None) as archive:
         for entry in ordered:
             if entry.arcname in seen:
                 raise ValueError(f"two files would be packaged as {entry.arcname}")
             seen.add(entry.arcname)
             info = zipfile.ZipInfo(entry.arcname, date_time=_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = method
             mode = 0o755 if entry.executable else 0o644
             info.external_attr = (stat.S_IFREG | mode) << 16
             info.create_system = 3  # unix, so the permissions above are honoured
