@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -137,8 +138,24 @@ def status(as_json: bool, home: str | None) -> None:
         Output().info(line)
 
 
-def _engine_lines(engine: dict[str, object]) -> list[str]:
-    lines = []
-    for key, value in engine.items():
-        lines.append(f"  {key}: {value}")
+def _engine_lines(engine: dict[str, Any]) -> list[str]:
+    """The engine's status as a few readable lines (``--json`` has everything)."""
+    instances = engine.get("instances", {})
+    lines = [
+        f"instances: {instances.get('total', 0)} "
+        f"({instances.get('busy', 0)} busy, {instances.get('idle', 0)} idle, "
+        f"{instances.get('starting', 0)} starting); "
+        f"{instances.get('invocations', 0)} invocations, {instances.get('cold_starts', 0)} cold starts",
+        f"limits: {instances.get('max_concurrency', '?')} concurrent, idle instances stop after "
+        f"{instances.get('idle_timeout_s', '?')} s",
+    ]
+    for function, versions in sorted((instances.get("functions") or {}).items()):
+        for version, counts in sorted(versions.items()):
+            lines.append(
+                f"  {function}:{version}  {counts.get('busy', 0)} busy, {counts.get('idle', 0)} idle"
+            )
+    isolation = instances.get("isolation") or {}
+    missing = [name for name in ("namespaces", "cgroups") if isolation.get(name) is False]
+    if missing:
+        lines.append(f"isolation: processes and rlimits only; not enforced: {', '.join(missing)}")
     return lines

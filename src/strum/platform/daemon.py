@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -99,29 +98,46 @@ def start(
     if token:
         env["STRUM_PLATFORM_TOKEN"] = token
     home.address_file.unlink(missing_ok=True)
-    with open(home.logfile, "ab") as log:
-        process = subprocess.Popen(
+    log = os.open(home.logfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        # posix_spawn, not Popen: the platform outlives this process, and a Popen object
+        # that is never waited for is reported as a leak when it is garbage-collected.
+        pid = os.posix_spawn(
+            sys.executable,
             command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
+            env,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log, 1),
+                (os.POSIX_SPAWN_DUP2, log, 2),
+            ],
+            setsid=True,
         )
+    finally:
+        os.close(log)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        exited, status = _reap(pid)
+        if exited:
             raise PlatformError(
-                f"the platform exited with status {process.returncode} while starting; "
-                f"see {home.logfile}:\n{_log_tail(home)}"
+                f"the platform exited with status {os.waitstatus_to_exitcode(status)} while "
+                f"starting; see {home.logfile}:\n{_log_tail(home)}"
             )
         running = find_running(home, timeout=0.5)
         if running is not None:
             return running
         time.sleep(0.05)
-    process.terminate()
+    os.kill(pid, signal.SIGTERM)
     raise PlatformError(f"the platform did not answer within {wait:.0f} s; see {home.logfile}")
+
+
+def _reap(pid: int) -> tuple[bool, int]:
+    """``(exited, wait status)`` for a platform this process started; reaps it if it exited."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child (started by another strum command)
+        return False, 0
+    return done == pid, status
 
 
 def stop(home: Home, wait: float = 20.0) -> bool:
@@ -137,7 +153,7 @@ def stop(home: Home, wait: float = 20.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if not _alive(pid) or _zombie(pid):
+        if _reap(pid)[0] or not _alive(pid) or _zombie(pid):
             break
         time.sleep(0.05)
     else:

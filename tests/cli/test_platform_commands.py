@@ -1,0 +1,52 @@
+"""`strum platform start | status | stop` with a real background platform."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from strum.cli import cli
+from strum.platform import daemon
+from strum.platform.home import Home
+
+
+def run(home: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["platform", *args, "--home", str(home)])
+    return result.exit_code, result.output
+
+
+def test_start_status_stop(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code, out = run(home, "status")
+    assert code == 3
+    assert "no platform is running" in out
+    code, out = run(home, "start", "--port", "0")
+    assert code == 0, out
+    assert "platform running at http://127.0.0.1:" in out
+    try:
+        running = daemon.find_running(Home(home))
+        assert running is not None
+        code, out = run(home, "status", "--json")
+        assert code == 0, out
+        document = json.loads(out)
+        assert document["running"] is True
+        assert document["endpoint"] == running.endpoint
+        assert document["engine"]["instances"]["total"] == 0
+        code, out = run(home, "start", "--port", "0")  # already running: same platform
+        assert running.endpoint in out
+    finally:
+        code, out = run(home, "stop")
+    assert code == 0
+    assert "platform stopped" in out
+    assert daemon.find_running(Home(home)) is None
+    assert run(home, "stop")[1].strip() == "no platform was running"
+
+
+def test_refuses_to_listen_beyond_loopback_without_a_token(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["platform", "run", "--host", "0.0.0.0", "--port", "0", "--home", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "needs authentication" in result.output
