@@ -73,14 +73,7 @@ class LambdaHandler:
         self.text_mime_types = text_mime_types
 
     def __call__(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        source = self._last_source
-        if type(event) is not dict or not source.infer(event):
-            source = self._last_source = find_source(event)
-        try:
-            request = source.parse(event, self.base_path)
-        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
-            raise InvalidEvent(_invalid_event_message(source, exc)) from exc
-        request.context = context
+        source, request = self._request(event, context)
         try:
             status, reason, headers, body = self._run(request)
         except InvalidEvent as exc:  # a header of the wrong type, found while translating
@@ -114,14 +107,7 @@ class LambdaHandler:
         as in ``__call__``; an error mid-body propagates from the iterator, so the runtime
         can end the stream with Lambda's error trailers.
         """
-        source = self._last_source
-        if type(event) is not dict or not source.infer(event):
-            source = self._last_source = find_source(event)
-        try:
-            request = source.parse(event, self.base_path)
-        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
-            raise InvalidEvent(_invalid_event_message(source, exc)) from exc
-        request.context = context
+        source, request = self._request(event, context)
         opener = self._runner.stream if self._runner is not None else self._stream_wsgi
         try:
             status, _, headers, chunks = opener(request)
@@ -138,6 +124,18 @@ class LambdaHandler:
             chunks = iter(())
         joined, cookies = join_headers(headers)
         return {"statusCode": status, "headers": joined, "cookies": cookies}, chunks
+
+    def _request(self, event: dict[str, Any], context: Any) -> tuple[EventSource, HttpRequest]:
+        """The event's source (the last one seen is tried first) and its parsed request."""
+        source = self._last_source
+        if type(event) is not dict or not source.infer(event):
+            source = self._last_source = find_source(event)
+        try:
+            request = source.parse(event, self.base_path)
+        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
+            raise InvalidEvent(_invalid_event_message(source, exc)) from exc
+        request.context = context
+        return source, request
 
     def shutdown(self) -> None:
         """Run the ASGI app's lifespan shutdown (no-op for WSGI); safe to call twice."""

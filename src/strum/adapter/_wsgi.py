@@ -125,34 +125,47 @@ def _add_headers(
             environ[key] = value
 
 
+class _StartResponse:
+    """PEP 3333's ``start_response``: records status and headers, collects ``write()`` data."""
+
+    __slots__ = ("headers", "status", "written")
+
+    def __init__(self) -> None:
+        self.status = ""
+        self.headers: list[tuple[str, str]] = []
+        self.written: list[bytes] = []
+
+    def __call__(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
+        if exc_info and self.status:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status = status
+        self.headers = headers
+        return self.written.append
+
+    def check(self) -> None:
+        if not self.status:
+            raise RuntimeError("the WSGI app returned without calling start_response")
+
+
 def run_wsgi(app: WSGIApp, request: HttpRequest) -> tuple[int, str, list[tuple[str, str]], bytes]:
     """Call ``app`` and collect ``(status, reason, headers, body)``.
 
     Lambda's buffered responses need the whole body, so the app's iterable is drained here
     and closed as PEP 3333 requires, even when iteration fails.
     """
-    started: list[Any] = []
-    written: list[bytes] = []
-
-    def start_response(
-        status: str, headers: list[tuple[str, str]], exc_info: Any = None
-    ) -> Callable[[bytes], object]:
-        if exc_info and started:
-            raise exc_info[1].with_traceback(exc_info[2])
-        started[:] = (status, headers)
-        return written.append
-
-    result = app(build_environ(request), start_response)
+    start = _StartResponse()
+    result = app(build_environ(request), start)
     try:
         chunks = result if type(result) is list else list(result)
     finally:
         _close(result)
-    if not started:
-        raise RuntimeError("the WSGI app returned without calling start_response")
-    status, headers = started
-    if written:
-        chunks = [*written, *chunks]
-    return int(status[:3]), status[4:], headers, b"".join(chunks)
+    start.check()
+    if start.written:
+        chunks = [*start.written, *chunks]
+    status = start.status
+    return int(status[:3]), status[4:], start.headers, b"".join(chunks)
 
 
 def stream_wsgi(
@@ -164,38 +177,26 @@ def stream_wsgi(
     when iteration begins; the rest is yielded as the app produces it, for Lambda response
     streaming. The app's iterable is closed when the returned iterator finishes or fails.
     """
-    started: list[Any] = []
-    written: list[bytes] = []
-
-    def start_response(
-        status: str, headers: list[tuple[str, str]], exc_info: Any = None
-    ) -> Callable[[bytes], object]:
-        if exc_info and started:
-            raise exc_info[1].with_traceback(exc_info[2])
-        started[:] = (status, headers)
-        return written.append
-
-    result = app(build_environ(request), start_response)
+    start = _StartResponse()
+    result = app(build_environ(request), start)
     iterator = iter(result)
     try:
         first = next(iterator, b"")
+        start.check()
     except BaseException:
         _close(result)
         raise
-    if not started:
-        _close(result)
-        raise RuntimeError("the WSGI app returned without calling start_response")
 
     def body() -> Iterator[bytes]:
         try:
-            yield from written
+            yield from start.written
             yield first
             yield from iterator
         finally:
             _close(result)
 
-    status, headers = started
-    return int(status[:3]), status[4:], headers, body()
+    status = start.status
+    return int(status[:3]), status[4:], start.headers, body()
 
 
 def _close(result: Iterable[bytes]) -> None:

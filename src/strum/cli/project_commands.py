@@ -80,9 +80,9 @@ def init(project_dir: Path, yes: bool, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the size report as JSON.")
 def package(stage: str | None, project_dir: Path, output: Path | None, as_json: bool) -> None:
     """Build the stage's packages (code zip + dependency layer) without deploying."""
-    from strum.build import PackageSpec, Target, build
+    from strum.build import Target, build
     from strum.build.report import human
-    from strum.deploy.local import manifest_for
+    from strum.deploy.local import package_spec
 
     config = _config(project_dir, stage)
     host = Target.local()
@@ -92,16 +92,7 @@ def package(stage: str | None, project_dir: Path, output: Path | None, as_json: 
         else Target(config.python or host.python, config.architecture, "aws")
     )
     out = Output()
-    spec = PackageSpec(
-        project=config.project_dir,
-        name=config.function_name,
-        target=target,
-        manifest=manifest_for(config),
-        exclude=tuple(config.exclude),
-        include=tuple(config.include),
-        cache_dir=_home().root / "cache",
-        out_dir=output,
-    )
+    spec = package_spec(config, target, _home(), output)
     with out.step(f"packaging {config.function_name} for {target.key}"):
         artifact = build(spec)
     if output is not None and artifact.deps_zip is not None:

@@ -258,6 +258,29 @@ class PlatformLambdaAPI:
 
     # -- strum's own routes -----------------------------------------------------------
 
+    def get_schedules(self, name: str) -> list[dict[str, Any]]:
+        """The function's schedule rules: name, qualifier, expression, enabled, next."""
+        rules: list[dict[str, Any]] = self._call(
+            "GET", f"/strum/v1/schedules/{self._fn(name)}"
+        ).get("rules", [])
+        return rules
+
+    def put_schedules(
+        self, name: str, qualifier: str, rules: tuple[tuple[str, str, bool], ...]
+    ) -> list[dict[str, Any]]:
+        """Replace the function's schedule rules with ``rules`` (name, expression, enabled)."""
+        body = {
+            "qualifier": qualifier,
+            "rules": [
+                {"name": rule, "expression": expression, "enabled": enabled}
+                for rule, expression, enabled in rules
+            ],
+        }
+        stored: list[dict[str, Any]] = self._call(
+            "PUT", f"/strum/v1/schedules/{self._fn(name)}", body
+        ).get("rules", [])
+        return stored
+
     def logs(
         self, name: str, since: float | None = None, limit: int = 1000
     ) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from strum.deploy.plan import (
     RemoveUrl,
     SetConcurrency,
     Step,
+    SyncSchedules,
     UpdateCode,
     UpdateConfiguration,
 )
@@ -76,5 +77,7 @@ def _run(api: PlatformLambdaAPI, step: Step, produced: dict[str, Any]) -> None:
             api.delete_concurrency(step.desired.name)
         else:
             api.put_concurrency(step.desired.name, step.desired.reserved_concurrency)
+    elif isinstance(step, SyncSchedules):
+        api.put_schedules(step.desired.name, step.desired.alias, step.desired.schedules)
     else:  # pragma: no cover - a new step type without an executor branch
         raise TypeError(f"no executor for {type(step).__name__}")

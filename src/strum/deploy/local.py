@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from strum.deploy.api import LambdaAPIError, PlatformLambdaAPI
@@ -93,11 +94,27 @@ def connect(home: Home, notify: Notify, *, start: bool = True) -> PlatformLambda
     return PlatformLambdaAPI(running.endpoint)
 
 
+def package_spec(config: Any, target: Any, home: Home, out_dir: Path | None = None) -> Any:
+    """What to build for a stage: its project, manifest and file rules, for ``target``."""
+    from strum.build import PackageSpec
+
+    return PackageSpec(
+        project=config.project_dir,
+        name=config.function_name,
+        target=target,
+        manifest=manifest_for(config),
+        exclude=tuple(config.exclude),
+        include=tuple(config.include),
+        cache_dir=home.root / "cache",
+        out_dir=out_dir,
+    )
+
+
 def desired_function(
     config: Any, home: Home, report: Reporter, notes: list[str]
 ) -> DesiredFunction:
     """Build the stage's package and describe the function it should become."""
-    from strum.build import PackageSpec, Target, build
+    from strum.build import Target, build
 
     target = Target.local()
     if config.python and config.python != target.python:
@@ -106,15 +123,7 @@ def desired_function(
             f"this machine's Python {target.python}"
         )
     cache = home.root / "cache"
-    spec = PackageSpec(
-        project=config.project_dir,
-        name=config.function_name,
-        target=target,
-        manifest=manifest_for(config),
-        exclude=tuple(config.exclude),
-        include=tuple(config.include),
-        cache_dir=cache,
-    )
+    spec = package_spec(config, target, home)
     messages: list[str] = []
     with report("building the package"):
         artifact = build(spec, progress=messages.append)
@@ -134,7 +143,17 @@ def desired_function(
         invoke_mode="RESPONSE_STREAM" if config.stream else "BUFFERED",
         reserved_concurrency=config.reserved_concurrency,
         description=f"strum: {config.project} ({config.stage})",
+        schedules=tuple(
+            (rule_name(config, name), schedule.expression, schedule.enabled)
+            for name, schedule in sorted(config.schedules.items())
+        ),
     )
+
+
+def rule_name(config: Any, schedule: str) -> str:
+    """The platform rule of a schedule: ``<function>-<schedule>`` (the router matches the
+    ``-<schedule>`` suffix)."""
+    return f"{config.function_name}-{schedule}"
 
 
 def current_function(api: PlatformLambdaAPI, name: str, alias: str) -> CurrentFunction:
@@ -154,6 +173,10 @@ def current_function(api: PlatformLambdaAPI, name: str, alias: str) -> CurrentFu
         url=api.get_url_config(name, alias),
         reserved_concurrency=(function.get("Concurrency") or {}).get(
             "ReservedConcurrentExecutions"
+        ),
+        schedules=tuple(
+            (rule["name"], rule["expression"], rule["enabled"])
+            for rule in api.get_schedules(name)
         ),
     )
 

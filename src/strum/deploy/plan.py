@@ -30,6 +30,8 @@ class DesiredFunction:
     invoke_mode: str = "BUFFERED"
     reserved_concurrency: int | None = None
     description: str = ""
+    # Schedule rules on the stage's alias: (rule name, expression, enabled), by name.
+    schedules: tuple[tuple[str, str, bool], ...] = ()
     # The local platform enforces permissions itself (see the isolation work); Lambda's API
     # still requires a role, so local functions name a placeholder.
     role: str = "arn:aws:iam::000000000000:role/strum-local"
@@ -56,6 +58,7 @@ class CurrentFunction:
     aliased: dict[str, Any] | None = None
     url: dict[str, Any] | None = None
     reserved_concurrency: int | None = None
+    schedules: tuple[tuple[str, str, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,19 @@ class SetConcurrency(Step):
         return f"reserve {self.desired.reserved_concurrency} concurrent executions for {self.desired.name}"
 
 
+@dataclass(frozen=True)
+class SyncSchedules(Step):
+    """Replace the function's schedule rules with the desired ones."""
+
+    desired: DesiredFunction
+
+    def describe(self) -> str:
+        count = len(self.desired.schedules)
+        if not count:
+            return f"remove the schedules of {self.desired.name}"
+        return f"set {count} schedule(s) of {self.desired.name}:{self.desired.alias}"
+
+
 def configuration_changes(
     current: dict[str, Any] | None, desired: DesiredFunction
 ) -> tuple[str, ...]:
@@ -185,4 +201,7 @@ def plan_deploy(desired: DesiredFunction, current: CurrentFunction) -> list[Step
         steps.append(RemoveUrl(desired))
     if current.reserved_concurrency != desired.reserved_concurrency:
         steps.append(SetConcurrency(desired))
+    # Last: a rule may fire at once, and the alias it invokes must serve the new version.
+    if sorted(current.schedules) != sorted(desired.schedules):
+        steps.append(SyncSchedules(desired))
     return steps

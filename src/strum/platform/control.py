@@ -232,6 +232,7 @@ class ControlRoutes:
         if qualifier is None:
             keys = self.store.delete_function(name)
             self.platform.engine.retire(name)
+            self.platform.scheduler.forget(name)
             for key in keys:
                 await self.platform.urls.close(key)
             self.store.code.collect(self.store.referenced_code())

@@ -47,11 +47,12 @@ class Settings:
 
 
 class Platform:
-    """One running platform: store, engine, Function URLs and the async queue."""
+    """One running platform: store, engine, Function URLs, the async queue and schedules."""
 
     def __init__(self, home: Home, settings: Settings) -> None:
         from strum.platform.asyncq import AsyncQueue
         from strum.platform.engine import Engine
+        from strum.platform.scheduler import Scheduler
         from strum.platform.store import Store
         from strum.platform.urls import FunctionUrls
 
@@ -61,17 +62,19 @@ class Platform:
         self.engine = Engine(home, settings)
         self.urls = FunctionUrls(self)
         self.asyncq = AsyncQueue(self)
+        self.scheduler = Scheduler(self)
         self.started_at = time.time()
         self._runner: web.AppRunner | None = None
         self.port = settings.port
 
     def application(self) -> web.Application:
         """The aiohttp application serving the control and Invoke APIs."""
-        from strum.platform import control, invoke
+        from strum.platform import control, invoke, scheduler
 
         app = web.Application(client_max_size=70 * 1024 * 1024, middlewares=self._middlewares())
         control.add_routes(app, self)
         invoke.add_routes(app, self)
+        scheduler.add_routes(app, self)
         app.router.add_get("/strum/v1/health", self._health)
         app.router.add_get("/strum/v1/status", self._status)
         app.router.add_get("/strum/v1/logs", self._logs)
@@ -148,11 +151,13 @@ class Platform:
             self.port = int(addresses[0][1])
         await self.urls.start()
         await self.asyncq.start()
+        await self.scheduler.start()
         self._write_address()
         logger.info("strum platform listening on %s", self.endpoint)
 
     async def stop(self) -> None:
         """Stop taking work, stop every instance, close listeners and the store."""
+        await self.scheduler.stop()
         await self.asyncq.stop()
         await self.urls.stop()
         if self._runner is not None:

@@ -67,19 +67,23 @@ def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
 
 def encode_query_map(single: dict[str, Any] | None, multi: dict[str, Any] | None) -> str:
     """The query string from decoded single- or multi-value parameter maps (multi wins)."""
-    parts: list[str] = []
+    return "&".join(f"{_quote(key)}={_quote(value)}" for key, value in _query_items(single, multi))
+
+
+def _query_items(
+    single: dict[str, Any] | None, multi: dict[str, Any] | None
+) -> list[tuple[str, str]]:
+    """Query parameters from the multi-value map when present, else the single-value one."""
     if multi:
+        items: list[tuple[str, str]] = []
         for key, values in multi.items():
             if type(values) is not list:
                 if values is None:
                     continue
                 raise TypeError(f"query parameter {key!r} should map to a list of values")
-            quoted = _quote(key)
-            parts.extend(f"{quoted}={_quote(value)}" for value in values)
-    elif single:
-        for key, value in single.items():
-            parts.append(f"{_quote(key)}={_quote(value)}")
-    return "&".join(parts)
+            items.extend((key, value) for value in values)
+        return items
+    return list(single.items()) if single else []
 
 
 def _quote(text: str) -> str:
@@ -93,17 +97,9 @@ def _quote(text: str) -> str:
 
 def join_raw_query(single: dict[str, Any] | None, multi: dict[str, Any] | None) -> str:
     """Join query parameters that the gateway left percent-encoded (ALB), multi-value first."""
-    parts: list[str] = []
-    if multi:
-        for key, values in multi.items():
-            if type(values) is not list:
-                if values is None:
-                    continue
-                raise TypeError(f"query parameter {key!r} should map to a list of values")
-            parts.extend(f"{key}={value}" if value else key for value in values)
-    elif single:
-        parts.extend(f"{key}={value}" if value else key for key, value in single.items())
-    return "&".join(parts)
+    return "&".join(
+        f"{key}={value}" if value else key for key, value in _query_items(single, multi)
+    )
 
 
 def group_headers(headers: Headers) -> dict[str, list[str]]:
