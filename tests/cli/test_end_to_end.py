@@ -138,6 +138,7 @@ def test_flask_deploy_redeploy_rollback_undeploy(home: Path, tmp_path: Path) -> 
     # Nothing of it is left on disk either: no package, no unpacked tree.
     assert list((home / "code").glob("*.zip")) == []
     assert [p for p in (home / "unpacked").iterdir() if not p.name.startswith(".")] == []
+    assert list((home / "blobs").glob("*/*")) == []
 
 
 def test_django_pages_static_admin_and_manage(home: Path, tmp_path: Path) -> None:

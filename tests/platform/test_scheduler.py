@@ -224,9 +224,7 @@ def test_a_bad_expression_is_refused_and_changes_nothing(
     assert [rule["name"] for rule in body["rules"]] == [f"{FUNCTION}-tick"]
 
 
-def test_deleting_the_function_forgets_its_rules(
-    running_platform: RunningPlatform, tmp_path: Path
-):
+def test_deleting_the_function_forgets_its_rules(running_platform: RunningPlatform, tmp_path: Path):
     deploy(running_platform, tmp_path / "record.jsonl")
     rules = [{"name": f"{FUNCTION}-tick", "expression": "rate(5 minutes)"}]
     assert api(running_platform, "PUT", rules)[0] == 200
@@ -235,3 +233,52 @@ def test_deleting_the_function_forgets_its_rules(
 
     assert api(running_platform, "GET") == (200, {"rules": []})
     assert api(running_platform, "PUT", rules)[0] == 404
+
+
+def test_the_deploy_client_round_trips_rules(running_platform: RunningPlatform, tmp_path: Path):
+    from strum.deploy.api import LambdaAPIError, PlatformLambdaAPI
+
+    deploy(running_platform, tmp_path / "record.jsonl")
+    client = PlatformLambdaAPI(running_platform.endpoint)
+    try:
+        rules = ((f"{FUNCTION}-tick", "rate(5 minutes)", True),)
+        client.put_schedules(FUNCTION, ALIAS, rules)
+        (stored,) = client.get_schedules(FUNCTION)
+        assert (stored["name"], stored["expression"], stored["enabled"]) == rules[0]
+        assert stored["qualifier"] == ALIAS
+        with pytest.raises(LambdaAPIError) as caught:
+            client.put_schedules(FUNCTION, ALIAS, ((f"{FUNCTION}-x", "cron(0 0 * * * *)", True),))
+        assert caught.value.status == 400
+        assert caught.value.code == "InvalidParameterValueException"
+    finally:
+        client.close()
+
+
+def test_a_deploy_plan_syncs_rules_once(running_platform: RunningPlatform, tmp_path: Path):
+    from contextlib import nullcontext
+
+    from strum.deploy.api import PlatformLambdaAPI
+    from strum.deploy.execute import execute
+    from strum.deploy.local import current_function
+    from strum.deploy.plan import DesiredFunction, SyncSchedules, plan_deploy
+
+    deploy(running_platform, tmp_path / "record.jsonl")
+    client = PlatformLambdaAPI(running_platform.endpoint)
+    try:
+        desired = DesiredFunction(
+            name=FUNCTION,
+            alias=ALIAS,
+            runtime="python3.11",
+            code_sha256="",
+            zip_path=tmp_path / "unused.zip",
+            schedules=((f"{FUNCTION}-nightly", "cron(0 3 * * ? *)", True),),
+        )
+        steps = plan_deploy(desired, current_function(client, FUNCTION, ALIAS))
+        assert SyncSchedules(desired) in steps
+        execute(client, [SyncSchedules(desired)], lambda _: nullcontext())
+
+        current = current_function(client, FUNCTION, ALIAS)
+        assert current.schedules == desired.schedules
+        assert SyncSchedules(desired) not in plan_deploy(desired, current)
+    finally:
+        client.close()

@@ -175,8 +175,7 @@ def current_function(api: PlatformLambdaAPI, name: str, alias: str) -> CurrentFu
             "ReservedConcurrentExecutions"
         ),
         schedules=tuple(
-            (rule["name"], rule["expression"], rule["enabled"])
-            for rule in api.get_schedules(name)
+            (rule["name"], rule["expression"], rule["enabled"]) for rule in api.get_schedules(name)
         ),
     )
 

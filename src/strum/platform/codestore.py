@@ -13,6 +13,7 @@ The API reports a package's ``CodeSha256`` as AWS does: the base64 of the SHA-25
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import logging
@@ -93,7 +94,7 @@ class CodeStore:
         _check_zip(data)
         temporary = Path(tempfile.mkdtemp(prefix=f".tmp-{sha_hex[:16]}-", dir=self.home.unpacked))
         try:
-            _extract(data, temporary)
+            _extract(data, temporary, self.home.root / "blobs")
             _make_read_only(temporary)
             temporary.rename(final)
         except OSError:
@@ -121,6 +122,12 @@ class CodeStore:
             _remove_tree(unpacked)
             path.unlink(missing_ok=True)
             removed += 1
+        if removed:
+            # A blob no unpacked package links to any more has one link left: its own.
+            for blob in (self.home.root / "blobs").glob("*/*"):
+                with contextlib.suppress(OSError):
+                    if blob.stat().st_nlink == 1:
+                        blob.unlink()
         return removed
 
     def _sweep_leftovers(self) -> None:
@@ -128,6 +135,8 @@ class CodeStore:
         for leftover in self.home.unpacked.glob(".tmp-*"):
             _remove_tree(leftover)
         for leftover in self.home.code.glob(".tmp-*"):
+            leftover.unlink(missing_ok=True)
+        for leftover in (self.home.root / "blobs").glob("*/.tmp-*"):
             leftover.unlink(missing_ok=True)
 
 
@@ -179,22 +188,40 @@ def _is_symlink(member: zipfile.ZipInfo) -> bool:
     return member.create_system == 3 and stat.S_ISLNK(member.external_attr >> 16)
 
 
-def _extract(data: bytes, root: Path) -> None:
+def _extract(data: bytes, root: Path, blobs: Path) -> None:
+    """Unpack ``data`` into ``root``, each file a hard link to a shared read-only blob.
+
+    Packages of one project share most files (the same dependencies, version after version,
+    function after function). Creating a file costs about a millisecond on the disks this
+    runs on, a hard link a few microseconds: linking makes the second package with the
+    same dependencies unpack in a fraction of the time and take no extra space. Blobs are
+    never written to after creation (0444/0555), so sharing them is safe.
+    """
+    made: set[Path] = set()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for member in archive.infolist():
             target = root.joinpath(*PurePosixPath(member.filename.replace("\\", "/")).parts)
             if member.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            content = archive.read(member)
             if _is_symlink(member):
-                os.symlink(archive.read(member).decode(), target)
+                os.symlink(content.decode(), target)
                 continue
-            with archive.open(member) as source, open(target, "wb") as sink:
-                shutil.copyfileobj(source, sink, 1024 * 1024)
             mode = (member.external_attr >> 16) & 0o777 if member.create_system == 3 else 0
-            executable = mode & 0o111 or (mode == 0 and target.name == "bootstrap")
-            target.chmod(0o555 if executable else 0o444)
+            executable = bool(mode & 0o111) or (mode == 0 and target.name == "bootstrap")
+            digest = hashlib.sha256(content).hexdigest() + ("x" if executable else "")
+            blob = blobs / digest[:2] / digest
+            if not blob.exists():
+                blob.parent.mkdir(parents=True, exist_ok=True)
+                partial = blob.with_name(f".tmp-{digest}-{os.getpid()}")
+                partial.write_bytes(content)
+                partial.chmod(0o555 if executable else 0o444)
+                os.replace(partial, blob)
+            os.link(blob, target)
 
 
 def _make_read_only(root: Path) -> None:

@@ -32,7 +32,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -286,19 +286,27 @@ def _latest_tick(rule: Rule, now: datetime) -> tuple[datetime | None, int]:
             return None, 0
         count = (now - first) // parsed.interval + 1
         return first + parsed.interval * (count - 1), count
-    latest, count, after = None, 0, rule.last_fired
-    while count < _MISSED_COUNT_LIMIT:
-        batch = [t for t in next_fire_times(parsed, after, 500) if t <= now]
-        if not batch:
-            break
-        latest, count, after = batch[-1], count + len(batch), batch[-1]
-        if len(batch) < 500:
-            break
-    if count >= _MISSED_COUNT_LIMIT:
-        # Too many to walk: the latest tick is the one just before the next one after now.
-        previous = [t for t in next_fire_times(parsed, after, 1_000) if t <= now]
-        latest = previous[-1] if previous else latest
+    latest, count, complete = _walk(parsed, rule.last_fired, now)
+    if not complete:
+        # Too many to walk (a minutely cron down for months): look back from now in
+        # growing spans; the first span holding a tick holds the latest one.
+        for span in (timedelta(hours=1), timedelta(days=1), timedelta(days=32)):
+            tail, _, tail_complete = _walk(parsed, max(now - span, latest or now), now)
+            if tail is not None and tail_complete:
+                return tail, count
     return latest, count
+
+
+def _walk(cron: Cron, after: datetime, until: datetime) -> tuple[datetime | None, int, bool]:
+    """The latest cron tick in (after, until], how many were seen, and whether all were."""
+    latest, count = None, 0
+    while count < _MISSED_COUNT_LIMIT:
+        batch = [t for t in next_fire_times(cron, after, 500) if t <= until]
+        if batch:
+            latest, count, after = batch[-1], count + len(batch), batch[-1]
+        if len(batch) < 500:
+            return latest, count, True
+    return latest, count, False
 
 
 def _iso(moment: datetime) -> str:
