@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from strum.config import (
+    AsyncInvocation,
     ConfigError,
     EventSource,
     Permissions,
@@ -284,6 +285,30 @@ def test_no_app_means_no_url(project):
     assert (config.app, config.url) == (None, False)
 
 
+def test_async_settings_merge_key_by_key(project):
+    directory = project(
+        """
+        [tool.strum]
+        app = "hello:app"
+        [tool.strum.async]
+        retries = 0
+        on_failure = "hello-failures"
+        [tool.strum.stages.prod]
+        target = "aws"
+        region = "eu-west-1"
+        [tool.strum.stages.prod.async]
+        max_age = 3600
+        on_failure = "arn:aws:sqs:eu-west-1:123456789012:failed"
+        """
+    )
+    assert load_config(directory).async_invocation == AsyncInvocation(
+        retries=0, on_failure="hello-failures"
+    )
+    assert load_config(directory, "prod").async_invocation == AsyncInvocation(
+        retries=0, max_age=3600, on_failure="arn:aws:sqs:eu-west-1:123456789012:failed"
+    )
+
+
 def test_event_defaults_follow_the_source(project):
     directory = project(
         """
@@ -355,7 +380,7 @@ BAD = [
     ("memroy = 512", 'tool.strum.memroy: unknown key; did you mean "memory"?'),
     (
         "colour = 1",
-        "tool.strum.colour: unknown key; the keys here are app, architecture, base_path, "
+        "tool.strum.colour: unknown key; the keys here are app, architecture, async, base_path, "
         "django_settings, env, ephemeral_storage, events, exclude, include, lifespan, "
         "log_retention_days, memory, name, permissions, python, reserved_concurrency, "
         "schedules, stages, stream, text_mime_types, timeout, url",
@@ -611,6 +636,35 @@ BAD = [
         '[tool.strum.permissions]\nfiles = ["data"]',
         'tool.strum.permissions.files.0: "data" should be an absolute path, e.g. "/srv/data"',
     ),
+    # async
+    (
+        "[tool.strum.async]\nretries = 3",
+        "tool.strum.async.retries: 3 is out of range: Lambda allows 0 to 2",
+    ),
+    (
+        "[tool.strum.async]\nmax_age = 30",
+        "tool.strum.async.max_age: 30 seconds is out of range: Lambda allows 60 to 21600 seconds",
+    ),
+    (
+        '[tool.strum.async]\non_failure = "arn:aws:s3:::bucket"',
+        'tool.strum.async.on_failure: "arn:aws:s3:::bucket" is a s3 ARN; a destination is a '
+        "function name or the ARN of a Lambda function, SQS queue, SNS topic or EventBridge bus",
+    ),
+    (
+        '[tool.strum.async]\non_failure = "arn:aws:sqs:us-east-1:123456789012:failed"',
+        "tool.strum.async.on_failure: the local platform sends records to functions only, not "
+        "to arn:aws:sqs:us-east-1:123456789012:failed; name a function here, or set this "
+        "destination in an AWS stage",
+    ),
+    (
+        '[tool.strum.async]\non_success = "not a name"',
+        'tool.strum.async.on_success: "not a name" is neither a function name (letters, '
+        'digits, "-" and "_") nor an ARN',
+    ),
+    (
+        "[tool.strum.async]\nretry = 1",
+        'tool.strum.async.retry: unknown key; did you mean "retries"?',
+    ),
     # stages
     (
         '[tool.strum.stages.prod]\ntarget = "cloud"',
@@ -696,8 +750,8 @@ def test_every_problem_is_reported_at_once(project):
             "  pyproject.toml: tool.strum.stages.prod.memory: 99999 MB is out of range: Lambda "
             "allows 128 to 10240 MB",
             "  pyproject.toml: tool.strum.stages.prod.colour: unknown key; the keys here are "
-            "app, architecture, base_path, django_settings, domain, env, ephemeral_storage, "
-            "events, exclude, http_api, include, lifespan, log_retention_days, memory, name, "
+            "app, architecture, async, base_path, django_settings, domain, env, "
+            "ephemeral_storage, events, exclude, http_api, include, lifespan, log_retention_days, memory, name, "
             "permissions, profile, python, region, reserved_concurrency, role_arn, schedules, "
             "stream, target, text_mime_types, timeout, url",
         ]
@@ -766,6 +820,7 @@ def test_public_names_are_pinned_and_documented():
     assert strum.config.__all__ == [
         "DEFAULT_STAGE",
         "SUPPORTED_PYTHONS",
+        "AsyncInvocation",
         "ConfigError",
         "EventSource",
         "Permissions",

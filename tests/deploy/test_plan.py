@@ -1,11 +1,17 @@
-"""The deploy planner's schedule step: rules are synced only when they differ."""
+"""The deploy planner's schedule and async steps: each is planned only when it differs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from strum.deploy.plan import CurrentFunction, DesiredFunction, SyncSchedules, plan_deploy
+from strum.deploy.plan import (
+    CurrentFunction,
+    DesiredFunction,
+    SetEventInvokeConfig,
+    SyncSchedules,
+    plan_deploy,
+)
 
 SHA = "c2hhMjU2"
 TICK = ("shop-dev-tick", "rate(5 minutes)", True)
@@ -42,6 +48,7 @@ def deployed(target: DesiredFunction, **overrides: Any) -> CurrentFunction:
         "aliased": configuration,
         "url": {"InvokeMode": target.invoke_mode},
         "schedules": target.schedules,
+        "event_invoke": target.event_invoke,
         **overrides,
     }
     return CurrentFunction(**fields)
@@ -80,4 +87,31 @@ def test_no_schedules_anywhere_plans_no_step():
     target = desired()
     assert not any(
         isinstance(step, SyncSchedules) for step in plan_deploy(target, CurrentFunction())
+    )
+
+
+FAILURES = "arn:aws:lambda:us-east-1:000000000000:function:failures"
+
+
+def test_async_settings_in_step_plan_nothing():
+    target = desired(event_invoke=(0, 3600, None, FAILURES))
+    assert plan_deploy(target, deployed(target)) == []
+
+
+def test_changed_async_settings_are_set_before_the_schedules():
+    target = desired(event_invoke=(1, 21600, None, FAILURES), schedules=(TICK,))
+    steps = plan_deploy(target, deployed(target, event_invoke=None, schedules=()))
+    assert steps == [SetEventInvokeConfig(target), SyncSchedules(target)]
+    assert steps[0].describe() == (
+        "set async invocation of shop-dev:dev: 1 retries, max age 21600 s, on failure -> failures"
+    )
+
+
+def test_async_settings_back_to_the_defaults_delete_the_config():
+    target = desired()
+    steps = plan_deploy(target, deployed(target, event_invoke=(0, 60, None, None)))
+    assert steps == [SetEventInvokeConfig(target)]
+    assert (
+        steps[0].describe()
+        == "reset async retries and destinations of shop-dev:dev to the defaults"
     )

@@ -153,8 +153,9 @@ def test_events_older_than_the_maximum_age_are_dead_lettered(
     deploy(lambda_client, "aged", tmp_path / "record")
     lambda_client.put_function_concurrency(FunctionName="aged", ReservedConcurrentExecutions=0)
     queue = running_platform.platform.asyncq
-    # The per-function policy seam (issue 7's event-invoke config): a 50 ms maximum age.
-    queue.policy_for = lambda name, qualifier: RetryPolicy(max_event_age_s=0.05)
+    # AWS's minimum age, 60 s, is 60 ms at the test scale of 0.001.
+    lambda_client.put_function_event_invoke_config(FunctionName="aged", MaximumEventAgeInSeconds=60)
+    assert queue.policy_for("aged", None) == RetryPolicy(max_event_age_s=60)
     request_id = send(lambda_client, "aged", {})
     (letter,) = wait_for(queue.dead_letters, what="the dead letter")
     assert (letter["request_id"], letter["reason"]) == (request_id, "EventAgeExceeded")

@@ -52,10 +52,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
+    from strum.cli.event_commands import events
     from strum.cli.platform_commands import platform
     from strum.cli.project_commands import COMMANDS
 
     cli.add_command(platform)
+    cli.add_command(events)
     for command in COMMANDS:
         cli.add_command(command)
 

@@ -23,19 +23,19 @@ project_option = click.option(
 )
 
 
-def _config(project_dir: Path, stage: str | None) -> Any:
+def load_stage(project_dir: Path, stage: str | None) -> Any:
     from strum.config import load_config
 
     return load_config(project_dir.resolve(), stage)
 
 
-def _home() -> Any:
+def platform_home() -> Any:
     from strum.platform.home import Home, default_home
 
     return Home(default_home())
 
 
-def _local_only(config: Any) -> None:
+def require_local(config: Any) -> None:
     if config.target != "local":
         raise click.ClickException(
             f"stage {config.stage!r} targets {config.target!r}; this version of strum deploys to "
@@ -84,7 +84,7 @@ def package(stage: str | None, project_dir: Path, output: Path | None, as_json: 
     from strum.build.report import human
     from strum.deploy.local import package_spec
 
-    config = _config(project_dir, stage)
+    config = load_stage(project_dir, stage)
     host = Target.local()
     target = (
         host
@@ -92,7 +92,7 @@ def package(stage: str | None, project_dir: Path, output: Path | None, as_json: 
         else Target(config.python or host.python, config.architecture, "aws")
     )
     out = Output()
-    spec = package_spec(config, target, _home(), output)
+    spec = package_spec(config, target, platform_home(), output)
     with out.step(f"packaging {config.function_name} for {target.key}"):
         artifact = build(spec)
     if output is not None and artifact.deps_zip is not None:
@@ -137,11 +137,11 @@ def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
     """Package and deploy the stage; print its URL."""
     from strum.deploy import local
 
-    config = _config(project_dir, stage)
-    _local_only(config)
+    config = load_stage(project_dir, stage)
+    require_local(config)
     out = Output()
     started = time.perf_counter()
-    result = local.deploy(config, _home(), out.step, out.info, dry_run=dry_run)
+    result = local.deploy(config, platform_home(), out.step, out.info, dry_run=dry_run)
     for note in result.notes:
         out.note(note)
     if dry_run:
@@ -169,9 +169,9 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
     """Show what is deployed for the stage."""
     from strum.deploy import local
 
-    config = _config(project_dir, stage)
-    _local_only(config)
-    state = local.status(config, _home())
+    config = load_stage(project_dir, stage)
+    require_local(config)
+    state = local.status(config, platform_home())
     if as_json:
         click.echo(json.dumps(state, indent=2))
         return
@@ -193,6 +193,8 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
         rows.append(
             (f"schedule {name}", f"{schedule['expression']} next {schedule['next'] or '-'}")
         )
+    if state["dead_letters"]:
+        rows.append(("dead letters", f"{state['dead_letters']} (`strum events dead` lists them)"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         out.info(f"{name:<{width}}  {value}")
@@ -211,10 +213,26 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
 @click.option(
     "--async", "asynchronous", is_flag=True, help="Queue the event (InvocationType=Event)."
 )
+@click.option(
+    "--event",
+    "event_kind",
+    metavar="KIND|NAME",
+    help="Wrap the payload in a real event: sqs, sns, s3, eventbridge, kinesis, dynamodb, "
+    "or the name of a [tool.strum.events] entry (its source ARN is used).",
+)
 def invoke(
-    stage: str | None, project_dir: Path, payload: str | None, payload_file: Any, asynchronous: bool
+    stage: str | None,
+    project_dir: Path,
+    payload: str | None,
+    payload_file: Any,
+    asynchronous: bool,
+    event_kind: str | None,
 ) -> None:
-    """Invoke the stage's function with an event and print the result and its log."""
+    """Invoke the stage's function with an event and print the result and its log.
+
+    With --event the payload becomes what that source delivers: `strum invoke --event sqs
+    --payload '[{"id": 1}, {"id": 2}]'` sends an SQS batch of two messages.
+    """
     import base64
 
     from strum.deploy import local
@@ -227,12 +245,16 @@ def invoke(
         else (payload_file.read() if payload_file else b"{}")
     )
     try:
-        json.loads(data)
+        document = json.loads(data)
     except ValueError as exc:
         raise click.UsageError(f"the event is not valid JSON: {exc}") from None
-    config = _config(project_dir, stage)
-    _local_only(config)
-    _status_code, headers, body = local.invoke(config, _home(), data, asynchronous=asynchronous)
+    config = load_stage(project_dir, stage)
+    require_local(config)
+    if event_kind is not None:
+        data = json.dumps(_wrap_event(config, event_kind, document)).encode()
+    _status_code, headers, body = local.invoke(
+        config, platform_home(), data, asynchronous=asynchronous
+    )
     out = Output()
     if asynchronous:
         out.ok(f"queued (request {headers.get('x-amzn-requestid', '?')})")
@@ -245,6 +267,29 @@ def invoke(
         sys.exit(1)
 
 
+def _wrap_event(config: Any, wanted: str, payload: Any) -> dict[str, Any]:
+    """``payload`` inside the event ``wanted`` (a kind, or a configured consumer's name)."""
+    from strum.events import KINDS, EventShapeError, build_event
+
+    configured = config.events.get(wanted)
+    if configured is not None:
+        kind, arn = configured.source, configured.arn
+    elif wanted in KINDS:
+        kind = wanted
+        arn = next((e.arn for e in config.events.values() if e.source == kind and e.arn), None)
+    else:
+        names = ", ".join(sorted(config.events)) or "none configured"
+        raise click.BadParameter(
+            f"{wanted!r} is neither an event kind ({', '.join(KINDS)}) nor a "
+            f"[tool.strum.events] entry ({names})",
+            param_hint="--event",
+        )
+    try:
+        return build_event(kind, payload, arn=arn, region=config.region or "us-east-1")
+    except EventShapeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--payload") from None
+
+
 @click.command()
 @stage_argument
 @project_option
@@ -254,10 +299,10 @@ def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None
     """Print the stage's function logs."""
     from strum.deploy import local
 
-    config = _config(project_dir, stage)
-    _local_only(config)
+    config = load_stage(project_dir, stage)
+    require_local(config)
     start = time.time() - _duration(since)
-    home = _home()
+    home = platform_home()
     while True:
         entries = local.logs(config, home, start)
         for entry in entries:
@@ -292,10 +337,10 @@ def rollback(stage: str | None, project_dir: Path, steps_back: int) -> None:
     """Point the stage back at an earlier version (atomic)."""
     from strum.deploy import local
 
-    config = _config(project_dir, stage)
-    _local_only(config)
+    config = load_stage(project_dir, stage)
+    require_local(config)
     out = Output()
-    before, after = local.rollback(config, _home(), steps_back, out.step)
+    before, after = local.rollback(config, platform_home(), steps_back, out.step)
     out.ok(f"{config.function_name}:{config.stage} now serves version {after} (was {before})")
 
 
@@ -307,14 +352,14 @@ def undeploy(stage: str | None, project_dir: Path, yes: bool) -> None:
     """Remove everything the stage's deploys created."""
     from strum.deploy import local
 
-    config = _config(project_dir, stage)
-    _local_only(config)
+    config = load_stage(project_dir, stage)
+    require_local(config)
     if not yes:
         click.confirm(
             f"Remove {config.function_name} with all its versions and its URL?", abort=True
         )
     out = Output()
-    if local.undeploy(config, _home(), out.step):
+    if local.undeploy(config, platform_home(), out.step):
         out.ok(f"removed {config.function_name}")
     else:
         out.info(f"{config.function_name} was not deployed")
@@ -342,9 +387,9 @@ def manage(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
     args = ctx.meta.get("manage_args") or []
     if not args:
         raise click.UsageError("give the command after --, e.g. strum manage -- migrate")
-    config = _config(project_dir, stage)
-    _local_only(config)
-    result = local.manage(config, _home(), list(args))
+    config = load_stage(project_dir, stage)
+    require_local(config)
+    result = local.manage(config, platform_home(), list(args))
     if result.get("output"):
         click.echo(result["output"].rstrip())
     if result.get("errors"):

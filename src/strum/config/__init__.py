@@ -6,7 +6,7 @@ is collected into one ``ConfigError`` whose lines name the file, the key path
 (``tool.strum.stages.prod.memory``) and the fix.
 
 Top-level keys apply to every stage; ``[tool.strum.stages.<name>]`` overrides them for one
-stage. Tables merge: ``env`` and ``permissions`` key by key, ``schedules`` and ``events``
+stage. Tables merge: ``env``, ``permissions`` and ``async`` key by key, ``schedules`` and ``events``
 entry by entry and then field by field; any other value is replaced. ``target``,
 ``region``, ``profile``, ``role_arn``, ``http_api`` and ``domain`` are set per stage only.
 The ``dev`` stage always exists, targets the local platform unless it says otherwise, and
@@ -20,6 +20,7 @@ from strum.config._load import load_config
 from strum.config._model import (
     DEFAULT_STAGE,
     SUPPORTED_PYTHONS,
+    AsyncInvocation,
     EventSource,
     Permissions,
     ProjectConfig,
@@ -31,6 +32,7 @@ from strum.errors import ConfigError
 __all__ = [
     "DEFAULT_STAGE",
     "SUPPORTED_PYTHONS",
+    "AsyncInvocation",
     "ConfigError",
     "EventSource",
     "Permissions",

@@ -53,6 +53,7 @@ KEYS: dict[str, checks.Check] = {
     "schedules": tables.schedules,
     "events": tables.events,
     "permissions": tables.permissions,
+    "async": tables.async_invocation,
     "reserved_concurrency": checks.integer(0, None, "", "reserved_concurrency"),
     "url": checks.boolean("url"),
     "log_retention_days": checks.log_retention_days,
@@ -65,7 +66,7 @@ STAGE_KEYS: dict[str, checks.Check] = {
     "http_api": checks.boolean("http_api"),
     "domain": checks.domain,
 }
-MERGED_BY_KEY = ("env", "permissions")  # tables a stage merges into key by key
+MERGED_BY_KEY = ("env", "permissions", "async")  # tables a stage merges into key by key
 MERGED_BY_ENTRY = ("schedules", "events")  # tables merged by entry, then field by field
 
 
@@ -286,6 +287,7 @@ def _build_stage(
         schedules=MappingProxyType(schedules),
         events=MappingProxyType(events),
         permissions=tables.build_permissions(merged.get("permissions", {})),
+        async_invocation=tables.build_async(merged.get("async", {}), target, at),
         reserved_concurrency=merged.get("reserved_concurrency"),
         url=bool(url and serves),
         log_retention_days=merged.get("log_retention_days"),

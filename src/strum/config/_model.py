@@ -60,6 +60,17 @@ class Permissions:
     aws: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class AsyncInvocation:
+    """``[tool.strum.async]``: how asynchronous invocations of the stage are retried and
+    where their outcomes go (a function name or a destination ARN). AWS's defaults."""
+
+    retries: int = 2  # 0-2, after function errors
+    max_age: int = 21600  # seconds, 60-21600: older events are given up on
+    on_success: str | None = None
+    on_failure: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class StageConfig:
     """Every setting of one stage: the top-level keys with the stage's overrides applied.
@@ -89,6 +100,7 @@ class StageConfig:
     schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
     events: Mapping[str, EventSource] = field(default_factory=lambda: MappingProxyType({}))
     permissions: Permissions = field(default_factory=Permissions)
+    async_invocation: AsyncInvocation = field(default_factory=AsyncInvocation)
     reserved_concurrency: int | None = None
     url: bool = False
     log_retention_days: int | None = None

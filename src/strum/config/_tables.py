@@ -1,4 +1,4 @@
-"""Checks of the nested tables: ``schedules``, ``events`` and ``permissions``.
+"""Checks of the nested tables: ``schedules``, ``events``, ``permissions`` and ``async``.
 
 In a file each entry may be partial - a stage can override one field of an inherited
 schedule (``enabled = false``) - so checking happens twice: here, field by field where the
@@ -23,7 +23,7 @@ from strum.config._checks import (
     string,
     string_list,
 )
-from strum.config._model import EventSource, Permissions, Schedule
+from strum.config._model import AsyncInvocation, EventSource, Permissions, Schedule
 from strum.config._problems import INVALID, Invalid, Where, describe, quote, unknown_key
 from strum.config._references import check_reference
 
@@ -316,3 +316,55 @@ def permissions(value: Any, where: Where) -> dict[str, Any]:
 def build_permissions(table: dict[str, Any]) -> Permissions:
     """The merged permissions table as ``Permissions``."""
     return Permissions(**table)
+
+
+# -- async: retries and destinations of asynchronous invocations --------------------------
+
+
+def _destination(value: Any, where: Where) -> str:
+    text = string(value, where).strip()
+    if text.startswith("arn:"):
+        service = text.split(":")[2] if text.count(":") >= 2 else ""
+        if service not in ("lambda", "sqs", "sns", "events"):
+            raise Invalid(
+                f'"{text}" is a {service or "malformed"} ARN; a destination is a function '
+                "name or the ARN of a Lambda function, SQS queue, SNS topic or EventBridge bus"
+            )
+        return text
+    if not matches(r"[A-Za-z0-9_-]{1,64}", text):
+        raise Invalid(
+            f'"{text}" is neither a function name (letters, digits, "-" and "_") nor an ARN'
+        )
+    return text
+
+
+ASYNC_KEYS: dict[str, Check] = {
+    "retries": integer(0, 2, "", "retries"),
+    "max_age": integer(60, 21600, "seconds", "max_age"),
+    "on_success": _destination,
+    "on_failure": _destination,
+}
+
+
+def async_invocation(value: Any, where: Where) -> dict[str, Any]:
+    """``[async]``: a partial table, merged key by key across stages."""
+    if not isinstance(value, dict):
+        raise Invalid(
+            f'must be a table, e.g. async = {{ retries = 0, on_failure = "failures" }}, not '
+            f"{describe(value)}"
+        )
+    return check_table(value, where, ASYNC_KEYS)
+
+
+def build_async(table: dict[str, Any], target: str, where: Locate) -> AsyncInvocation:
+    """The merged ``async`` table; the local platform delivers to functions only."""
+    if target == "local":
+        for key in ("on_success", "on_failure"):
+            arn = table.get(key)
+            if isinstance(arn, str) and arn.startswith("arn:") and arn.split(":")[2] != "lambda":
+                where("async", key).report(
+                    f"the local platform sends records to functions only, not to {arn}; name a "
+                    "function here, or set this destination in an AWS stage"
+                )
+                table = {k: v for k, v in table.items() if k != key}
+    return AsyncInvocation(**table)

@@ -53,7 +53,7 @@ class PlatformLambdaAPI:
         method: str,
         path: str,
         body: dict[str, Any] | bytes | None = None,
-        query: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """A JSON call: the decoded response document ({} when empty)."""
@@ -66,11 +66,11 @@ class PlatformLambdaAPI:
         method: str,
         path: str,
         body: dict[str, Any] | bytes | None = None,
-        query: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[http.client.HTTPResponse, bytes]:
         if query:
-            path = f"{path}?{urlencode(query)}"
+            path = f"{path}?{urlencode(query, doseq=True)}"
         data = json.dumps(body).encode() if isinstance(body, dict) else body
         sent = {"Content-Type": "application/json", **(headers or {})}
         if self._token:
@@ -256,6 +256,61 @@ class PlatformLambdaAPI:
         )
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
+    # -- asynchronous invocation ------------------------------------------------------
+
+    def get_event_invoke_config(
+        self, name: str, qualifier: str
+    ) -> tuple[int, int, str | None, str | None] | None:
+        """(retries, max age, on-success ARN, on-failure ARN) of ``name:qualifier``, or None."""
+        try:
+            config = self._call(
+                "GET",
+                f"/2019-09-25/functions/{self._fn(name)}/event-invoke-config",
+                query={"Qualifier": qualifier},
+            )
+        except LambdaAPIError as exc:
+            if exc.code == "ResourceNotFoundException":
+                return None
+            raise
+        destinations = config.get("DestinationConfig") or {}
+        return (
+            int(config.get("MaximumRetryAttempts", 2)),
+            int(config.get("MaximumEventAgeInSeconds", 21600)),
+            (destinations.get("OnSuccess") or {}).get("Destination"),
+            (destinations.get("OnFailure") or {}).get("Destination"),
+        )
+
+    def put_event_invoke_config(
+        self, name: str, qualifier: str, settings: tuple[int, int, str | None, str | None]
+    ) -> None:
+        retries, max_age, on_success, on_failure = settings
+        destinations = {
+            outcome: {"Destination": arn}
+            for outcome, arn in (("OnSuccess", on_success), ("OnFailure", on_failure))
+            if arn
+        }
+        self._call(
+            "PUT",
+            f"/2019-09-25/functions/{self._fn(name)}/event-invoke-config",
+            {
+                "MaximumRetryAttempts": retries,
+                "MaximumEventAgeInSeconds": max_age,
+                "DestinationConfig": destinations,
+            },
+            query={"Qualifier": qualifier},
+        )
+
+    def delete_event_invoke_config(self, name: str, qualifier: str) -> None:
+        try:
+            self._call(
+                "DELETE",
+                f"/2019-09-25/functions/{self._fn(name)}/event-invoke-config",
+                query={"Qualifier": qualifier},
+            )
+        except LambdaAPIError as exc:
+            if exc.code != "ResourceNotFoundException":
+                raise
+
     # -- strum's own routes -----------------------------------------------------------
 
     def get_schedules(self, name: str) -> list[dict[str, Any]]:
@@ -281,6 +336,30 @@ class PlatformLambdaAPI:
         ).get("rules", [])
         return stored
 
+    def dead_letters(
+        self, name: str | None = None, request_ids: tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
+        """Async events that exhausted their retries (payloads base64), oldest first."""
+        letters: list[dict[str, Any]] = self._call(
+            "GET", "/strum/v1/events/dead", query=_letter_query(name, request_ids)
+        ).get("dead_letters", [])
+        return letters
+
+    def redrive(self, name: str | None = None, request_ids: tuple[str, ...] = ()) -> list[str]:
+        """Queue dead letters again; answers the request ids queued."""
+        moved: list[str] = self._call(
+            "POST", "/strum/v1/events/dead/redrive", query=_letter_query(name, request_ids)
+        ).get("redriven", [])
+        return moved
+
+    def discard(self, name: str | None = None, request_ids: tuple[str, ...] = ()) -> int:
+        """Delete dead letters for good; answers how many."""
+        return int(
+            self._call(
+                "DELETE", "/strum/v1/events/dead", query=_letter_query(name, request_ids)
+            ).get("discarded", 0)
+        )
+
     def logs(
         self, name: str, since: float | None = None, limit: int = 1000
     ) -> list[dict[str, Any]]:
@@ -291,3 +370,10 @@ class PlatformLambdaAPI:
             "entries", []
         )
         return entries
+
+
+def _letter_query(name: str | None, request_ids: tuple[str, ...]) -> dict[str, Any]:
+    query: dict[str, Any] = {"request_id": list(request_ids)} if request_ids else {}
+    if name is not None:
+        query["function"] = name
+    return query

@@ -19,6 +19,7 @@ from strum.deploy.plan import (
     PublishVersion,
     RemoveUrl,
     SetConcurrency,
+    SetEventInvokeConfig,
     Step,
     SyncSchedules,
     UpdateCode,
@@ -77,6 +78,13 @@ def _run(api: PlatformLambdaAPI, step: Step, produced: dict[str, Any]) -> None:
             api.delete_concurrency(step.desired.name)
         else:
             api.put_concurrency(step.desired.name, step.desired.reserved_concurrency)
+    elif isinstance(step, SetEventInvokeConfig):
+        if step.desired.event_invoke is None:
+            api.delete_event_invoke_config(step.desired.name, step.desired.alias)
+        else:
+            api.put_event_invoke_config(
+                step.desired.name, step.desired.alias, step.desired.event_invoke
+            )
     elif isinstance(step, SyncSchedules):
         api.put_schedules(step.desired.name, step.desired.alias, step.desired.schedules)
     else:  # pragma: no cover - a new step type without an executor branch

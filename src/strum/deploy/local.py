@@ -147,7 +147,29 @@ def desired_function(
             (rule_name(config, name), schedule.expression, schedule.enabled)
             for name, schedule in sorted(config.schedules.items())
         ),
+        event_invoke=event_invoke(config),
     )
+
+
+def event_invoke(config: Any) -> tuple[int, int, str | None, str | None] | None:
+    """The stage's ``[async]`` settings as the plan compares them (None: AWS's defaults).
+
+    A destination given as a function name becomes that function's ARN on the platform.
+    """
+    settings = config.async_invocation
+
+    def arn(target: str | None) -> str | None:
+        if target is None or target.startswith("arn:"):
+            return target
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{target}"
+
+    wanted = (
+        settings.retries,
+        settings.max_age,
+        arn(settings.on_success),
+        arn(settings.on_failure),
+    )
+    return None if wanted == (2, 21600, None, None) else wanted
 
 
 def rule_name(config: Any, schedule: str) -> str:
@@ -177,6 +199,7 @@ def current_function(api: PlatformLambdaAPI, name: str, alias: str) -> CurrentFu
         schedules=tuple(
             (rule["name"], rule["expression"], rule["enabled"]) for rule in api.get_schedules(name)
         ),
+        event_invoke=api.get_event_invoke_config(name, alias) if alias_record else None,
     )
 
 
@@ -245,6 +268,7 @@ def status(config: Any, home: Home) -> dict[str, Any]:
                 name: {"expression": schedule.expression, "next": _next_fire(schedule.expression)}
                 for name, schedule in config.schedules.items()
             },
+            "dead_letters": len(api.dead_letters(config.function_name)),
         }
     finally:
         api.close()
@@ -331,6 +355,38 @@ def undeploy(config: Any, home: Home, report: Reporter) -> bool:
         if api.get_function(config.function_name) is not None:
             raise DeployError(f"{config.function_name} still exists after deletion")
         return True
+    finally:
+        api.close()
+
+
+def dead_letters(
+    config: Any, home: Home, request_ids: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The stage's async events that exhausted their retries (payloads decoded to text)."""
+    api = connect(home, lambda message: None, start=False)
+    try:
+        letters = api.dead_letters(config.function_name, request_ids)
+    finally:
+        api.close()
+    for letter in letters:
+        letter["payload"] = base64.b64decode(letter["payload"]).decode("utf-8", "replace")
+    return letters
+
+
+def redrive(config: Any, home: Home, request_ids: tuple[str, ...] = ()) -> list[str]:
+    """Queue the stage's dead letters (all, or those named) again; the ids queued."""
+    api = connect(home, lambda message: None, start=False)
+    try:
+        return api.redrive(config.function_name, request_ids)
+    finally:
+        api.close()
+
+
+def discard(config: Any, home: Home, request_ids: tuple[str, ...] = ()) -> int:
+    """Delete the stage's dead letters (all, or those named) for good; how many."""
+    api = connect(home, lambda message: None, start=False)
+    try:
+        return api.discard(config.function_name, request_ids)
     finally:
         api.close()
 

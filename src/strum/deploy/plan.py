@@ -32,6 +32,9 @@ class DesiredFunction:
     description: str = ""
     # Schedule rules on the stage's alias: (rule name, expression, enabled), by name.
     schedules: tuple[tuple[str, str, bool], ...] = ()
+    # Async invocations of the alias: (retries, max age s, on-success ARN, on-failure ARN);
+    # None means AWS's defaults, with no event-invoke config stored.
+    event_invoke: tuple[int, int, str | None, str | None] | None = None
     # The local platform enforces permissions itself (see the isolation work); Lambda's API
     # still requires a role, so local functions name a placeholder.
     role: str = "arn:aws:iam::000000000000:role/strum-local"
@@ -59,6 +62,7 @@ class CurrentFunction:
     url: dict[str, Any] | None = None
     reserved_concurrency: int | None = None
     schedules: tuple[tuple[str, str, bool], ...] = ()
+    event_invoke: tuple[int, int, str | None, str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,25 @@ class SyncSchedules(Step):
         return f"set {count} schedule(s) of {self.desired.name}:{self.desired.alias}"
 
 
+@dataclass(frozen=True)
+class SetEventInvokeConfig(Step):
+    """Put (or, back to the defaults, delete) the alias's event-invoke config."""
+
+    desired: DesiredFunction
+
+    def describe(self) -> str:
+        target = f"{self.desired.name}:{self.desired.alias}"
+        if self.desired.event_invoke is None:
+            return f"reset async retries and destinations of {target} to the defaults"
+        retries, max_age, on_success, on_failure = self.desired.event_invoke
+        extra = "".join(
+            f", {label} -> {arn.rsplit(':', 1)[-1]}"
+            for label, arn in (("on success", on_success), ("on failure", on_failure))
+            if arn
+        )
+        return f"set async invocation of {target}: {retries} retries, max age {max_age} s{extra}"
+
+
 def configuration_changes(
     current: dict[str, Any] | None, desired: DesiredFunction
 ) -> tuple[str, ...]:
@@ -201,6 +224,8 @@ def plan_deploy(desired: DesiredFunction, current: CurrentFunction) -> list[Step
         steps.append(RemoveUrl(desired))
     if current.reserved_concurrency != desired.reserved_concurrency:
         steps.append(SetConcurrency(desired))
+    if current.event_invoke != desired.event_invoke:
+        steps.append(SetEventInvokeConfig(desired))
     # Last: a rule may fire at once, and the alias it invokes must serve the new version.
     if sorted(current.schedules) != sorted(desired.schedules):
         steps.append(SyncSchedules(desired))

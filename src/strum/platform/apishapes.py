@@ -140,15 +140,13 @@ def function_config(body: dict[str, Any], current: dict[str, Any] | None = None)
             )
         config["Description"] = description
     if "Timeout" in body:
-        config["Timeout"] = _bounded_int(body["Timeout"], "Timeout", 1, MAX_TIMEOUT)
+        config["Timeout"] = bounded_int(body["Timeout"], "Timeout", 1, MAX_TIMEOUT)
     if "MemorySize" in body:
-        config["MemorySize"] = _bounded_int(
-            body["MemorySize"], "MemorySize", MIN_MEMORY, MAX_MEMORY
-        )
+        config["MemorySize"] = bounded_int(body["MemorySize"], "MemorySize", MIN_MEMORY, MAX_MEMORY)
     if "EphemeralStorage" in body:
         size = (body["EphemeralStorage"] or {}).get("Size")
         config["EphemeralStorage"] = {
-            "Size": _bounded_int(size, "EphemeralStorage.Size", 512, 10240)
+            "Size": bounded_int(size, "EphemeralStorage.Size", 512, 10240)
         }
     if "Environment" in body:
         variables = _environment((body["Environment"] or {}).get("Variables") or {})
@@ -193,7 +191,7 @@ def _runtime(runtime: object) -> str:
     return runtime
 
 
-def _bounded_int(value: object, field: str, low: int, high: int) -> int:
+def bounded_int(value: object, field: str, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidParameterValue(f"{field} must be an integer, not {value!r}")
     if value < low:
@@ -351,7 +349,7 @@ def _cors(cors: object) -> dict[str, Any]:
             raise InvalidParameterValue("Cors.AllowCredentials must be true or false")
         checked["AllowCredentials"] = cors["AllowCredentials"]
     if "MaxAge" in cors:
-        checked["MaxAge"] = _bounded_int(cors["MaxAge"], "Cors.MaxAge", 0, 86400)
+        checked["MaxAge"] = bounded_int(cors["MaxAge"], "Cors.MaxAge", 0, 86400)
     return checked
 
 

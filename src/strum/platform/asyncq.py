@@ -11,13 +11,19 @@ event's own request id (the same id on every attempt, as on AWS):
   ``settings.retry_delay_scale`` (tests shrink it);
 - throttled, or the platform could not run it -> retried with backoff (1 s doubling to
   5 min, scaled too) until the event is older than ``max_event_age_s`` (AWS: 6 h);
-- exhausted, too old, or its function gone -> moved to the ``dead_letters`` table.
+- exhausted, too old, or its function gone -> an invocation record goes to the
+  on-failure destination when one is configured, otherwise the event moves to the
+  ``dead_letters`` table (``strum events dead`` lists it, ``strum events redrive`` queues it
+  again).
+
+A function's event-invoke config (``PutFunctionEventInvokeConfig``, per qualifier) sets the
+retry count, the maximum age and the destinations. A destination is another function: its
+invocation record (AWS's ``version`` 1.0 shape) is queued as a new event in the same
+transaction that retires the original, so an outcome is never lost between the two.
+``retry_delay_scale`` multiplies every async duration, the maximum age included.
 
 Rows being delivered are marked ``inflight``; ``start`` turns any left over by a platform
 that died into ``ready`` again, so each acknowledged event is delivered at least once.
-
-Issue 7 (event-invoke config, destinations) hooks in at ``policy_for`` (per-function retry
-attempts and maximum age) and ``_succeeded`` / ``_failed`` (where outcomes go).
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ import logging
 import sqlite3
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from strum.platform.apierrors import ApiError, ResourceNotFound, TooManyRequests
-from strum.platform.types import Throttled
+from strum.platform.records import LATEST, parse_function_name
+from strum.platform.types import InvokeResult, Throttled
 
 if TYPE_CHECKING:
     from strum.platform.server import Platform
@@ -79,6 +87,21 @@ class RetryPolicy:
 
     max_retries: int = 2  # 0-2
     max_event_age_s: float = 6 * 3600.0  # 60 s - 6 h
+    on_success: str | None = None  # a function ARN
+    on_failure: str | None = None
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> RetryPolicy:
+        """The policy an event-invoke config (AWS's shape) describes; defaults for None."""
+        if not config:
+            return cls()
+        destinations = config.get("DestinationConfig") or {}
+        return cls(
+            max_retries=int(config.get("MaximumRetryAttempts", 2)),
+            max_event_age_s=float(config.get("MaximumEventAgeInSeconds", 6 * 3600)),
+            on_success=(destinations.get("OnSuccess") or {}).get("Destination"),
+            on_failure=(destinations.get("OnFailure") or {}).get("Destination"),
+        )
 
 
 @dataclass(frozen=True)
@@ -156,8 +179,10 @@ class AsyncQueue:
             self._wake.set()
 
     def policy_for(self, name: str, qualifier: str | None) -> RetryPolicy:
-        """The retry policy of a function (issue 7 reads its event-invoke config here)."""
-        return RetryPolicy()
+        """The retry policy of ``name`` at ``qualifier``: its event-invoke config."""
+        return RetryPolicy.from_config(
+            self.platform.store.event_invoke_config(name, qualifier or LATEST)
+        )
 
     def pending(self) -> list[QueuedEvent]:
         """Events not delivered yet (ready or in flight), oldest first."""
@@ -167,16 +192,45 @@ class AsyncQueue:
             )
         return [QueuedEvent(**dict(row)) for row in rows]
 
-    def dead_letters(self, name: str | None = None) -> list[dict[str, Any]]:
+    def dead_letters(
+        self, name: str | None = None, request_ids: list[str] | None = None
+    ) -> list[dict[str, Any]]:
         """Events given up on, oldest first: request_id, function_name, qualifier, payload,
-        enqueued_at, failed_at, attempts, reason, error."""
-        sql = "SELECT * FROM dead_letters"
-        args: tuple[str, ...] = ()
-        if name is not None:
-            sql, args = sql + " WHERE function_name = ?", (name,)
+        enqueued_at, failed_at, attempts, reason, error. ``name`` and ``request_ids``
+        narrow the answer."""
+        sql, args = _dead_letter_filter("SELECT * FROM dead_letters", name, request_ids)
         with self._lock:
             rows = self._connection().execute(sql + " ORDER BY failed_at", args).fetchall()
         return [dict(row) for row in rows]
+
+    def redrive(self, name: str | None = None, request_ids: list[str] | None = None) -> list[str]:
+        """Queue dead letters again as fresh events (same request id, no attempts, a new
+        age); answers the request ids moved. One transaction: a letter is either still
+        dead or queued, never both or neither."""
+        now = time.time()
+        with self._lock, self._connection() as db:
+            select, args = _dead_letter_filter(
+                "SELECT request_id FROM dead_letters", name, request_ids
+            )
+            moved = [row[0] for row in db.execute(select, args)]
+            db.executemany(
+                "INSERT INTO events (request_id, function_name, qualifier, payload, "
+                "enqueued_at, due_at) SELECT request_id, function_name, qualifier, payload, "
+                "?, ? FROM dead_letters WHERE request_id = ?",
+                [(now, now, request_id) for request_id in moved],
+            )
+            db.executemany(
+                "DELETE FROM dead_letters WHERE request_id = ?", [(rid,) for rid in moved]
+            )
+        if moved and self._wake is not None:
+            self._wake.set()
+        return moved
+
+    def discard(self, name: str | None = None, request_ids: list[str] | None = None) -> int:
+        """Delete dead letters for good; answers how many."""
+        sql, args = _dead_letter_filter("DELETE FROM dead_letters", name, request_ids)
+        with self._lock, self._connection() as db:
+            return int(db.execute(sql, args).rowcount)
 
     # -- delivery -----------------------------------------------------------------------
 
@@ -242,10 +296,11 @@ class AsyncQueue:
             self._retry_throttled(event, policy, f"throttled: {exc}")
             return
         except ResourceNotFound as exc:
-            self._dead_letter(event, "ResourceNotFound", exc.message, event.attempts)
+            # The function (and with it its event-invoke config) is gone: keep the event.
+            self._finish(event, dead=("ResourceNotFound", exc.message, event.attempts))
             return
         except ApiError as exc:
-            self._dead_letter(event, exc.error_type, exc.message, event.attempts)
+            self._failed(event, policy, exc.error_type, exc.message, event.attempts)
             return
         except Exception as exc:
             # The platform, not the function, failed: try again like a throttle.
@@ -253,17 +308,17 @@ class AsyncQueue:
             self._retry_throttled(event, policy, f"{type(exc).__name__}: {exc}")
             return
         if result.function_error is None:
-            self._succeeded(event, result.payload)
+            self._succeeded(event, policy, result)
             return
         error = result.payload.decode("utf-8", "replace")
         attempts = event.attempts + 1
         age = time.time() - event.enqueued_at
         if attempts > policy.max_retries:
-            self._failed(event, "RetriesExhausted", error, attempts)
+            self._failed(event, policy, "RetriesExhausted", error, attempts, result)
             return
         delay = RETRY_DELAYS_S[min(attempts, len(RETRY_DELAYS_S)) - 1] * self._scale
-        if age + delay > policy.max_event_age_s:
-            self._failed(event, "EventAgeExceeded", error, attempts)
+        if age + delay > policy.max_event_age_s * self._scale:
+            self._failed(event, policy, "EventAgeExceeded", error, attempts, result)
             return
         logger.info(
             "async invocation %s of %s failed (%s); retry %d in %.3f s",
@@ -276,8 +331,8 @@ class AsyncQueue:
         throttles = event.throttles + 1
         delay = min(THROTTLE_BACKOFF_START_S * 2 ** (throttles - 1), THROTTLE_BACKOFF_MAX_S)
         delay *= self._scale
-        if time.time() - event.enqueued_at + delay > policy.max_event_age_s:
-            self._failed(event, "EventAgeExceeded", error, event.attempts)
+        if time.time() - event.enqueued_at + delay > policy.max_event_age_s * self._scale:
+            self._failed(event, policy, "EventAgeExceeded", error, event.attempts)
             return
         self._reschedule(
             event, attempts=event.attempts, throttles=throttles, delay=delay, error=error
@@ -297,29 +352,104 @@ class AsyncQueue:
                 (attempts, throttles, time.time() + delay, error, event.request_id),
             )
 
-    def _succeeded(self, event: QueuedEvent, payload: bytes) -> None:
-        """The event ran: forget it (issue 7: the on-success destination goes here)."""
-        with self._lock, self._connection() as db:
-            db.execute("DELETE FROM events WHERE request_id = ?", (event.request_id,))
+    def _succeeded(self, event: QueuedEvent, policy: RetryPolicy, result: InvokeResult) -> None:
+        """The event ran: forget it, sending its record to the on-success destination."""
+        record = None
+        if policy.on_success:
+            record = (
+                policy.on_success,
+                self._record(event, "Success", event.attempts + 1, result),
+            )
+        self._finish(event, destination=record)
 
-    def _failed(self, event: QueuedEvent, reason: str, error: str, attempts: int) -> None:
-        """Retries are over (issue 7: the on-failure destination goes here)."""
+    def _failed(
+        self,
+        event: QueuedEvent,
+        policy: RetryPolicy,
+        reason: str,
+        error: str,
+        attempts: int,
+        result: InvokeResult | None = None,
+    ) -> None:
+        """Retries are over: the record goes to the on-failure destination, or the event
+        to the dead letters."""
         logger.warning(
-            "async invocation %s of %s given up: %s (%d failed attempt(s))",
+            "async invocation %s of %s given up: %s (%d failed attempt(s))%s",
             event.request_id, event.function_name, reason, attempts,
+            f"; record sent to {policy.on_failure}" if policy.on_failure else "",
         )  # fmt: skip
-        self._dead_letter(event, reason, error, attempts)
+        if policy.on_failure:
+            record = self._record(event, reason, max(attempts, 1), result, error)
+            self._finish(event, destination=(policy.on_failure, record))
+        else:
+            self._finish(event, dead=(reason, error, attempts))
 
-    def _dead_letter(self, event: QueuedEvent, reason: str, error: str, attempts: int) -> None:
+    def _record(
+        self,
+        event: QueuedEvent,
+        condition: str,
+        attempts: int,
+        result: InvokeResult | None,
+        error: str | None = None,
+    ) -> bytes:
+        """AWS's invocation record for a destination (version 1.0)."""
+        arn = self.platform.store.arn(event.function_name, event.qualifier or LATEST)
+        document: dict[str, Any] = {
+            "version": "1.0",
+            "timestamp": _iso_now(),
+            "requestContext": {
+                "requestId": event.request_id,
+                "functionArn": arn,
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": _json_or_text(event.payload),
+        }
+        if result is not None:
+            response: dict[str, Any] = {
+                "statusCode": 200,
+                "executedVersion": result.executed_version,
+            }
+            if result.function_error:
+                response["functionError"] = result.function_error
+            document["responseContext"] = response
+            document["responsePayload"] = _json_or_text(result.payload)
+        elif error is not None:
+            document["responseContext"] = {"statusCode": 0, "functionError": condition}
+            document["responsePayload"] = {"errorMessage": error, "errorType": condition}
+        return json.dumps(document).encode()
+
+    def _finish(
+        self,
+        event: QueuedEvent,
+        *,
+        destination: tuple[str, bytes] | None = None,
+        dead: tuple[str, str, int] | None = None,
+    ) -> None:
+        """Retire ``event`` and, in the same transaction, queue its destination record or
+        keep it as a dead letter (reason, error, attempts)."""
+        now = time.time()
         with self._lock, self._connection() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO dead_letters (request_id, function_name, qualifier, "
-                "payload, enqueued_at, failed_at, attempts, reason, error) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event.request_id, event.function_name, event.qualifier, event.payload,
-                 event.enqueued_at, time.time(), attempts, reason, error),
-            )  # fmt: skip
+            if destination is not None:
+                target, record = destination
+                name, qualifier = parse_function_name(target)
+                db.execute(
+                    "INSERT INTO events (request_id, function_name, qualifier, payload, "
+                    "enqueued_at, due_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (str(uuid.uuid4()), name, qualifier, record, now, now),
+                )
+            if dead is not None:
+                reason, error, attempts = dead
+                db.execute(
+                    "INSERT OR REPLACE INTO dead_letters (request_id, function_name, "
+                    "qualifier, payload, enqueued_at, failed_at, attempts, reason, error) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (event.request_id, event.function_name, event.qualifier, event.payload,
+                     event.enqueued_at, now, attempts, reason, error),
+                )  # fmt: skip
             db.execute("DELETE FROM events WHERE request_id = ?", (event.request_id,))
+        if destination is not None and self._wake is not None:
+            self._wake.set()
 
     def _connection(self) -> sqlite3.Connection:
         # Opened on first use: an Event invocation accepted while the platform is still
@@ -340,6 +470,31 @@ def _connect(path: Any) -> sqlite3.Connection:
     # The connection commits through `with db:` blocks from here on.
     db.isolation_level = "DEFERRED"
     return db
+
+
+def _dead_letter_filter(
+    sql: str, name: str | None, request_ids: list[str] | None
+) -> tuple[str, tuple[str, ...]]:
+    clauses, args = [], []
+    if name is not None:
+        clauses.append("function_name = ?")
+        args.append(name)
+    if request_ids is not None:
+        clauses.append(f"request_id IN ({', '.join('?' * len(request_ids))})")
+        args.extend(request_ids)
+    return (sql + " WHERE " + " AND ".join(clauses) if clauses else sql), tuple(args)
+
+
+def _json_or_text(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload.decode("utf-8", "replace")
+
+
+def _iso_now() -> str:
+    stamp = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{int(stamp % 1 * 1000):03d}Z"
 
 
 def _error_type(document: str) -> str:

@@ -68,10 +68,10 @@ def add_routes(app: web.Application, platform: Platform) -> None:
         ("GET", "/2021-10-31/functions/{name}/urls", routes.list_url_configs),
         ("GET", "/strum/code/{sha}.zip", routes.download_code),
     ):
-        app.router.add_route(method, path, _answering_errors(handler))
+        app.router.add_route(method, path, answering_errors(handler))
 
 
-def _answering_errors(handler: Handler) -> Handler:
+def answering_errors(handler: Handler) -> Handler:
     async def answer(request: web.Request) -> web.StreamResponse:
         request_id = str(uuid.uuid4())
         try:
@@ -84,13 +84,13 @@ def _answering_errors(handler: Handler) -> Handler:
     return answer
 
 
-def _json(data: object, status: int = 200) -> web.Response:
+def json_response(data: object, status: int = 200) -> web.Response:
     return web.Response(
         body=json.dumps(data).encode(), status=status, content_type="application/json"
     )
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def read_body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw:
         return {}
@@ -132,7 +132,7 @@ class ControlRoutes:
     # -- functions --------------------------------------------------------------------------
 
     async def create_function(self, request: web.Request) -> web.StreamResponse:
-        body = await _body(request)
+        body = await read_body(request)
         name = body.get("FunctionName")
         if not isinstance(name, str):
             raise InvalidParameterValue("FunctionName is required")
@@ -148,7 +148,7 @@ class ControlRoutes:
             record = self.store.publish_version(name)
             qualifier_used = record.version
         logger.info("created function %s (%s)", name, code.sha_hex[:12])
-        return _json(apishapes.render_function(self.store, record, qualifier_used), 201)
+        return json_response(apishapes.render_function(self.store, record, qualifier_used), 201)
 
     async def get_function(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = function_target(request)
@@ -163,12 +163,12 @@ class ControlRoutes:
         reserved = self.store.concurrency(name)
         if reserved is not None:
             answer["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
-        return _json(answer)
+        return json_response(answer)
 
     async def get_configuration(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = function_target(request)
         record = self.store.function(name, qualifier)
-        return _json(apishapes.render_function(self.store, record, qualifier))
+        return json_response(apishapes.render_function(self.store, record, qualifier))
 
     async def list_functions(self, request: web.Request) -> web.StreamResponse:
         records = self.store.list_functions()
@@ -193,11 +193,11 @@ class ControlRoutes:
         }
         if marker:
             answer["NextMarker"] = marker
-        return _json(answer)
+        return json_response(answer)
 
     async def update_code(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
-        body = await _body(request)
+        body = await read_body(request)
         current = self.store.function(name)
         config = current.config
         if "Architectures" in body:
@@ -205,7 +205,7 @@ class ControlRoutes:
         code = self.store.code.put(apishapes.zip_file(body))
         if body.get("DryRun"):
             preview = replace(current, code_sha=code.sha_hex, code_size=code.size, config=config)
-            return _json(apishapes.render_function(self.store, preview, None))
+            return json_response(apishapes.render_function(self.store, preview, None))
         record = self.store.update_code(name, code, revision_id=body.get("RevisionId"))
         if config != current.config:
             record = self.store.update_config(name, config)
@@ -216,16 +216,16 @@ class ControlRoutes:
             record = self.store.publish_version(name)
             qualifier = record.version
         logger.info("updated code of %s (%s)", name, code.sha_hex[:12])
-        return _json(apishapes.render_function(self.store, record, qualifier))
+        return json_response(apishapes.render_function(self.store, record, qualifier))
 
     async def update_configuration(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
-        body = await _body(request)
+        body = await read_body(request)
         current = self.store.function(name)
         config = apishapes.function_config(body, current.config)
         record = self.store.update_config(name, config, revision_id=body.get("RevisionId"))
         self.platform.engine.retire(name, LATEST)
-        return _json(apishapes.render_function(self.store, record, None))
+        return json_response(apishapes.render_function(self.store, record, None))
 
     async def delete_function(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = function_target(request)
@@ -254,7 +254,7 @@ class ControlRoutes:
 
     async def publish_version(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
-        body = await _body(request)
+        body = await read_body(request)
         code_sha_hex = None
         if body.get("CodeSha256"):
             try:
@@ -270,7 +270,7 @@ class ControlRoutes:
             code_sha_hex=code_sha_hex,
             revision_id=body.get("RevisionId"),
         )
-        return _json(apishapes.render_function(self.store, record, record.version), 201)
+        return json_response(apishapes.render_function(self.store, record, record.version), 201)
 
     async def list_versions(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
@@ -285,7 +285,7 @@ class ControlRoutes:
         }
         if marker:
             answer["NextMarker"] = marker
-        return _json(answer)
+        return json_response(answer)
 
     async def download_code(self, request: web.Request) -> web.StreamResponse:
         sha = request.match_info["sha"]
@@ -298,7 +298,7 @@ class ControlRoutes:
 
     async def create_alias(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
-        body = await _body(request)
+        body = await read_body(request)
         alias_name = apishapes.check_alias_name(body.get("Name"))
         version = apishapes.check_version(body.get("FunctionVersion"))
         description = body.get("Description", "")
@@ -311,17 +311,17 @@ class ControlRoutes:
             weights=apishapes.alias_weights(body.get("RoutingConfig"), version),
         )
         record = self.store.create_alias(alias)
-        return _json(apishapes.render_alias(self.store, record), 201)
+        return json_response(apishapes.render_alias(self.store, record), 201)
 
     async def get_alias(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
         self.store.function(name)
         alias = self.store.alias(name, request.match_info["alias"])
-        return _json(apishapes.render_alias(self.store, alias))
+        return json_response(apishapes.render_alias(self.store, alias))
 
     async def update_alias(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
-        body = await _body(request)
+        body = await read_body(request)
         self.store.function(name)
         current = self.store.alias(name, request.match_info["alias"])
         version = current.function_version
@@ -337,7 +337,7 @@ class ControlRoutes:
             )
         updated = AliasRecord(name, current.name, version, description, weights)
         record = self.store.update_alias(updated, revision_id=body.get("RevisionId"))
-        return _json(apishapes.render_alias(self.store, record))
+        return json_response(apishapes.render_alias(self.store, record))
 
     async def delete_alias(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
@@ -361,13 +361,13 @@ class ControlRoutes:
         }
         if marker:
             answer["NextMarker"] = marker
-        return _json(answer)
+        return json_response(answer)
 
     # -- concurrency ------------------------------------------------------------------------
 
     async def put_concurrency(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
-        body = await _body(request)
+        body = await read_body(request)
         reserved = body.get("ReservedConcurrentExecutions")
         if not isinstance(reserved, int) or isinstance(reserved, bool) or reserved < 0:
             raise InvalidParameterValue(
@@ -383,13 +383,13 @@ class ControlRoutes:
                 f"{self.store.reserved_elsewhere(name)} are reserved by other functions"
             )
         self.store.put_concurrency(name, reserved)
-        return _json({"ReservedConcurrentExecutions": reserved})
+        return json_response({"ReservedConcurrentExecutions": reserved})
 
     async def get_concurrency(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
         self.store.function(name)
         reserved = self.store.concurrency(name)
-        return _json({} if reserved is None else {"ReservedConcurrentExecutions": reserved})
+        return json_response({} if reserved is None else {"ReservedConcurrentExecutions": reserved})
 
     async def delete_concurrency(self, request: web.Request) -> web.StreamResponse:
         name, _ = function_target(request, name_only=True)
@@ -417,7 +417,7 @@ class ControlRoutes:
 
     async def create_url_config(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = self._url_target(request)
-        settings = apishapes.url_settings(await _body(request), create=True)
+        settings = apishapes.url_settings(await read_body(request), create=True)
         config = self.store.create_url_config(name, qualifier, **settings)
         try:
             url = await self.platform.urls.open(config["key"])
@@ -426,21 +426,21 @@ class ControlRoutes:
             raise
         rendered = apishapes.render_url_config(self.store, config, url)
         del rendered["LastModifiedTime"]
-        return _json(rendered, 201)
+        return json_response(rendered, 201)
 
     async def get_url_config(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = self._url_target(request)
         config = self.store.get_url_config(url_key(name, qualifier))
         if config is None:
             raise ResourceNotFound("The resource you requested does not exist.")
-        return _json(apishapes.render_url_config(self.store, config, self._url_of(config)))
+        return json_response(apishapes.render_url_config(self.store, config, self._url_of(config)))
 
     async def update_url_config(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = self._url_target(request)
-        settings = apishapes.url_settings(await _body(request), create=False)
+        settings = apishapes.url_settings(await read_body(request), create=False)
         config = self.store.update_url_config(url_key(name, qualifier), **settings)
         url = await self.platform.urls.open(config["key"])
-        return _json(apishapes.render_url_config(self.store, config, url))
+        return json_response(apishapes.render_url_config(self.store, config, url))
 
     async def delete_url_config(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = self._url_target(request)
@@ -464,4 +464,4 @@ class ControlRoutes:
         }
         if marker:
             answer["NextMarker"] = marker
-        return _json(answer)
+        return json_response(answer)

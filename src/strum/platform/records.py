@@ -63,6 +63,13 @@ CREATE TABLE IF NOT EXISTS url_configs (
     creation_time TEXT NOT NULL,
     last_modified_time TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS event_invoke_configs (
+    name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    qualifier TEXT NOT NULL,
+    config TEXT NOT NULL,
+    last_modified REAL NOT NULL,
+    PRIMARY KEY (name, qualifier)
+);
 """
 
 # Function names as the API accepts them: a name, a partial ARN ("123456789012:function:

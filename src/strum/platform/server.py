@@ -69,12 +69,13 @@ class Platform:
 
     def application(self) -> web.Application:
         """The aiohttp application serving the control and Invoke APIs."""
-        from strum.platform import control, invoke, scheduler
+        from strum.platform import asyncapi, control, invoke, scheduler
 
         app = web.Application(client_max_size=70 * 1024 * 1024, middlewares=self._middlewares())
         control.add_routes(app, self)
         invoke.add_routes(app, self)
         scheduler.add_routes(app, self)
+        asyncapi.add_routes(app, self)
         app.router.add_get("/strum/v1/health", self._health)
         app.router.add_get("/strum/v1/status", self._status)
         app.router.add_get("/strum/v1/logs", self._logs)

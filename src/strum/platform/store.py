@@ -1,4 +1,5 @@
-"""The control plane's state: functions, versions, aliases, concurrency and URL configs.
+"""The control plane's state: functions, versions, aliases, concurrency, URL configs and
+asynchronous invocation configs.
 
 One SQLite database (``home.db``) in WAL mode with ``synchronous=FULL``: a control call
 returns only after its change is on disk, so a restart - even ``kill -9`` - loses nothing
@@ -21,6 +22,7 @@ import json
 import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -491,6 +493,63 @@ class Store:
         """Remember the port a URL config's listener is bound to (reused after restarts)."""
         with self._write() as db:
             db.execute("UPDATE url_configs SET port = ? WHERE key = ?", (port, name))
+
+    # -- asynchronous invocation configs (Put/Get/Update/DeleteFunctionEventInvokeConfig) --
+
+    def put_event_invoke_config(
+        self, name: str, qualifier: str, settings: dict[str, Any], *, merge: bool = False
+    ) -> dict[str, Any]:
+        """Set (or, with ``merge``, change) the config of ``name`` at ``qualifier``.
+
+        ``settings`` holds AWS's keys (``MaximumRetryAttempts``, ``MaximumEventAgeInSeconds``,
+        ``DestinationConfig``); answers the stored config with ``LastModified``.
+        """
+        with self._write() as db:
+            self._latest_for_update(db, name, None)
+            if merge:
+                row = db.execute(
+                    "SELECT config FROM event_invoke_configs WHERE name = ? AND qualifier = ?",
+                    (name, qualifier),
+                ).fetchone()
+                settings = {**(json.loads(row[0]) if row else {}), **settings}
+            stamp = time.time()
+            db.execute(
+                "INSERT INTO event_invoke_configs (name, qualifier, config, last_modified) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(name, qualifier) DO UPDATE SET "
+                "config = excluded.config, last_modified = excluded.last_modified",
+                (name, qualifier, json.dumps(settings), stamp),
+            )
+        return {**settings, "LastModified": stamp}
+
+    def event_invoke_config(self, name: str, qualifier: str) -> dict[str, Any] | None:
+        """The stored config of ``name`` at ``qualifier`` ("$LATEST", a version, an alias)."""
+        rows = self._query(
+            "SELECT config, last_modified FROM event_invoke_configs "
+            "WHERE name = ? AND qualifier = ?",
+            name,
+            qualifier,
+        )
+        if not rows:
+            return None
+        return {**json.loads(rows[0][0]), "LastModified": rows[0][1]}
+
+    def list_event_invoke_configs(self, name: str) -> list[tuple[str, dict[str, Any]]]:
+        """(qualifier, config) of every config of ``name``."""
+        rows = self._query(
+            "SELECT qualifier, config, last_modified FROM event_invoke_configs WHERE name = ? "
+            "ORDER BY qualifier",
+            name,
+        )
+        return [(row[0], {**json.loads(row[1]), "LastModified": row[2]}) for row in rows]
+
+    def delete_event_invoke_config(self, name: str, qualifier: str) -> bool:
+        """Forget the config; False when there was none."""
+        with self._write() as db:
+            cursor = db.execute(
+                "DELETE FROM event_invoke_configs WHERE name = ? AND qualifier = ?",
+                (name, qualifier),
+            )
+        return cursor.rowcount > 0
 
     # -- what the engine runs ---------------------------------------------------------------
 
