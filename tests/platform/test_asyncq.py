@@ -228,3 +228,71 @@ def test_an_event_in_flight_survives_kill_9(tmp_path):
         assert running.platform.asyncq.dead_letters() == []
     finally:
         running.stop()
+
+
+# Records each delivery, then takes a few milliseconds, so a backlog builds up.
+STEADY = """
+import os, time
+
+def handler(event, context):
+    fd = os.open(os.environ["RECORD"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    os.write(fd, f"{context.aws_request_id} {time.time()}\\n".encode())
+    os.close(fd)
+    time.sleep(0.02)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="process groups and SIGKILL as on Linux")
+def test_hundreds_of_queued_events_survive_kill_9_with_duplicates_only_in_flight(tmp_path):
+    home, record = tmp_path / "home", tmp_path / "record"
+    process = subprocess.Popen(
+        [sys.executable, "-c", PLATFORM_PROCESS, str(home)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    acknowledged: list[str] = []
+    try:
+        address = Home(home).address_file
+        wait_for(address.exists, what="the platform to start")
+        endpoint = json.loads(address.read_text())["endpoint"]
+        import boto3
+        from botocore.config import Config
+
+        client = boto3.client(
+            "lambda", endpoint_url=endpoint, region_name="us-east-1",
+            aws_access_key_id="strum", aws_secret_access_key="strum",
+            config=Config(retries={"max_attempts": 1}),
+        )  # fmt: skip
+        client.create_function(
+            FunctionName="steady", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": textwrap.dedent(STEADY)})},
+            Environment={"Variables": {"RECORD": str(record)}},
+        )  # fmt: skip
+        # One instance at a time: deliveries fall behind the sends, so hundreds wait.
+        client.put_function_concurrency(FunctionName="steady", ReservedConcurrentExecutions=1)
+        for n in range(300):
+            acknowledged.append(send(client, "steady", {"n": n}))
+        client.close()
+        wait_for(lambda: len(deliveries(record)) >= 30, what="deliveries to be under way")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    rows = queued_rows(home)
+    in_flight = {row["request_id"] for row in rows if row["state"] == "inflight"}
+    delivered_before = {rid for rid, _ in deliveries(record)}
+    # Every acknowledged event is either delivered or still in the queue.
+    assert set(acknowledged) == delivered_before | {row["request_id"] for row in rows}
+    assert len(rows) >= 100, "the kill should leave a backlog behind"
+    running = start_platform(home)
+    try:
+        running.client().delete_function_concurrency(FunctionName="steady")
+        wait_for(lambda: not running.platform.asyncq.pending(), what="the queue to drain")
+        got = [rid for rid, _ in deliveries(record)]
+        assert set(got) == set(acknowledged)  # none lost
+        duplicates = {rid for rid in got if got.count(rid) > 1}
+        assert duplicates <= in_flight  # delivered twice only if in flight at the kill
+        assert running.platform.asyncq.dead_letters() == []
+    finally:
+        running.stop()

@@ -128,17 +128,23 @@ class AsyncQueue:
         self.path = platform.home.queue_db
         self.concurrency = concurrency or max(1, min(platform.settings.max_concurrency, 32))
         self._db: sqlite3.Connection | None = None
+        self._fast: sqlite3.Connection | None = None
         # Inspection methods may run on other threads (tests, the CLI's status route).
         self._lock = threading.Lock()
         self._wake: asyncio.Event | None = None
         self._dispatcher: asyncio.Task[None] | None = None
-        self._deliveries: set[asyncio.Task[None]] = set()
+        # Deliveries under way (task -> function name) and how many each function has.
+        self._deliveries: dict[asyncio.Task[None], str] = {}
+        self._running: dict[str, int] = {}
+        # Events waiting for the next group commit, and the task committing them.
+        self._batch: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the queue and resume: events in flight when the platform died go again."""
-        with self._lock, self._connection() as db:
+        with self._lock, self._connection(durable=False) as db:
             resumed = db.execute(
                 "UPDATE events SET state = 'ready' WHERE state = 'inflight'"
             ).rowcount
@@ -155,28 +161,60 @@ class AsyncQueue:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._committer is not None:
+            # Acknowledgements under way are kept: let their commit finish first.
+            await asyncio.gather(self._committer, return_exceptions=True)
+            self._committer = None
         self._dispatcher = None
         self._deliveries.clear()
-        if self._db is not None:
-            with self._lock:
-                self._db.close()
-            self._db = None
+        self._running.clear()
+        with self._lock:
+            for db in (self._db, self._fast):
+                if db is not None:
+                    db.close()
+            self._db = self._fast = None
 
     # -- the API ------------------------------------------------------------------------
 
     async def enqueue(
         self, name: str, qualifier: str | None, payload: bytes, request_id: str
     ) -> None:
-        """Store an event; returns once it is committed to disk."""
+        """Store an event; returns once it is committed to disk.
+
+        Group commit: events that arrive while a commit is under way wait for the next one
+        and share its fsync, which runs on a worker thread so the event loop keeps serving.
+        """
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[None] = loop.create_future()
         now = time.time()
+        self._batch.append(((request_id, name, qualifier, payload, now, now), committed))
+        if self._committer is None or self._committer.done():
+            self._committer = loop.create_task(self._commit_batches(), name="strum-asyncq-commit")
+        await asyncio.shield(committed)
+
+    async def _commit_batches(self) -> None:
+        while self._batch:
+            batch, self._batch = self._batch, []
+            try:
+                await asyncio.to_thread(self._insert, [row for row, _ in batch])
+            except Exception as exc:  # each waiting Invoke answers with the error
+                for _, committed in batch:
+                    if not committed.done():
+                        committed.set_exception(exc)
+                continue
+            for _, committed in batch:
+                if not committed.done():
+                    committed.set_result(None)
+            if self._wake is not None:
+                self._wake.set()
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         with self._lock, self._connection() as db:
-            db.execute(
+            db.executemany(
                 "INSERT INTO events (request_id, function_name, qualifier, payload, "
                 "enqueued_at, due_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (request_id, name, qualifier, payload, now, now),
+                rows,
             )
-        if self._wake is not None:
-            self._wake.set()
 
     def policy_for(self, name: str, qualifier: str | None) -> RetryPolicy:
         """The retry policy of ``name`` at ``qualifier``: its event-invoke config."""
@@ -244,38 +282,64 @@ class AsyncQueue:
 
     def _start_due(self) -> float | None:
         """Start deliveries of due events; return how long until the next one is due
-        (None: until something wakes the dispatcher - an enqueue or a finished delivery)."""
+        (None: until something wakes the dispatcher - an enqueue or a finished delivery).
+
+        A function with reserved concurrency R gets at most R deliveries at once: more would
+        only be throttled and sent into backoff, delaying them by seconds or minutes. (R = 0
+        is left to the throttle path, so its events age out as on AWS.)
+        """
         free = self.concurrency - len(self._deliveries)
         if free <= 0:
             return None  # a finishing delivery wakes the dispatcher
         now = time.time()
-        with self._lock, self._connection() as db:
-            rows = db.execute(
+        caps: dict[str, int | None] = {}
+        chosen: list[sqlite3.Row] = []
+        held_back = False
+        with self._lock, self._connection(durable=False) as db:
+            # A wider window than `free`, so one capped function does not hide the others.
+            window = db.execute(
                 "SELECT * FROM events WHERE state = 'ready' AND due_at <= ? "
                 "ORDER BY due_at LIMIT ?",
-                (now, free),
+                (now, free * 4 + 32),
             ).fetchall()
+            for row in window:
+                name = row["function_name"]
+                if name not in caps:
+                    caps[name] = self.platform.store.concurrency(name) or None
+                cap = caps[name]
+                if cap is not None and self._running.get(name, 0) >= cap:
+                    held_back = True
+                    continue
+                chosen.append(row)
+                self._running[name] = self._running.get(name, 0) + 1
+                if len(chosen) == free:
+                    break
             db.executemany(
                 "UPDATE events SET state = 'inflight' WHERE request_id = ?",
-                [(row["request_id"],) for row in rows],
+                [(row["request_id"],) for row in chosen],
             )
-            if len(rows) == free:
-                following = None
-            else:
+            following = None
+            if len(chosen) < free and not held_back:
                 following = db.execute(
                     "SELECT MIN(due_at) FROM events WHERE state = 'ready'"
                 ).fetchone()[0]
         loop = asyncio.get_running_loop()
-        for row in rows:
+        for row in chosen:
             task = loop.create_task(self._deliver(QueuedEvent(**dict(row))))
-            self._deliveries.add(task)
+            self._deliveries[task] = row["function_name"]
             task.add_done_callback(self._delivered)
         if following is None:
             return None
         return max(0.001, float(following) - now)
 
     def _delivered(self, task: asyncio.Task[None]) -> None:
-        self._deliveries.discard(task)
+        name = self._deliveries.pop(task, None)
+        if name is not None:
+            left = self._running.get(name, 1) - 1
+            if left > 0:
+                self._running[name] = left
+            else:
+                self._running.pop(name, None)
         if self._wake is not None:
             self._wake.set()
 
@@ -345,7 +409,7 @@ class AsyncQueue:
     def _reschedule(
         self, event: QueuedEvent, *, attempts: int, throttles: int, delay: float, error: str
     ) -> None:
-        with self._lock, self._connection() as db:
+        with self._lock, self._connection(durable=False) as db:
             db.execute(
                 "UPDATE events SET state = 'ready', attempts = ?, throttles = ?, due_at = ?, "
                 "last_error = ? WHERE request_id = ?",
@@ -429,7 +493,7 @@ class AsyncQueue:
         """Retire ``event`` and, in the same transaction, queue its destination record or
         keep it as a dead letter (reason, error, attempts)."""
         now = time.time()
-        with self._lock, self._connection() as db:
+        with self._lock, self._connection(durable=False) as db:
             if destination is not None:
                 target, record = destination
                 name, qualifier = parse_function_name(target)
@@ -451,21 +515,29 @@ class AsyncQueue:
         if destination is not None and self._wake is not None:
             self._wake.set()
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self, *, durable: bool = True) -> sqlite3.Connection:
+        """The durable connection (each commit fsync'd: what a 202 or a user action
+        promises), or the fast one for the queue's own bookkeeping (marking in flight,
+        rescheduling, retiring), whose commits survive a crash of the process but may be
+        undone by a power loss - which only means an event is delivered again."""
         # Opened on first use: an Event invocation accepted while the platform is still
         # starting or already stopping is stored all the same, for the next start.
-        if self._db is None:
-            self._db = _connect(self.path)
-        return self._db
+        if durable:
+            if self._db is None:
+                self._db = _connect(self.path, "FULL")
+            return self._db
+        if self._fast is None:
+            self._fast = _connect(self.path, "NORMAL")
+        return self._fast
 
 
-def _connect(path: Any) -> sqlite3.Connection:
+def _connect(path: Any, synchronous: str) -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode=WAL")
     # FULL: a commit returns only after the WAL is synced, so an acknowledged event survives
-    # power loss, not only a crash of the process.
-    db.execute("PRAGMA synchronous=FULL")
+    # power loss, not only a crash of the process. NORMAL (in WAL mode): no sync per commit.
+    db.execute(f"PRAGMA synchronous={synchronous}")
     db.executescript(_SCHEMA)
     # The connection commits through `with db:` blocks from here on.
     db.isolation_level = "DEFERRED"
