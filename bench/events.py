@@ -49,7 +49,8 @@ def _bench_platform() -> Any:
     spec = importlib.util.spec_from_file_location(
         "strum_bench_platform", Path(__file__).with_name("platform.py")
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -126,12 +127,12 @@ def enqueue_rate(count: int) -> None:
                 sender.send(payload)  # connect before timing
             barrier = threading.Barrier(clients + 1)
 
-            def run(sender: EventSender) -> None:
+            def run(sender: EventSender, barrier: threading.Barrier, count: int) -> None:
                 barrier.wait()
-                for _ in range(per_client):
+                for _ in range(count):
                     sender.send(payload)
 
-            threads = [threading.Thread(target=run, args=(s,)) for s in senders]
+            threads = [threading.Thread(target=run, args=(s, barrier, per_client)) for s in senders]
             for thread in threads:
                 thread.start()
             barrier.wait()
