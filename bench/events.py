@@ -4,7 +4,8 @@ Run: ``.venv/bin/python bench/events.py [--quick]``. Prints:
 
 1. Events queued per second: ``Invoke`` with ``InvocationType=Event`` answered 202 (each
    one committed to SQLite with ``synchronous=FULL`` first), from 1 and from 4 keep-alive
-   clients, to a function with reserved concurrency 0 so only the queueing is measured.
+   clients: to a function with reserved concurrency 0 (the events pile up; the queue
+   still tries and backs off), and to a warm function that runs them as they come.
 2. End-to-end latency of an async invoke: from sending the request to the warm function
    starting to run it (the function writes ``time.time()`` as its first act), one event
    at a time; also how long the 202 took.
@@ -119,10 +120,11 @@ def enqueue_rate(count: int) -> None:
         zipped = shared.make_zip({"app.py": RECORDER})
         shared.deploy(client, "held", zipped, env={"RECORD": f"{scratch}/record"}, url=False)
         client.put_function_concurrency(FunctionName="held", ReservedConcurrentExecutions=0)
+        shared.deploy(client, "runs", zipped, env={"RECORD": f"{scratch}/runs"}, url=False)
         payload = b'{"n": 1}'
-        for clients in (1, 4):
+        for function, clients in (("held", 1), ("held", 4), ("runs", 1), ("runs", 4)):
             per_client = count // clients
-            senders = [EventSender(endpoint, "held") for _ in range(clients)]
+            senders = [EventSender(endpoint, function) for _ in range(clients)]
             for sender in senders:
                 sender.send(payload)  # connect before timing
             barrier = threading.Barrier(clients + 1)
@@ -143,7 +145,7 @@ def enqueue_rate(count: int) -> None:
             for sender in senders:
                 sender.close()
             rate = per_client * clients / elapsed
-            print(f"   {clients} client(s): {per_client * clients} events in {elapsed:.2f} s "
+            print(f"   {function}, {clients} client(s): {per_client * clients} events in {elapsed:.2f} s "
                   f"= {rate:,.0f} events/s ({elapsed / (per_client * clients) * 1e3 * clients:.2f} ms "
                   "per event per client)")  # fmt: skip
         client.close()
