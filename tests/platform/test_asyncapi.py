@@ -201,7 +201,7 @@ def test_success_records_go_to_the_on_success_function(lambda_client, tmp_path):
 
 
 def test_configs_apply_per_qualifier(running_platform, lambda_client, tmp_path):
-    record, fail = deploy_flaky(lambda_client, "flaky", tmp_path)
+    _record, fail = deploy_flaky(lambda_client, "flaky", tmp_path)
     fail.touch()
     version = lambda_client.publish_version(FunctionName="flaky")["Version"]
     lambda_client.create_alias(FunctionName="flaky", Name="live", FunctionVersion=version)
