@@ -279,3 +279,36 @@ def test_a_project_strum_module_cannot_shadow_the_runtime(tmp_path, cache):
     root = project(tmp_path, {"app.py": "", "strum/__init__.py": ""})
     with pytest.raises(ValueError, match="shadow"):
         build(spec(root, HOST, cache))
+
+
+def test_importing_an_excluded_project_module_is_a_warning(tmp_path, cache):
+    root = project(
+        tmp_path,
+        {
+            "app.py": "import json\nfrom tests.helpers import fixture\nimport flask\n",
+            "shop/__init__.py": "",
+            "shop/views.py": "from . import models\nfrom ..tests import helpers\n",
+            "shop/models.py": "from scratch import notes\n",
+            "scratch/notes.py": "",
+            "tests/__init__.py": "",
+            "tests/helpers.py": "fixture = 1\n",
+        },
+    )
+    notes = build(spec(root, HOST, cache, exclude=("scratch",))).notes
+    warnings = [note for note in notes if "left out of the package" in note]
+    assert warnings == [
+        "app.py imports tests.helpers, but tests/helpers.py is left out of the package "
+        '(default exclude "tests"); the function would fail with ModuleNotFoundError - add '
+        'include = ["tests/helpers.py"] to the config, or stop importing it',
+        "shop/models.py imports scratch.notes, but scratch/notes.py is left out of the "
+        'package (your exclude "scratch"); the function would fail with ModuleNotFoundError - '
+        'add include = ["scratch/notes.py"] to the config, or stop importing it',
+        "shop/views.py imports tests, but tests/__init__.py is left out of the package "
+        '(default exclude "tests"); the function would fail with ModuleNotFoundError - add '
+        'include = ["tests/__init__.py"] to the config, or stop importing it',
+    ]
+
+
+def test_a_clean_project_gets_no_import_warning(tmp_path, cache):
+    root = project(tmp_path, {"app.py": APP + "from shop import views\n", "shop/views.py": ""})
+    assert not [n for n in build(spec(root, HOST, cache)).notes if "left out" in n]

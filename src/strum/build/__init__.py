@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strum.build.files import project_files
+from strum.build.files import excluded_imports, project_files
 from strum.build.install import install
 from strum.build.report import SizeReport, check_limits, measure
 from strum.build.sources import DependencyError, find_dependencies
@@ -116,7 +116,7 @@ def build(spec: PackageSpec, progress: Progress = lambda message: None) -> Artif
                 write_zip(_tree_entries(site, bytecode, cache), deps_zip)
         deps_sha = file_sha256(deps_zip)
     progress("packaging the app code")
-    code_entries = list(_code_entries(spec, bytecode))
+    code_entries = list(_code_entries(spec, bytecode, notes))
     with tempfile.TemporaryDirectory(prefix="strum-code-") as scratch:
         staging = Path(scratch) / "code.zip"
         code_sha = write_zip(code_entries, staging)
@@ -139,8 +139,9 @@ def build(spec: PackageSpec, progress: Progress = lambda message: None) -> Artif
     )
 
 
-def _code_entries(spec: PackageSpec, bytecode: bool) -> Iterable[Entry]:
+def _code_entries(spec: PackageSpec, bytecode: bool, notes: list[str]) -> Iterable[Entry]:
     files: list[tuple[str, Path]] = list(project_files(spec.project, spec.exclude, spec.include))
+    notes.extend(excluded_imports(spec.project, files, spec.exclude))
     if any(arcname.startswith("strum/") or arcname == "strum.py" for arcname, _ in files):
         raise ValueError(
             "the project has its own top-level 'strum' module, which would shadow strum's "
