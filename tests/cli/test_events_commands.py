@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import textwrap
-import time
 from pathlib import Path
 
 from tests.cli.test_end_to_end import home, strum  # noqa: F401 - the module's platform
+from tests.platform.test_asyncq import wait_for
 
 JOBS = """
 import json, os
@@ -73,16 +73,6 @@ def notes(out: Path) -> list[list]:
     if not out.exists():
         return []
     return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
-
-
-def wait_for(condition, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_consumers_get_real_events_and_dead_letters_can_be_redriven(

@@ -7,6 +7,7 @@ AWS's 1 and 2 minute retry delays take 60 and 120 ms.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -192,9 +195,10 @@ asyncio.run(serve(Home(Path(sys.argv[1])), Settings(port=0, retry_delay_scale=0.
 """
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="process groups and SIGKILL as on Linux")
-def test_an_event_in_flight_survives_kill_9(tmp_path):
-    home, record = tmp_path / "home", tmp_path / "record"
+@contextlib.contextmanager
+def killed_at_exit(home: Path) -> Iterator[Any]:
+    """A platform process on ``home`` and a boto3 client for it; on leaving, the platform's
+    process group (the platform and its function processes) is killed with SIGKILL."""
     process = subprocess.Popen(
         [sys.executable, "-c", PLATFORM_PROCESS, str(home)],
         stdin=subprocess.DEVNULL,
@@ -214,12 +218,22 @@ def test_an_event_in_flight_survives_kill_9(tmp_path):
             aws_access_key_id="strum", aws_secret_access_key="strum",
             config=Config(retries={"max_attempts": 1}),
         )  # fmt: skip
-        deploy(client, "victim", record)
-        request_id = send(client, "victim", {"hold": True})
-        wait_for(lambda: deliveries(record), what="the first delivery to start")
+        try:
+            yield client
+        finally:
+            client.close()
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="process groups and SIGKILL as on Linux")
+def test_an_event_in_flight_survives_kill_9(tmp_path):
+    home, record = tmp_path / "home", tmp_path / "record"
+    with killed_at_exit(home) as client:
+        deploy(client, "victim", record)
+        request_id = send(client, "victim", {"hold": True})
+        wait_for(lambda: deliveries(record), what="the first delivery to start")
     running = start_platform(home)
     try:
         got = wait_for(lambda: len(deliveries(record)) == 2 and deliveries(record))
@@ -245,26 +259,8 @@ def handler(event, context):
 @pytest.mark.skipif(sys.platform != "linux", reason="process groups and SIGKILL as on Linux")
 def test_hundreds_of_queued_events_survive_kill_9_with_duplicates_only_in_flight(tmp_path):
     home, record = tmp_path / "home", tmp_path / "record"
-    process = subprocess.Popen(
-        [sys.executable, "-c", PLATFORM_PROCESS, str(home)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     acknowledged: list[str] = []
-    try:
-        address = Home(home).address_file
-        wait_for(address.exists, what="the platform to start")
-        endpoint = json.loads(address.read_text())["endpoint"]
-        import boto3
-        from botocore.config import Config
-
-        client = boto3.client(
-            "lambda", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="strum", aws_secret_access_key="strum",
-            config=Config(retries={"max_attempts": 1}),
-        )  # fmt: skip
+    with killed_at_exit(home) as client:
         client.create_function(
             FunctionName="steady", Runtime="python3.11", Role=ROLE, Handler="app.handler",
             Code={"ZipFile": make_zip({"app.py": textwrap.dedent(STEADY)})},
@@ -274,11 +270,7 @@ def test_hundreds_of_queued_events_survive_kill_9_with_duplicates_only_in_flight
         client.put_function_concurrency(FunctionName="steady", ReservedConcurrentExecutions=1)
         for n in range(300):
             acknowledged.append(send(client, "steady", {"n": n}))
-        client.close()
         wait_for(lambda: len(deliveries(record)) >= 30, what="deliveries to be under way")
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
     rows = queued_rows(home)
     in_flight = {row["request_id"] for row in rows if row["state"] == "inflight"}
     delivered_before = {rid for rid, _ in deliveries(record)}
