@@ -304,13 +304,19 @@ PERMISSION_KEYS: dict[str, Check] = {
 }
 
 
-def permissions(value: Any, where: Where) -> dict[str, Any]:
-    """``[permissions]``: a partial table, merged key by key across stages."""
-    if not isinstance(value, dict):
-        raise Invalid(
-            f"must be a table, e.g. permissions = {{ network = false }}, not {describe(value)}"
-        )
-    return check_table(value, where, PERMISSION_KEYS)
+def _partial_table(keys: dict[str, Check], example: str) -> Check:
+    """The check of a table a stage merges key by key (``permissions``, ``async``)."""
+
+    def check(value: Any, where: Where) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise Invalid(f"must be a table, e.g. {example}, not {describe(value)}")
+        return check_table(value, where, keys)
+
+    return check
+
+
+# ``[permissions]``: a partial table, merged key by key across stages.
+permissions = _partial_table(PERMISSION_KEYS, "permissions = { network = false }")
 
 
 def build_permissions(table: dict[str, Any]) -> Permissions:
@@ -346,14 +352,8 @@ ASYNC_KEYS: dict[str, Check] = {
 }
 
 
-def async_invocation(value: Any, where: Where) -> dict[str, Any]:
-    """``[async]``: a partial table, merged key by key across stages."""
-    if not isinstance(value, dict):
-        raise Invalid(
-            f'must be a table, e.g. async = {{ retries = 0, on_failure = "failures" }}, not '
-            f"{describe(value)}"
-        )
-    return check_table(value, where, ASYNC_KEYS)
+# ``[async]``: a partial table, merged key by key across stages.
+async_invocation = _partial_table(ASYNC_KEYS, 'async = { retries = 0, on_failure = "failures" }')
 
 
 def build_async(table: dict[str, Any], target: str, where: Locate) -> AsyncInvocation:
