@@ -12,10 +12,10 @@ from tests.runtime.runtime_api import SRC
 FORBIDDEN = {"http.client", "email.parser", "ssl", "logging", "traceback", "socket", "typing"}
 
 
-def _new_modules(statement: str) -> set[str]:
-    """Modules that ``statement`` imports in a fresh interpreter."""
+def _new_modules(statement: str, prelude: str = "") -> set[str]:
+    """Modules that ``statement`` imports in a fresh interpreter (after ``prelude`` ran)."""
     code = (
-        "import json, sys; "
+        f"{prelude}import json, sys; "
         f"before = set(sys.modules); {statement}; "
         "print(json.dumps(sorted(set(sys.modules) - before)))"
     )
@@ -45,20 +45,10 @@ def test_the_bootstrap_imports_only_light_stdlib_modules() -> None:
 def test_the_entry_router_imports_nothing_heavy_without_an_app(tmp_path) -> None:
     manifest = tmp_path / "strum_manifest.json"
     manifest.write_text('{"version": 1}')
-    code = (
-        "import json, os, sys; "
-        f"os.environ['STRUM_MANIFEST'] = {str(manifest)!r}; "
-        "before = set(sys.modules); import strum.runtime.entry; "
-        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    new = _new_modules(
+        "import strum.runtime.entry",
+        prelude=f"import os; os.environ['STRUM_MANIFEST'] = {str(manifest)!r}; ",
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": SRC},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    new = set(json.loads(out))
     assert not new & (FORBIDDEN | {"asyncio", "urllib.parse", "importlib.util"})
     assert {
         m
