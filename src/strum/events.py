@@ -79,9 +79,11 @@ def _text(item: Any) -> str:
     return item if isinstance(item, str) else json.dumps(item)
 
 
-def _iso(moment: float) -> str:
+def iso_millis(moment: float, zone: str = "Z") -> str:
+    """``moment`` (epoch seconds) as UTC ISO 8601 with milliseconds, as AWS writes times:
+    ``2024-05-01T12:00:00.000Z`` (or with ``zone="+0000"``, Lambda's ``LastModified``)."""
     whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment))
-    return f"{whole}.{int(moment % 1 * 1000):03d}Z"
+    return f"{whole}.{int(moment % 1 * 1000):03d}{zone}"
 
 
 def _sqs(item: Any, index: int, arn: str, region: str, moment: float) -> dict[str, Any]:
@@ -117,7 +119,7 @@ def _sns(item: Any, index: int, arn: str, region: str, moment: float) -> dict[st
             "TopicArn": arn,
             "Subject": None,
             "Message": _text(item),
-            "Timestamp": _iso(moment),
+            "Timestamp": iso_millis(moment),
             "SignatureVersion": "1",
             "Signature": "",  # a local event is not signed
             "SigningCertUrl": "",
@@ -141,7 +143,7 @@ def _s3(item: Any, index: int, arn: str, region: str, moment: float) -> dict[str
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
         "awsRegion": region,
-        "eventTime": _iso(moment),
+        "eventTime": iso_millis(moment),
         "eventName": name,
         "userIdentity": {"principalId": "AWS:strum-local"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},

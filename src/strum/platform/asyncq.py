@@ -39,6 +39,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from strum.events import iso_millis
 from strum.platform.apierrors import ApiError, ResourceNotFound, TooManyRequests
 from strum.platform.records import LATEST, parse_function_name
 from strum.platform.types import InvokeResult, Throttled
@@ -460,7 +461,7 @@ class AsyncQueue:
         arn = self.platform.store.arn(event.function_name, event.qualifier or LATEST)
         document: dict[str, Any] = {
             "version": "1.0",
-            "timestamp": _iso_now(),
+            "timestamp": iso_millis(time.time()),
             "requestContext": {
                 "requestId": event.request_id,
                 "functionArn": arn,
@@ -562,11 +563,6 @@ def _json_or_text(payload: bytes) -> Any:
         return json.loads(payload)
     except ValueError:
         return payload.decode("utf-8", "replace")
-
-
-def _iso_now() -> str:
-    stamp = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{int(stamp % 1 * 1000):03d}Z"
 
 
 def _error_type(document: str) -> str:

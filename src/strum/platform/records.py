@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from strum.events import iso_millis
 from strum.platform.apierrors import ResourceNotFound
 
 LATEST = "$LATEST"
@@ -99,8 +100,7 @@ def url_key(function_name: str, qualifier: str | None) -> str:
 
 def now_timestamp() -> str:
     """AWS's ``LastModified`` format: ``2024-05-01T12:00:00.000+0000``."""
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+0000"
+    return iso_millis(time.time(), "+0000")
 
 
 @dataclass(frozen=True)
