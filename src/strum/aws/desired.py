@@ -1,0 +1,170 @@
+"""The desired side of an AWS deploy: the stage's packages built for Lambda, and the
+``DesiredStage`` that says what every resource of the stage should be."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from strum.aws.client import AwsClient
+from strum.aws.errors import AwsDeployError
+from strum.aws.plan import DesiredStage, Mapping, Schedule, canonical
+from strum.aws.state import role_name
+
+Reporter = Callable[[str], AbstractContextManager[Any]]
+
+# Lambda takes zips up to 50 MB in the request itself (CreateFunction, UpdateFunctionCode,
+# PublishLayerVersion); larger ones must come from S3.
+DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
+POLLED_SOURCES = ("sqs", "kinesis", "dynamodb")
+
+
+def desired_stage(
+    config: Any, home: Any, client: AwsClient, report: Reporter, notes: list[str]
+) -> DesiredStage:
+    """Build the stage's packages for Lambda and describe everything the stage should be."""
+    from strum.aws.policy import execution_policy, policy_warnings, project_uses_tasks, trust_policy
+    from strum.build import Target, build
+    from strum.deploy.local import package_spec, rule_name
+
+    function = config.function_name
+    region = str(client.resolved_region())
+    with report("checking the AWS account"):
+        identity = client.identity()
+    account, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
+    target = Target(config.python, config.architecture, "aws")
+    spec = package_spec(config, target, home)
+    with report(f"building the package for {target.key}"):
+        artifact = build(spec)
+    notes.extend(artifact.notes)
+    _check_size(artifact.code_zip, "the code package")
+    layer_zip = None
+    if artifact.deps_zip is not None:
+        layer_zip = _layer_zip(artifact.deps_zip, str(artifact.deps_sha256), home.root / "cache")
+        _check_size(layer_zip, "the dependency layer")
+    own_role = config.role_arn is None
+    if own_role and len(role_name(function)) > 64:
+        raise AwsDeployError(
+            f"the role name {role_name(function)} is longer than IAM's 64 characters; shorten "
+            "the project or stage name, or set role_arn to a role of your own"
+        )
+    policy = execution_policy(
+        config,
+        account=account,
+        region=region,
+        partition=partition,
+        uses_tasks=project_uses_tasks(config.project_dir),
+    )
+    notes.extend(policy_warnings(config))
+    schedules = []
+    for name, schedule in sorted(config.schedules.items()):
+        rule = rule_name(config, name)
+        if len(rule) > 64:
+            raise AwsDeployError(
+                f"the EventBridge rule name {rule} is longer than 64 characters; use a shorter "
+                f"name for schedule {name!r} in [tool.strum.schedules]"
+            )
+        schedules.append(Schedule(name, rule, schedule.expression, schedule.enabled))
+    lambda_arn = f"arn:{partition}:lambda:{region}:{account}:function:"
+    return DesiredStage(
+        project=config.project,
+        stage=config.stage,
+        function=function,
+        region=region,
+        account=account,
+        partition=partition,
+        code_zip=artifact.code_zip,
+        code_sha256=base64.b64encode(bytes.fromhex(artifact.code_sha256)).decode(),
+        runtime=f"python{target.python}",
+        architecture=target.architecture,
+        role_arn=config.role_arn or f"arn:{partition}:iam::{account}:role/{role_name(function)}",
+        role_name=role_name(function) if own_role else None,
+        trust=canonical(trust_policy()),
+        policy=canonical(policy),
+        layer_name=f"{config.project}-deps" if layer_zip else None,
+        layer_marker=f"strum deps sha256:{artifact.deps_sha256} {target.key}",
+        layer_zip=layer_zip,
+        memory=config.memory,
+        timeout=config.timeout,
+        ephemeral_storage=config.ephemeral_storage,
+        environment=tuple(sorted(config.env.items())),
+        description=f"strum: {config.project} ({config.stage})",
+        reserved_concurrency=config.reserved_concurrency,
+        url=config.url and not config.http_api,
+        invoke_mode="RESPONSE_STREAM" if config.stream else "BUFFERED",
+        http_api=config.http_api,
+        schedules=tuple(schedules),
+        mappings=_mappings(config, notes),
+        log_retention_days=config.log_retention_days,
+        event_invoke=_event_invoke(config, lambda_arn),
+    )
+
+
+def _check_size(path: Path, what: str) -> None:
+    size = path.stat().st_size
+    if size > DIRECT_UPLOAD_LIMIT:
+        raise AwsDeployError(
+            f"{what} is {size / 2**20:.0f} MB zipped; Lambda takes at most 50 MB uploaded "
+            "directly and this version of strum does not stage larger packages through S3 "
+            "yet. Exclude what the function does not need (exclude = [...] in [tool.strum]); "
+            "`strum package` lists the largest parts"
+        )
+
+
+def _layer_zip(deps_zip: Path, deps_sha: str, cache: Path) -> Path:
+    """The dependency zip as a Lambda layer: Python's layer path is ``/opt/python``."""
+    from strum.build.zipfiles import Entry, write_zip, zip_entries
+
+    path = cache / "layers" / f"aws-{deps_sha}.zip"
+    if not path.exists():
+        entries = [
+            Entry(f"python/{entry.arcname}", data=entry.data, executable=entry.executable)
+            for entry in zip_entries(deps_zip)
+        ]
+        write_zip(entries, path)
+    return path
+
+
+def _mappings(config: Any, notes: list[str]) -> tuple[Mapping, ...]:
+    mappings = []
+    for name, event in sorted(config.events.items()):
+        if event.source not in POLLED_SOURCES:
+            notes.append(
+                f"[tool.strum.events] {name!r} ({event.source}) is not wired up on AWS by this "
+                f"version of strum: subscribe {config.function_name}:{config.stage} to it "
+                "yourself (the function already routes its events)"
+            )
+            continue
+        position = event.starting_position or ("LATEST" if event.source != "sqs" else None)
+        mappings.append(
+            Mapping(
+                name=name,
+                source_arn=str(event.arn),
+                enabled=event.enabled,
+                batch_size=event.batch_size,
+                batch_window=event.batch_window,
+                starting_position=position,
+                report_failures=event.batch == "record",
+            )
+        )
+    return tuple(mappings)
+
+
+def _event_invoke(config: Any, lambda_arn: str) -> tuple[int, int, str | None, str | None] | None:
+    settings = config.async_invocation
+
+    def arn(target: str | None) -> str | None:
+        if target is None or target.startswith("arn:"):
+            return target
+        return lambda_arn + target
+
+    wanted = (
+        settings.retries,
+        settings.max_age,
+        arn(settings.on_success),
+        arn(settings.on_failure),
+    )
+    return None if wanted == (2, 21600, None, None) else wanted
