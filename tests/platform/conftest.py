@@ -62,7 +62,9 @@ class RunningPlatform:
 
 
 def start_platform(home: Path, **settings: Any) -> RunningPlatform:
-    base = Settings(host="127.0.0.1", port=0, retry_delay_scale=0.001)
+    # Most platform tests watch functions through files they write on the host, which a
+    # sandbox forbids; tests/platform/test_sandbox.py runs the platform sandboxed.
+    base = Settings(host="127.0.0.1", port=0, retry_delay_scale=0.001, sandbox=False)
     platform = Platform(Home(home), replace(base, **settings))
     loop = asyncio.new_event_loop()
     started: Future[None] = Future()

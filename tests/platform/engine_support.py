@@ -56,7 +56,8 @@ def run_engine(tmp_path: Path, scenario: Callable[[Engine], Awaitable[T]], **set
     """Start an engine on a fresh home, run ``scenario(engine)``, always stop it."""
 
     async def main() -> T:
-        engine = Engine(Home(tmp_path / "home"), Settings(port=0, **settings))
+        # Sandboxed only where a test asks (sandbox=True): most watch files on the host.
+        engine = Engine(Home(tmp_path / "home"), Settings(port=0, **{"sandbox": False, **settings}))
         await engine.start()
         try:
             return await scenario(engine)

@@ -191,7 +191,7 @@ from pathlib import Path
 from strum.platform.home import Home
 from strum.platform.server import Settings, serve
 
-asyncio.run(serve(Home(Path(sys.argv[1])), Settings(port=0, retry_delay_scale=0.001)))
+asyncio.run(serve(Home(Path(sys.argv[1])), Settings(port=0, retry_delay_scale=0.001, sandbox=False)))
 """
 
 

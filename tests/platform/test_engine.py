@@ -299,4 +299,5 @@ def test_status_names_the_enforcement_mechanisms(tmp_path: Path) -> None:
 
     isolation = run_engine(tmp_path, scenario)["instances"]["isolation"]
     assert "RLIMIT_DATA" in isolation["rlimits"]
-    assert isolation["cgroups"] is False and isolation["namespaces"] is False
+    assert isolation["cgroups"] is False and isolation["network_namespace"] is False
+    assert "--no-sandbox" in isolation["not_enforced"]["filesystem"]

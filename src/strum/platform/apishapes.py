@@ -166,11 +166,40 @@ def function_config(body: dict[str, Any], current: dict[str, Any] | None = None)
         raise InvalidParameterValue(
             "Layers are not supported by strum's platform; package dependencies in the zip"
         )
+    if "StrumPermissions" in body:
+        config["StrumPermissions"] = _permissions(body["StrumPermissions"])
     # Kept as given: asynchronous invocation reads the dead-letter target.
     for passive in ("DeadLetterConfig", "KMSKeyArn", "LoggingConfig"):
         if passive in body:
             config[passive] = body[passive]
     return config
+
+
+def _permissions(value: object) -> dict[str, Any]:
+    """strum's extension field: what the function may reach beyond its own code.
+
+    ``{"Network": true | false | ["host:port", ...], "Files": ["/abs/path", ...]}``; a
+    function without it gets neither network nor extra files.
+    """
+    if not isinstance(value, dict) or set(value) - {"Network", "Files"}:
+        raise InvalidParameterValue(
+            'StrumPermissions must be {"Network": bool or ["host:port", ...], "Files": [paths]}'
+        )
+    network = value.get("Network", False)
+    if not isinstance(network, bool) and not (
+        isinstance(network, list) and all(isinstance(item, str) for item in network)
+    ):
+        raise InvalidParameterValue(
+            f"StrumPermissions.Network must be true, false or a list of host:port, not {network!r}"
+        )
+    files = value.get("Files", [])
+    if not isinstance(files, list) or not all(
+        isinstance(path, str) and path.startswith("/") for path in files
+    ):
+        raise InvalidParameterValue(
+            f"StrumPermissions.Files must be a list of absolute paths, not {files!r}"
+        )
+    return {"Network": network, "Files": files}
 
 
 def _runtime(runtime: object) -> str:

@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from strum.platform import sandbox
 from strum.platform.home import Home
 from strum.platform.instances import (
     Instance,
@@ -95,6 +96,8 @@ class Engine:
         self._cold_starts = 0
         self._invocations = 0
         self._started = False
+        # What the operating system enforces around instances; probed in start().
+        self.sandbox = sandbox.Capabilities()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -102,6 +105,13 @@ class Engine:
         """Bind the Runtime API (its first listener is made ready now)."""
         shutil.rmtree(self._tmp, ignore_errors=True)
         self._tmp.mkdir(mode=0o700, exist_ok=True)
+        if self.settings.sandbox:
+            self.sandbox = await asyncio.to_thread(sandbox.probe)
+            for line in self.sandbox.missing():
+                logger.warning("not enforced: %s", line)
+        else:
+            self.sandbox = sandbox.Capabilities.off("turned off (strum platform run --no-sandbox)")
+            logger.warning("functions run without a sandbox (--no-sandbox): rlimits only")
         await self.runtime_api.start()
         self._started = True
 
@@ -113,6 +123,7 @@ class Engine:
         if instances:
             await asyncio.wait([i.exited for i in instances], timeout=10)
         await self.runtime_api.stop()
+        sandbox.remove_parents(self.sandbox)
         self.logs.close()
         self._started = False
 
@@ -287,28 +298,56 @@ class Engine:
                 Outcome(argv, error_type="Runtime.InvalidEntrypoint", fatal=True)
             )
             return None
-        listener = await self.runtime_api.listen()
+        caps = self.sandbox
+        isolated = caps.netns and spec.network is False
+        listener = await (
+            self.runtime_api.listen_isolated() if isolated else self.runtime_api.listen()
+        )
         port = listener.port
         self._ids += 1
         ident = f"{os.getpid():x}{self._ids:08x}{os.urandom(8).hex()}"
-        tmpdir = self._tmp / ident
-        tmpdir.mkdir(mode=0o700)
         env = dict(self._base_env(spec))
         env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{port}"
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = (
             f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{spec.version}]{ident}"
         )
-        env["TMPDIR"] = str(tmpdir)
+        if isolated:
+            # The only platform address an instance without network can reach.
+            env["STRUM_PLATFORM_API"] = f"http://127.0.0.1:{port}"
+        tmpdir = self._tmp / ident
+        cgroup = None
         try:
+            if caps.bwrap:
+                env["TMPDIR"] = "/tmp"
+                argv = sandbox.bwrap_command(
+                    caps.bwrap,
+                    argv,
+                    code_dir=spec.code_dir,
+                    runtime_package=Path(_STRUM_SRC) / "strum",
+                    tmp_bytes=spec.ephemeral_mb * 1024 * 1024,
+                    files=spec.files,
+                )
+            else:
+                tmpdir.mkdir(mode=0o700)
+                env["TMPDIR"] = str(tmpdir)
+            if caps.cgroups:
+                # Memory plus /tmp: tmpfs pages are charged to the cgroup that writes them.
+                limit = (spec.memory_mb + spec.ephemeral_mb) * 1024 * 1024
+                cgroup = sandbox.Cgroup(caps.cgroups, ident, limit)
             popen, pipes = spawn(
                 argv,
                 env,
-                str(spec.code_dir),
+                "/" if caps.bwrap else str(spec.code_dir),  # bubblewrap changes directory
                 memory_mb=spec.memory_mb,
                 ephemeral_mb=spec.ephemeral_mb,
+                namespace=listener.namespace,
+                cgroup=cgroup,
+                sandboxed=bool(caps.bwrap),
             )
         except OSError as exc:
             listener.close()
+            if cgroup is not None:
+                cgroup.remove()
             shutil.rmtree(tmpdir, ignore_errors=True)
             document = _error_document(
                 "Runtime.InvalidEntrypoint",
@@ -318,7 +357,19 @@ class Engine:
                 Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
             )
             return None
-        instance = Instance(spec, ident, port, popen, pipes, self, listener.close, str(tmpdir))
+        listener.release_namespace()
+        instance = Instance(
+            spec,
+            ident,
+            port,
+            popen,
+            pipes,
+            self,
+            listener.close,
+            str(tmpdir),
+            cgroup=cgroup,
+            sandboxed=bool(caps.bwrap),
+        )
         listener.attach(instance)
         self._instances.add(instance)
         self._cold_starts += 1
@@ -337,10 +388,13 @@ class Engine:
                     runtime,
                     host,
                 )
-            return [sys.executable, "-S", "-c", _BOOTSTRAP]
+            python = sandbox.interpreter() if self.sandbox.bwrap else sys.executable
+            return [python, "-S", "-c", _BOOTSTRAP]
         if runtime.startswith("provided"):
             bootstrap = spec.code_dir / "bootstrap"
             if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
+                if self.sandbox.bwrap:
+                    return [f"{sandbox.TASK_ROOT}/bootstrap"]
                 return [str(bootstrap)]
             return _error_document(
                 "Runtime.InvalidEntrypoint",
@@ -358,21 +412,23 @@ class Engine:
         if env is not None:
             return env
         python = spec.runtime.startswith("python")
+        boxed = self.sandbox.bwrap is not None
+        runtime_dir = sandbox.RUNTIME_DIR if boxed else _STRUM_SRC
         env = {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
         }
         if python:
-            env["PYTHONPATH"] = _STRUM_SRC
+            env["PYTHONPATH"] = runtime_dir
         env.update(spec.environment)
         if python and "PYTHONPATH" in dict(spec.environment):
-            env["PYTHONPATH"] += os.pathsep + _STRUM_SRC
+            env["PYTHONPATH"] += os.pathsep + runtime_dir
         env.update(
             {
                 "_HANDLER": spec.handler,
-                "LAMBDA_TASK_ROOT": str(spec.code_dir),
-                "LAMBDA_RUNTIME_DIR": _STRUM_SRC,
+                "LAMBDA_TASK_ROOT": sandbox.TASK_ROOT if boxed else str(spec.code_dir),
+                "LAMBDA_RUNTIME_DIR": runtime_dir,
                 "AWS_LAMBDA_FUNCTION_NAME": spec.name,
                 "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
@@ -386,9 +442,14 @@ class Engine:
         if python:
             env["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{spec.runtime}"
             env["PYTHONUNBUFFERED"] = "1"
-            # Bytecode outside the read-only code: one cache per code version (the prefix
-            # mirrors the absolute path, and each version's code has a path of its own).
-            env["PYTHONPYCACHEPREFIX"] = str(self.home.bytecode)
+            if boxed:
+                # Nothing writable is shared between instances, so no bytecode cache: the
+                # build compiles it into the package when the Python versions match.
+                env["PYTHONDONTWRITEBYTECODE"] = "1"
+            else:
+                # Bytecode outside the read-only code: one cache per code version (the
+                # prefix mirrors the absolute path; each version's code has its own path).
+                env["PYTHONPYCACHEPREFIX"] = str(self.home.bytecode)
         if len(self._env) > 1000:
             self._env.clear()
         self._env[key] = env
@@ -597,19 +658,7 @@ class Engine:
                 "concurrent_invocations": self._busy_total,
                 "max_concurrency": self.settings.max_concurrency,
                 "idle_timeout_s": self.settings.idle_timeout_s,
-                "isolation": {
-                    "process": "one process group (own session) per instance, "
-                    "own Runtime API port, own TMPDIR, environment built from scratch",
-                    "rlimits": {
-                        "RLIMIT_DATA": "MemorySize (allocation failure -> Runtime.OutOfMemory)",
-                        "RLIMIT_FSIZE": "EphemeralStorage",
-                        "RLIMIT_NOFILE": 1024,
-                        "RLIMIT_CORE": 0,
-                    },
-                    "timeout": "SIGKILL of the process group at the deadline",
-                    "namespaces": False,
-                    "cgroups": False,
-                },
+                "isolation": self.sandbox.enforcement(),
             }
         }
 

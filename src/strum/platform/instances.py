@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import time
@@ -26,7 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from strum.platform import sandbox
 from strum.platform.logs import MAX_LINE_BYTES
+from strum.platform.sandbox import Cgroup
 from strum.platform.types import FunctionSpec
 
 logger = logging.getLogger(__name__)
@@ -112,6 +115,8 @@ class Instance:
         events: InstanceEvents,
         close_listener: Callable[[], object],
         tmpdir: str,
+        cgroup: Cgroup | None = None,
+        sandboxed: bool = False,
     ) -> None:
         self.spec = spec
         self.ident = ident
@@ -120,6 +125,10 @@ class Instance:
         self.pid = popen.pid
         self.events = events
         self.tmpdir = tmpdir
+        self.cgroup = cgroup
+        # In a sandbox the process we started is bubblewrap; the function runs below it.
+        self.sandboxed = sandboxed
+        self._function_pid: int | None = None
         self.spawned_at = time.perf_counter()
         self.init_ms: float | None = None  # set when the runtime first asks for an event
         self.init_reported = False  # the REPORT carrying Init Duration was written
@@ -212,12 +221,13 @@ class Instance:
     def max_memory_kb(self) -> int:
         """Peak resident memory (VmHWM) of the process and its children, in KiB."""
         try:
+            pid = self.function_pid()
             if self._status_fd is None:
-                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY)
+                self._status_fd = os.open(f"/proc/{pid}/status", os.O_RDONLY)
             total = _hwm_kb(os.pread(self._status_fd, 4096, 0))
             if self.spec.runtime.startswith("provided"):
                 # A bootstrap script typically runs the real runtime as its child.
-                with open(f"/proc/{self.pid}/task/{self.pid}/children", "rb") as children:
+                with open(f"/proc/{pid}/task/{pid}/children", "rb") as children:
                     for child in children.read().split():
                         with open(b"/proc/%s/status" % child, "rb") as status:
                             total += _hwm_kb(status.read())
@@ -226,8 +236,31 @@ class Instance:
         except OSError:
             return 0
 
+    def function_pid(self) -> int:
+        """The function's own process: ours, or in a sandbox the one below bubblewrap's
+        namespace init (bwrap -> its PID 1 -> the runtime)."""
+        if not self.sandboxed:
+            return self.pid
+        if self._function_pid is None:
+            below = sandbox.descendants(self.pid)
+            if len(below) < 2:
+                raise ProcessLookupError(self.pid)
+            self._function_pid = below[1]
+        return self._function_pid
+
     def signal(self, signum: int) -> None:
-        """Signal the instance's whole process group (a bootstrap and what it started)."""
+        """Signal the instance's whole process group (a bootstrap and what it started).
+
+        In a sandbox, anything but SIGKILL goes to the processes inside it only: bubblewrap
+        itself would die of a SIGTERM and take the function down before it could shut down
+        gracefully. (The namespace's init ignores it; the kernel drops unhandled signals to
+        a PID namespace's init.)
+        """
+        if self.sandboxed and signum != signal.SIGKILL:
+            for pid in sandbox.descendants(self.pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signum)
+            return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signum)
 
@@ -263,6 +296,12 @@ class Instance:
         if pid == 0:
             return
         exit_code = os.waitstatus_to_exitcode(status)
+        if self.sandboxed and 128 < exit_code < 160:
+            exit_code = 128 - exit_code  # bubblewrap reports a signal death as 128 + signal
+        if self.cgroup is not None:
+            if self.cgroup.oom_killed() and self.kill_reason is None:
+                self.kill_reason = "oom"
+            self.cgroup.remove()
         self.popen.returncode = exit_code
         self._loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
@@ -358,36 +397,28 @@ def exit_description(status: int) -> str:
 
 
 def spawn(
-    argv: list[str], env: dict[str, str], cwd: str, *, memory_mb: int, ephemeral_mb: int
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str,
+    *,
+    memory_mb: int,
+    ephemeral_mb: int,
+    namespace: int | None = None,
+    cgroup: Cgroup | None = None,
+    sandboxed: bool = False,
 ) -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
     """Start a function process in a session of its own; returns it and its output pipes.
 
-    Limits (rlimits, applied with prlimit right after the spawn): RLIMIT_DATA = the
-    function's memory (heap and anonymous mappings, so allocations beyond it fail instead
-    of the machine swapping; unlike RLIMIT_AS it does not count the address-space
-    reservations V8 and glibc make), RLIMIT_FSIZE = its ephemeral storage, no core dumps,
-    AWS's 1024 open files.
+    Limits: RLIMIT_DATA = the function's memory (heap and anonymous mappings, so
+    allocations beyond it fail instead of the machine swapping; unlike RLIMIT_AS it does
+    not count the address-space reservations V8 and glibc make), RLIMIT_FSIZE = its
+    ephemeral storage, no core dumps, AWS's 1024 open files. A ``sandboxed`` command (a
+    bubblewrap command line) gets them from ``prlimit`` in front of it, since bubblewrap
+    forks at once and a limit set afterwards would miss the function; otherwise they are
+    applied right after the spawn, before the interpreter has done anything that could
+    exceed them. The fork happens inside network namespace ``namespace`` and ``cgroup``
+    when given.
     """
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    try:
-        popen = subprocess.Popen(
-            argv,
-            executable=argv[0],
-            env=env,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=out_w,
-            stderr=err_w,
-            start_new_session=True,
-        )
-    except BaseException:
-        for fd in (out_r, err_r):
-            os.close(fd)
-        raise
-    finally:
-        os.close(out_w)
-        os.close(err_w)
     memory = memory_mb * MiB
     limits = (
         (resource.RLIMIT_DATA, memory),
@@ -395,9 +426,42 @@ def spawn(
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_NOFILE, 1024),
     )
-    for which, value in limits:
-        try:
-            resource.prlimit(popen.pid, which, (value, value))
-        except (ProcessLookupError, ValueError, PermissionError) as exc:
-            logger.debug("prlimit %s on %d failed: %s", which, popen.pid, exc)
+    prlimit = shutil.which("prlimit") if sandboxed else None
+    if prlimit is not None:
+        argv = [
+            prlimit,
+            f"--data={memory}",
+            f"--fsize={ephemeral_mb * MiB}",
+            "--core=0",
+            "--nofile=1024",
+            "--",
+            *argv,
+        ]
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        with sandbox.entered(namespace), cgroup.joined() if cgroup else contextlib.nullcontext():
+            popen = subprocess.Popen(
+                argv,
+                executable=argv[0],
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=err_w,
+                start_new_session=True,
+            )
+    except BaseException:
+        for fd in (out_r, err_r):
+            os.close(fd)
+        raise
+    finally:
+        os.close(out_w)
+        os.close(err_w)
+    if prlimit is None:
+        for which, value in limits:
+            try:
+                resource.prlimit(popen.pid, which, (value, value))
+            except (ProcessLookupError, ValueError, PermissionError) as exc:
+                logger.debug("prlimit %s on %d failed: %s", which, popen.pid, exc)
     return popen, (out_r, err_r)

@@ -3,7 +3,13 @@
 Every instance gets a listener of its own on 127.0.0.1 (``AWS_LAMBDA_RUNTIME_API`` is
 ``host:port`` with no room for a path, so the address is what identifies the instance);
 all listeners share one low-level aiohttp server. One listener is always bound ahead of
-need, so a cold start does not wait for ``bind``/``listen``.
+need, so a cold start does not wait for ``bind``/``listen``. An instance without network
+gets its listener bound inside a network namespace of its own (``listen_isolated``); its
+port comes from a range the kernel never hands out to ``bind(0)``, so ports stay unique.
+
+The same listener also answers one call of the Invoke API - an asynchronous invocation
+of the instance's own function (``@task``'s ``.delay()``) - since an instance without
+network cannot reach the platform's API, and should not reach more of it than that.
 
 Response streaming ends a chunked body with trailers (``Lambda-Runtime-Function-Error-
 Type`` / ``-Body``) when the function fails mid-stream. aiohttp parses trailers but does
@@ -16,15 +22,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import itertools
 import logging
+import os
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.http_parser import HeadersParser, HttpRequestParserPy
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
+from strum.platform import sandbox
+from strum.platform.apierrors import ApiError
 from strum.platform.instances import Instance, Invocation, Outcome
 
 logger = logging.getLogger(__name__)
@@ -33,6 +47,12 @@ PREFIX = "/2018-06-01/runtime"
 _NEXT = PREFIX + "/invocation/next"
 _INIT_ERROR = PREFIX + "/init/error"
 _INVOCATION = PREFIX + "/invocation/"
+_INVOKE = "/2015-03-31/functions/"
+# Ports of listeners inside namespaces: below Linux's ephemeral range (32768-60999), so a
+# host listener bound to port 0 never shares a number with one of them.
+_ISOLATED_PORTS = range(10000, 32000)
+# (function name, qualifier, payload) -> the request id of the queued invocation
+SelfInvoke = Callable[[str, str, bytes], Awaitable[str]]
 ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 ERROR_BODY = "Lambda-Runtime-Function-Error-Body"
 RESPONSE_MODE = "Lambda-Runtime-Function-Response-Mode"
@@ -92,7 +112,10 @@ class RuntimeAPI:
         self._instances: dict[int, Instance] = {}
         self._runner: web.ServerRunner | None = None
         self._spare: asyncio.Task[tuple[web.TCPSite, int]] | None = None
+        self._spare_isolated: asyncio.Task[tuple[web.BaseSite, int, int]] | None = None
+        self._ports = itertools.cycle(_ISOLATED_PORTS)
         self.closing: set[asyncio.Task[None]] = set()  # listeners being closed
+        self.self_invoke: SelfInvoke | None = None  # set by the platform
 
     async def start(self) -> None:
         server = _Server(self._handle, handler_cancellation=False, access_log=None)
@@ -105,6 +128,12 @@ class RuntimeAPI:
             spare, self._spare = self._spare, None
             site, _ = await spare
             await site.stop()
+        if self._spare_isolated is not None:
+            isolated, self._spare_isolated = self._spare_isolated, None
+            with contextlib.suppress(OSError):
+                isolated_site, _, namespace = await isolated
+                await isolated_site.stop()
+                os.close(namespace)
         if self.closing:
             await asyncio.wait(self.closing)
         if self._runner is not None:
@@ -118,6 +147,24 @@ class RuntimeAPI:
         spare, self._spare = self._spare, asyncio.ensure_future(self._bind())
         site, port = await spare
         return Listener(self, site, port)
+
+    async def listen_isolated(self) -> Listener:
+        """A listener bound inside a new network namespace; ``listener.namespace`` is that
+        namespace, for the spawn to enter (then ``release_namespace()``)."""
+        spare = self._spare_isolated or asyncio.ensure_future(self._bind_isolated())
+        self._spare_isolated = asyncio.ensure_future(self._bind_isolated())
+        site, port, namespace = await spare
+        return Listener(self, site, port, namespace)
+
+    async def _bind_isolated(self) -> tuple[web.BaseSite, int, int]:
+        assert self._runner is not None
+        port = next(self._ports)
+        while port in self._instances:
+            port = next(self._ports)
+        namespace, sock = await asyncio.to_thread(sandbox.new_network, port)
+        site = web.SockSite(self._runner, sock)
+        await site.start()
+        return site, port, namespace
 
     async def _bind(self) -> tuple[web.TCPSite, int]:
         assert self._runner is not None
@@ -138,6 +185,8 @@ class RuntimeAPI:
             return _reply(410, b'{"errorMessage":"this instance is gone"}')
         path = request.path
         method = request.method
+        if path.startswith(_INVOKE) and method == "POST":
+            return await self._invoke_self(instance, request)
         if path == _NEXT and method == "GET":
             return await self._next(instance)
         if method == "POST":
@@ -150,6 +199,30 @@ class RuntimeAPI:
             elif path == _INIT_ERROR:
                 return await self._init_error(instance, request)
         return _reply(404, b'{"errorMessage":"unknown Runtime API path"}')
+
+    async def _invoke_self(self, instance: Instance, request: web.BaseRequest) -> web.Response:
+        """``@task``'s ``.delay()`` from an instance: an Event invocation of its own function."""
+        name, _, rest = request.path[len(_INVOKE) :].partition("/")
+        kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if rest != "invocations" or unquote(name) != instance.spec.name or kind != "Event":
+            return web.json_response(
+                {
+                    "Type": "User",
+                    "message": f"{instance.spec.name} may only invoke itself, asynchronously "
+                    "(X-Amz-Invocation-Type: Event), from inside its sandbox",
+                },
+                status=403,
+                headers={"x-amzn-ErrorType": "AccessDeniedException"},
+            )
+        if self.self_invoke is None:
+            return _reply(503, b'{"errorMessage":"the platform is not serving invocations"}')
+        qualifier = request.query.get("Qualifier", instance.spec.version)
+        payload = await request.read()
+        try:
+            request_id = await self.self_invoke(instance.spec.name, qualifier, payload)
+        except ApiError as error:
+            return error.response(str(uuid.uuid4()))
+        return web.Response(status=202, headers={"x-amzn-RequestId": request_id})
 
     async def _next(self, instance: Instance) -> web.StreamResponse:
         invocation = await instance.next_invocation()
@@ -261,15 +334,25 @@ class RuntimeAPI:
 class Listener:
     """One instance's Runtime API address: ``attach`` the instance, ``close`` when done."""
 
-    def __init__(self, api: RuntimeAPI, site: web.TCPSite, port: int) -> None:
+    def __init__(
+        self, api: RuntimeAPI, site: web.BaseSite, port: int, namespace: int | None = None
+    ) -> None:
         self.port = port
+        self.namespace = namespace  # the network namespace it is bound in, until released
         self._api = api
-        self._site: web.TCPSite | None = site
+        self._site: web.BaseSite | None = site
+
+    def release_namespace(self) -> None:
+        """Drop the handle on the namespace (the instance and the listener keep it alive)."""
+        if self.namespace is not None:
+            os.close(self.namespace)
+            self.namespace = None
 
     def attach(self, instance: Instance) -> None:
         self._api._instances[self.port] = instance
 
     def close(self) -> None:
+        self.release_namespace()
         self._api._instances.pop(self.port, None)
         if self._site is not None:
             site, self._site = self._site, None

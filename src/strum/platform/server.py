@@ -44,6 +44,8 @@ class Settings:
     # SigV4 keys (access key id, secret) that AWS_IAM Function URLs verify signatures
     # against; with none issued, a well-formed, current signature is required but not checked.
     access_keys: tuple[tuple[str, str], ...] = ()
+    # Run each instance in a sandbox (namespaces, cgroups) where the machine allows it.
+    sandbox: bool = True
 
 
 class Platform:
@@ -143,6 +145,7 @@ class Platform:
                 "authentication; set a token with --token (or STRUM_PLATFORM_TOKEN)"
             )
         await self.engine.start()
+        self.engine.runtime_api.self_invoke = self._invoke_self
         self._runner = web.AppRunner(self.application(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
@@ -155,6 +158,13 @@ class Platform:
         await self.scheduler.start()
         self._write_address()
         logger.info("strum platform listening on %s", self.endpoint)
+
+    async def _invoke_self(self, name: str, qualifier: str, payload: bytes) -> str:
+        """An instance's asynchronous invocation of its own function (``@task``)."""
+        from strum.platform.invoke import invoke_function
+
+        result = await invoke_function(self, name, qualifier, payload, invocation_type="Event")
+        return result.request_id
 
     async def stop(self) -> None:
         """Stop taking work, stop every instance, close listeners and the store."""

@@ -611,7 +611,18 @@ class Store:
             reserved_concurrency=self.concurrency(record.name),
             region=self.region,
             config_revision=record.revision_id,
+            **_permissions(config),
         )
 
     def code_path(self, sha_hex: str) -> Path:
         return self.code.zip_path(sha_hex)
+
+
+def _permissions(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``FunctionSpec`` fields of a configuration's ``StrumPermissions``."""
+    permissions = config.get("StrumPermissions") or {}
+    network = permissions.get("Network", False)
+    return {
+        "network": tuple(network) if isinstance(network, list) else bool(network),
+        "files": tuple(permissions.get("Files", ())),
+    }

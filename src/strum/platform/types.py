@@ -33,6 +33,10 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     region: str = "us-east-1"
     config_revision: str = ""  # changes whenever the configuration changes
+    # Declared permissions (``[tool.strum.permissions]``): False keeps the instance off the
+    # network; True or "host:port" pairs let it on. ``files`` are extra read-only paths.
+    network: bool | tuple[str, ...] = False
+    files: tuple[str, ...] = ()
 
     @property
     def instance_key(self) -> tuple[str, str, str, str]:

@@ -1,0 +1,407 @@
+"""Sandboxes: what the operating system enforces around each function instance.
+
+A function runs other people's code (its dependencies), so each instance gets only what
+it declared:
+
+- **filesystem** (bubblewrap): a root of its own - the system's ``/usr``, a few files of
+  ``/etc``, the interpreter, its code read-only at ``/var/task``, strum's runtime at
+  ``/var/runtime``, a private ``/tmp`` (tmpfs, the function's ephemeral-storage size) and
+  the extra read-only ``files`` it declared. No platform state, no other function's code,
+  no home directory. Its own PID, IPC and user namespaces; no capabilities.
+- **network**: a network namespace of its own (only loopback) unless it declared
+  network. The platform binds the instance's Runtime API listener *inside* that
+  namespace (a worker thread enters it, binds, and leaves), so the function reaches
+  ``127.0.0.1:<port>`` and nothing else - no proxy process on the cold-start path.
+- **memory and processes** (cgroups v1): memory (its size plus its ``/tmp``, which tmpfs
+  charges to memory) and 1,024 tasks, AWS's process limit. The spawning thread joins the
+  instance's cgroups for the ``fork`` only, so the sandbox starts inside them - there is no
+  window in which a process could escape.
+
+``probe()`` finds out once which of these this machine allows. Whatever is missing is
+reported (``missing()``) and shown by ``strum platform status``; the platform runs anyway
+with the rest (rlimits and an environment built from scratch always apply).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import logging
+import os
+import shutil
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+CLONE_NEWNET = 0x40000000
+MAX_TASKS = 1024  # AWS Lambda's limit on processes and threads per execution environment
+TASK_ROOT = "/var/task"
+RUNTIME_DIR = "/var/runtime"
+# /etc entries programs need (DNS, TLS roots, users, the dynamic loader, time zones); the
+# rest of /etc (shadow, ssh keys, the host's configuration) stays out of sight.
+_ETC = (
+    "alternatives", "ca-certificates", "ca-certificates.conf", "gai.conf", "group",
+    "host.conf", "hosts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
+    "mime.types", "nsswitch.conf", "passwd", "pki", "protocols", "resolv.conf",
+    "services", "ssl",
+)  # fmt: skip
+_TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What this machine lets the platform enforce; ``reasons`` says why a part is missing."""
+
+    bwrap: str | None = None
+    netns: bool = False
+    cgroups: tuple[Path, Path] | None = None  # (memory, pids) parents, cgroup v1
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def off(cls, why: str) -> Capabilities:
+        """No sandbox at all, for ``why``."""
+        parts = ("filesystem", "pid_namespace", "network", "cgroups")
+        return cls(reasons=dict.fromkeys(parts, why))
+
+    def enforcement(self) -> dict[str, object]:
+        """What ``strum platform status`` shows: each mechanism and whether it applies."""
+        return {
+            "filesystem": bool(self.bwrap),
+            "pid_namespace": bool(self.bwrap),
+            "network_namespace": self.netns,
+            "cgroups": self.cgroups is not None,
+            "rlimits": {
+                "RLIMIT_DATA": "MemorySize (allocation failure -> Runtime.OutOfMemory)",
+                "RLIMIT_FSIZE": "EphemeralStorage",
+                "RLIMIT_NOFILE": 1024,
+                "RLIMIT_CORE": 0,
+            },
+            "environment": "built from scratch: Lambda variables, the function's own, declared pass-throughs",
+            "not_enforced": dict(self.reasons),
+        }
+
+    def missing(self) -> list[str]:
+        """One line per mechanism that is not enforced, saying why and how to get it."""
+        return [f"{part}: {why}" for part, why in self.reasons.items()]
+
+
+@cache
+def probe() -> Capabilities:
+    """Find out which sandboxing mechanisms work here (run once per process)."""
+    reasons: dict[str, str] = {}
+    bwrap = _probe_bwrap(reasons)
+    netns = _probe_netns(reasons)
+    cgroups = _probe_cgroups(reasons)
+    return Capabilities(bwrap=bwrap, netns=netns, cgroups=cgroups, reasons=reasons)
+
+
+def _probe_bwrap(reasons: dict[str, str]) -> str | None:
+    import subprocess
+
+    path = shutil.which("bwrap")
+    if path is None:
+        why = "bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap; Fedora: dnf install bubblewrap)"
+        reasons["filesystem"] = reasons["pid_namespace"] = why
+        return None
+    check = subprocess.run(
+        [
+            path,
+            *_base_arguments(),
+            "--",
+            "/usr/bin/true" if Path("/usr/bin/true").exists() else "true",
+        ],
+        capture_output=True,
+        timeout=10,
+        check=False,
+    )
+    if check.returncode != 0:
+        why = (
+            "bubblewrap cannot create namespaces here ("
+            + check.stderr.decode(errors="replace").strip()
+            + "); enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+        )
+        reasons["filesystem"] = reasons["pid_namespace"] = why
+        return None
+    return path
+
+
+def _probe_netns(reasons: dict[str, str]) -> bool:
+    if sys.platform != "linux":
+        reasons["network"] = "network namespaces are Linux-only"
+        return False
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            descriptor, listener = new_network(0)
+            os.close(descriptor)
+            listener.close()
+            outcome.append(None)
+        except OSError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=attempt, name="strum-netns-probe")
+    thread.start()
+    thread.join()
+    if outcome[0] is not None:
+        reasons["network"] = (
+            f"cannot create a network namespace ({outcome[0]}); it needs root "
+            "(CAP_SYS_ADMIN) - functions reach the network even without declaring it"
+        )
+        return False
+    return True
+
+
+def _probe_cgroups(reasons: dict[str, str]) -> tuple[Path, Path] | None:
+    parents = []
+    for controller in ("memory", "pids"):
+        own = _own_cgroup(controller)
+        base = Path("/sys/fs/cgroup") / controller
+        if own is None or not base.is_dir():
+            reasons["cgroups"] = (
+                "no cgroup v1 memory and pids hierarchies (cgroup v2 is not supported yet); "
+                "memory is limited with RLIMIT_DATA, processes are not limited"
+            )
+            return None
+        parent = base / own.lstrip("/") / f"strum-{os.getpid()}"
+        try:
+            parent.mkdir(exist_ok=True)
+        except OSError as exc:
+            reasons["cgroups"] = (
+                f"cannot create cgroups under {parent.parent} ({exc.strerror}); run the "
+                "platform as root or delegate the cgroup - memory is limited with RLIMIT_DATA, "
+                "processes are not limited"
+            )
+            return None
+        parents.append(parent)
+    return parents[0], parents[1]
+
+
+def _own_cgroup(controller: str) -> str | None:
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return path
+    return None
+
+
+# -- network namespaces ----------------------------------------------------------------------
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _setns(descriptor: int) -> None:
+    if _libc().setns(descriptor, CLONE_NEWNET) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"setns: {os.strerror(error)}")
+
+
+def new_network(port: int) -> tuple[int, socket.socket]:
+    """A new network namespace (loopback up) and a listener bound in it on ``port``.
+
+    Blocking; call it from a worker thread. Namespaces belong to threads, so the calling
+    thread enters the new namespace, binds, and returns to its own before this returns.
+    Answers the namespace (an fd, for ``entered``) and the listening socket.
+    """
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        if _libc().unshare(CLONE_NEWNET) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error))
+        try:
+            namespace = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+            _loopback_up()
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", port))
+            listener.listen(16)
+            listener.setblocking(False)
+        finally:
+            _setns(home)
+    finally:
+        os.close(home)
+    return namespace, listener
+
+
+def _loopback_up() -> None:
+    # SIOCGIFFLAGS / SIOCSIFFLAGS on "lo": a new namespace starts with loopback down.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as control:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(control, 0x8913, request))[1]
+        fcntl.ioctl(control, 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))
+
+
+@contextlib.contextmanager
+def entered(namespace: int | None) -> Iterator[None]:
+    """Run the body (a ``fork``) in network namespace ``namespace``; None: stay here."""
+    if namespace is None:
+        yield
+        return
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        _setns(namespace)
+        try:
+            yield
+        finally:
+            _setns(home)
+    finally:
+        os.close(home)
+
+
+# -- cgroups ----------------------------------------------------------------------------------
+
+
+class Cgroup:
+    """One instance's memory and pids cgroups (v1)."""
+
+    def __init__(self, parents: tuple[Path, Path], name: str, memory_bytes: int) -> None:
+        self.memory = parents[0] / name
+        self.pids = parents[1] / name
+        self.memory.mkdir()
+        self.pids.mkdir()
+        (self.memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
+        (self.pids / "pids.max").write_text(str(MAX_TASKS))
+
+    @contextlib.contextmanager
+    def joined(self) -> Iterator[None]:
+        """Put the calling thread in the cgroups for the body (a ``fork``), then back."""
+        thread = str(threading.get_native_id())
+        homes = [
+            Path("/sys/fs/cgroup") / controller / (_own_cgroup(controller) or "/").lstrip("/")
+            for controller in ("memory", "pids")
+        ]
+        (self.memory / "tasks").write_text(thread)
+        (self.pids / "tasks").write_text(thread)
+        try:
+            yield
+        finally:
+            for home in homes:
+                (home / "tasks").write_text(thread)
+
+    def oom_killed(self) -> bool:
+        """Whether the kernel's OOM killer struck inside this cgroup."""
+        try:
+            text = (self.memory / "memory.oom_control").read_text()
+        except OSError:
+            return False
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value) > 0
+        return False
+
+    def remove(self) -> None:
+        for path in (self.memory, self.pids):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+
+def remove_parents(capabilities: Capabilities) -> None:
+    """Remove this platform's cgroup parents (at shutdown; empty by then)."""
+    for parent in capabilities.cgroups or ():
+        with contextlib.suppress(OSError):
+            parent.rmdir()
+
+
+# -- bubblewrap -------------------------------------------------------------------------------
+
+
+def _base_arguments() -> list[str]:
+    arguments = [
+        "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+        "--unshare-cgroup-try", "--uid", "65534", "--gid", "65534",
+        "--hostname", "localhost", "--cap-drop", "ALL", "--die-with-parent",
+        "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+    ]  # fmt: skip
+    for name in _TOP_LEVEL:
+        path = Path("/") / name
+        if path.is_symlink():
+            arguments += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            arguments += ["--ro-bind", str(path), str(path)]
+    return arguments
+
+
+@cache
+def _system_arguments() -> tuple[str, ...]:
+    arguments = _base_arguments()
+    for name in _ETC:
+        path = Path("/etc") / name
+        if path.exists():
+            arguments += ["--ro-bind", str(path), str(path)]
+    prefix = Path(sys.base_prefix).resolve()
+    if not prefix.is_relative_to("/usr"):
+        arguments += ["--ro-bind", str(prefix), str(prefix)]
+    return tuple(arguments)
+
+
+def interpreter() -> str:
+    """The host interpreter, by its real path (a venv's ``bin/python`` is a symlink to it)."""
+    return os.path.realpath(sys.executable)
+
+
+def bwrap_command(
+    bwrap: str,
+    command: list[str],
+    *,
+    code_dir: Path,
+    runtime_package: Path,
+    tmp_bytes: int,
+    files: tuple[str, ...],
+) -> list[str]:
+    """The bubblewrap command line that runs ``command`` in an instance's sandbox."""
+    arguments = [bwrap, *_system_arguments()]
+    arguments += ["--ro-bind", str(code_dir), TASK_ROOT]
+    arguments += ["--ro-bind", str(runtime_package), f"{RUNTIME_DIR}/strum"]
+    arguments += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+    for path in files:
+        arguments += ["--ro-bind-try", path, path]
+    # The root bubblewrap builds is a writable tmpfs; only /tmp (sized) may be written.
+    arguments += ["--remount-ro", "/", "--chdir", TASK_ROOT, "--", *command]
+    return arguments
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc's children lists), nearest first."""
+    found: list[int] = []
+    queue = [pid]
+    while queue:
+        parent = queue.pop(0)
+        try:
+            with open(f"/proc/{parent}/task/{parent}/children", "rb") as children:
+                kids = [int(child) for child in children.read().split()]
+        except OSError:
+            continue
+        found += kids
+        queue += kids
+    return found
+
+
+__all__ = [
+    "MAX_TASKS",
+    "RUNTIME_DIR",
+    "TASK_ROOT",
+    "Capabilities",
+    "Cgroup",
+    "bwrap_command",
+    "descendants",
+    "entered",
+    "interpreter",
+    "new_network",
+    "probe",
+    "remove_parents",
+]
