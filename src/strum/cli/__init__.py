@@ -1,7 +1,8 @@
 """The ``strum`` command line: parse, call the library, print. Nothing else lives here.
 
 Errors the library raises on purpose (``StrumError``) are caught in one place, printed
-without a traceback (``--debug`` shows it) and turned into their exit code. Heavy modules
+without a traceback (``--debug`` shows it) and turned into their exit code. Nothing the CLI
+prints or logs shows a secret value (see ``strum.cli.output.secrets``). Heavy modules
 (boto3, aiohttp, the build) are imported inside the commands that need them, so
 ``strum --help`` stays fast.
 """
@@ -13,7 +14,7 @@ import sys
 import click
 
 from strum import __version__
-from strum.cli.output import Output
+from strum.cli.output import Output, secrets
 from strum.errors import StrumError
 
 
@@ -25,7 +26,10 @@ class StrumGroup(click.Group):
             return super().invoke(ctx)
         except StrumError as exc:
             if ctx.obj and ctx.obj.get("debug"):
-                raise
+                import traceback
+
+                # The traceback too, masked: messages may quote a config's values.
+                click.echo(secrets(ctx).redact(traceback.format_exc()).rstrip(), err=True)
             Output(ctx).error(str(exc))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -48,7 +52,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
     if debug:
         import logging
 
+        from strum.redact import install_filter
+
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        # Debug logs include request bodies (botocore logs a function's Environment).
+        install_filter(secrets(ctx))
 
 
 def _register() -> None:

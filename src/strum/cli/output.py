@@ -2,6 +2,10 @@
 
 ``NO_COLOR`` turns colour off; ``click.echo`` already strips styles when output is not a
 terminal, so piped output is plain.
+
+Nothing printed here shows a secret: every message passes the invocation's
+``SecretFilter`` (``secrets()``), which knows the secret-looking values of the host
+environment and, once a command has loaded a stage (``hide_secrets``), of its ``env``.
 """
 
 from __future__ import annotations
@@ -9,10 +13,37 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import click
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from strum.redact import SecretFilter
+
+
+def secrets(ctx: click.Context | None = None) -> SecretFilter:
+    """The secret filter of this CLI invocation (made on first use, kept on the root context)."""
+    # Imported here: redact needs logging (~7 ms), which `strum --help` should not pay for.
+    from strum.redact import SecretFilter, secret_values
+
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is None:
+        return SecretFilter(secret_values(os.environ))
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    found = root.obj.get("secrets")
+    if not isinstance(found, SecretFilter):
+        found = root.obj["secrets"] = SecretFilter(secret_values(os.environ))
+    return found
+
+
+def hide_secrets(env: Mapping[str, str]) -> None:
+    """Mask the secret-looking values of ``env`` in everything this invocation prints or logs."""
+    from strum.redact import secret_values
+
+    secrets().add(secret_values(env))
 
 
 class Output:
@@ -20,24 +51,30 @@ class Output:
 
     def __init__(self, ctx: click.Context | None = None) -> None:
         self.color = None if not os.environ.get("NO_COLOR") else False
+        self._secrets = secrets(ctx)
 
     def info(self, message: str) -> None:
-        click.echo(message, color=self.color)
+        click.echo(self._secrets.redact(message), color=self.color)
 
     def ok(self, message: str) -> None:
-        click.echo(click.style("✓ ", fg="green") + message, color=self.color)
+        click.echo(click.style("✓ ", fg="green") + self._secrets.redact(message), color=self.color)
 
     def note(self, message: str) -> None:
-        click.echo(click.style(message, fg="yellow"), color=self.color, err=True)
+        click.echo(
+            click.style(self._secrets.redact(message), fg="yellow"), color=self.color, err=True
+        )
 
     def error(self, message: str) -> None:
         click.echo(
-            click.style("error: ", fg="red", bold=True) + message, color=self.color, err=True
+            click.style("error: ", fg="red", bold=True) + self._secrets.redact(message),
+            color=self.color,
+            err=True,
         )
 
     @contextmanager
     def step(self, message: str) -> Iterator[None]:
         """Show a step with a spinner on terminals and its duration when done."""
+        message = self._secrets.redact(message)
         started = time.perf_counter()
         spinner = _Spinner(message) if sys.stderr.isatty() and self.color is not False else None
         if spinner is None:

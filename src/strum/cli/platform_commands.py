@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from strum.cli.output import Output
+from strum.cli.output import Output, secrets
 from strum.platform.home import Home, default_home
 
 
@@ -54,10 +54,15 @@ def run(host: str, port: int, token: str | None, idle_timeout: float, home: str 
     import signal
 
     from strum.platform.server import Settings, serve
+    from strum.redact import install_filter
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # platform.log never shows the bearer token or the host's secret-looking variables.
+    hidden = secrets()
+    hidden.add([token] if token else [])
+    install_filter(hidden)
     settings = Settings(host=host, port=port, auth_token=token, idle_timeout_s=idle_timeout)
 
     async def main() -> None:

@@ -24,9 +24,12 @@ project_option = click.option(
 
 
 def load_stage(project_dir: Path, stage: str | None) -> Any:
+    from strum.cli.output import hide_secrets
     from strum.config import load_config
 
-    return load_config(project_dir.resolve(), stage)
+    config = load_config(project_dir.resolve(), stage)
+    hide_secrets(config.env)  # from here on, nothing printed or logged shows them
+    return config
 
 
 def platform_home() -> Any:
@@ -185,6 +188,7 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
         ("stage", f"{state['stage']} -> version {state['version']}"),
         ("url", state["url"] or "-"),
         ("runtime", f"{state['runtime']}, {state['memory']} MB, {state['timeout']} s timeout"),
+        ("env", ", ".join(f"{k}={v}" for k, v in (state.get("environment") or {}).items()) or "-"),
         ("versions", ", ".join(state["versions"]) or "-"),
         ("updated", state["last_modified"]),
         ("platform", state["platform"]),

@@ -259,10 +259,16 @@ def env(value: Any, where: Where) -> dict[str, str]:
                 "letters, digits or _ (at least 2 characters)"
             )
         elif not isinstance(item, str):
+            from strum.redact import looks_secret
+
             fix = str(item).lower() if isinstance(item, bool) else str(item)
             kind = "table or list" if isinstance(item, (dict, list)) else "value"
+            what = describe(item)
+            if looks_secret(name) and what.startswith("the "):
+                # The message must not print the secret it is about: "a number", "...".
+                what, fix = "a " + what.split()[1], "..."
             spot.report(
-                f"environment values are strings, not {describe(item)}; "
+                f"environment values are strings, not {what}; "
                 + (f'quote it: {name} = "{fix}"' if kind == "value" else "encode it as a string")
             )
         else:

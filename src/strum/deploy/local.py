@@ -230,6 +230,7 @@ def deploy(
 def status(config: Any, home: Home) -> dict[str, Any]:
     """The stage's function as deployed: versions, alias, URL; ``deployed`` False if none."""
     from strum.platform import daemon
+    from strum.redact import redact_mapping
 
     running = daemon.find_running(home)
     base: dict[str, Any] = {
@@ -262,6 +263,10 @@ def status(config: Any, home: Home) -> dict[str, Any]:
             "runtime": configuration.get("Runtime"),
             "memory": configuration.get("MemorySize"),
             "timeout": configuration.get("Timeout"),
+            # As deployed, for people to read: secret-looking values are masked.
+            "environment": redact_mapping(
+                (configuration.get("Environment") or {}).get("Variables") or {}
+            ),
             "code_sha256": configuration.get("CodeSha256"),
             "last_modified": configuration.get("LastModified"),
             "schedules": {

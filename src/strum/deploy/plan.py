@@ -24,7 +24,8 @@ class DesiredFunction:
     memory: int = 512
     timeout: int = 30
     ephemeral_storage: int = 512
-    environment: tuple[tuple[str, str], ...] = ()
+    # Out of repr: a step printed or logged with %r must not carry the secrets in it.
+    environment: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     handler: str = "strum.runtime.entry.handler"
     url: bool = True
     invoke_mode: str = "BUFFERED"
