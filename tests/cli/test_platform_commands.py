@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from strum.cli import cli
-from strum.platform import daemon
+from strum.platform import daemon, sandbox
 from strum.platform.home import Home
 
 
@@ -34,6 +34,10 @@ def test_start_status_stop(tmp_path: Path) -> None:
         assert document["running"] is True
         assert document["endpoint"] == running.endpoint
         assert document["engine"]["instances"]["total"] == 0
+        isolation = document["engine"]["instances"]["isolation"]
+        assert set(isolation["not_enforced"]) == set(sandbox.probe().reasons)
+        code, out = run(home, "status")
+        assert "sandbox: " in out
         code, out = run(home, "start", "--port", "0")  # already running: same platform
         assert running.endpoint in out
     finally:
@@ -50,3 +54,16 @@ def test_refuses_to_listen_beyond_loopback_without_a_token(tmp_path: Path) -> No
     )
     assert result.exit_code == 2
     assert "needs authentication" in result.output
+
+
+def test_a_platform_without_sandbox_says_what_is_not_enforced(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code, out = run(home, "start", "--port", "0", "--no-sandbox")
+    try:
+        assert code == 0, out
+        assert "not enforced - filesystem: turned off" in out
+        assert "not enforced - network: turned off" in out
+        code, out = run(home, "status")
+        assert "sandbox: rlimits only" in out
+    finally:
+        run(home, "stop")

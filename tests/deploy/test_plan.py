@@ -40,6 +40,7 @@ def deployed(target: DesiredFunction, **overrides: Any) -> CurrentFunction:
         "EphemeralStorage": {"Size": target.ephemeral_storage},
         "Environment": {"Variables": dict(target.environment)},
         "Description": target.description,
+        "StrumPermissions": target.permissions_document(),
         "CodeSha256": target.code_sha256,
     }
     fields: dict[str, Any] = {
@@ -115,3 +116,16 @@ def test_async_settings_back_to_the_defaults_delete_the_config():
         steps[0].describe()
         == "reset async retries and destinations of shop-dev:dev to the defaults"
     )
+
+
+def test_declared_permissions_are_part_of_the_configuration():
+    target = desired(permissions=(("api.stripe.com:443",), ("/srv/data",)))
+    assert target.configuration()["StrumPermissions"] == {
+        "Network": ["api.stripe.com:443"],
+        "Files": ["/srv/data"],
+    }
+    closed = deployed(desired())
+    steps = plan_deploy(target, closed)
+    assert [type(step).__name__ for step in steps[:1]] == ["UpdateConfiguration"]
+    assert steps[0].changes == ("StrumPermissions",)
+    assert plan_deploy(target, deployed(target)) == []

@@ -46,8 +46,20 @@ def platform() -> None:
     type=float,
     help="Seconds before an idle instance stops.",
 )
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run functions without namespaces or cgroups (rlimits only); for debugging.",
+)
 @home_option
-def run(host: str, port: int, token: str | None, idle_timeout: float, home: str | None) -> None:
+def run(
+    host: str,
+    port: int,
+    token: str | None,
+    idle_timeout: float,
+    no_sandbox: bool,
+    home: str | None,
+) -> None:
     """Run the platform in the foreground (Ctrl-C to stop)."""
     import asyncio
     import logging
@@ -63,7 +75,13 @@ def run(host: str, port: int, token: str | None, idle_timeout: float, home: str 
     hidden = secrets()
     hidden.add([token] if token else [])
     install_filter(hidden)
-    settings = Settings(host=host, port=port, auth_token=token, idle_timeout_s=idle_timeout)
+    settings = Settings(
+        host=host,
+        port=port,
+        auth_token=token,
+        idle_timeout_s=idle_timeout,
+        sandbox=not no_sandbox,
+    )
 
     async def main() -> None:
         task = asyncio.current_task()
@@ -87,14 +105,17 @@ def run(host: str, port: int, token: str | None, idle_timeout: float, home: str 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8700, show_default=True, type=int)
 @click.option("--token", envvar="STRUM_PLATFORM_TOKEN")
+@click.option("--no-sandbox", is_flag=True, help="Run functions without namespaces or cgroups.")
 @home_option
-def start(host: str, port: int, token: str | None, home: str | None) -> None:
+def start(host: str, port: int, token: str | None, no_sandbox: bool, home: str | None) -> None:
     """Start the platform in the background."""
     from strum.platform import daemon
 
     state = _home(home)
-    running = daemon.start(state, host=host, port=port, token=token)
+    running = daemon.start(state, host=host, port=port, token=token, sandbox=not no_sandbox)
     Output().ok(f"platform running at {running.endpoint} (pid {running.pid})")
+    for line in _isolation_lines(_status(running.endpoint)):
+        Output().note(line)
 
 
 @platform.command()
@@ -114,7 +135,6 @@ def stop(home: str | None) -> None:
 @home_option
 def status(as_json: bool, home: str | None) -> None:
     """Show whether the platform runs, where, and what it runs."""
-    import urllib.request
 
     from strum.platform import daemon
 
@@ -126,12 +146,7 @@ def status(as_json: bool, home: str | None) -> None:
         else:
             Output().info(f"no platform is running for {state.root}")
         raise SystemExit(3)
-    request = urllib.request.Request(running.endpoint + "/strum/v1/status")
-    token = os.environ.get("STRUM_PLATFORM_TOKEN")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        details = json.loads(response.read())
+    details = _status(running.endpoint)
     if as_json:
         click.echo(json.dumps({"running": True, **details}, indent=2))
         return
@@ -141,6 +156,27 @@ def status(as_json: bool, home: str | None) -> None:
     )
     for line in _engine_lines(engine):
         Output().info(line)
+    for line in _isolation_lines(details):
+        Output().note(line)
+
+
+def _status(endpoint: str) -> dict[str, Any]:
+    import urllib.request
+
+    request = urllib.request.Request(endpoint + "/strum/v1/status")
+    token = os.environ.get("STRUM_PLATFORM_TOKEN")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        details: dict[str, Any] = json.loads(response.read())
+    return details
+
+
+def _isolation_lines(details: dict[str, Any]) -> list[str]:
+    """What the sandbox does not enforce on this machine, and why (nothing when all is)."""
+    isolation = details.get("engine", {}).get("instances", {}).get("isolation") or {}
+    missing = isolation.get("not_enforced") or {}
+    return [f"not enforced - {part}: {why}" for part, why in sorted(missing.items())]
 
 
 def _engine_lines(engine: dict[str, Any]) -> list[str]:
@@ -160,7 +196,15 @@ def _engine_lines(engine: dict[str, Any]) -> list[str]:
                 f"  {function}:{version}  {counts.get('busy', 0)} busy, {counts.get('idle', 0)} idle"
             )
     isolation = instances.get("isolation") or {}
-    missing = [name for name in ("namespaces", "cgroups") if isolation.get(name) is False]
-    if missing:
-        lines.append(f"isolation: processes and rlimits only; not enforced: {', '.join(missing)}")
+    enforced = [
+        label
+        for key, label in (
+            ("filesystem", "own filesystem view"),
+            ("pid_namespace", "own PIDs"),
+            ("network_namespace", "no network unless declared"),
+            ("cgroups", "memory and process cgroups"),
+        )
+        if isolation.get(key)
+    ]
+    lines.append("sandbox: " + (", ".join([*enforced, "rlimits"]) if enforced else "rlimits only"))
     return lines

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from strum.deploy.api import LambdaAPIError, PlatformLambdaAPI
+from strum.deploy.environment import function_environment
 from strum.deploy.plan import CurrentFunction, DesiredFunction, Step, plan_deploy
 from strum.errors import StrumError
 from strum.platform.home import Home
@@ -138,7 +139,8 @@ def desired_function(
         memory=config.memory,
         timeout=config.timeout,
         ephemeral_storage=config.ephemeral_storage,
-        environment=tuple(sorted(config.env.items())),
+        environment=function_environment(config, notes),
+        permissions=permissions_field(config),
         url=config.url,
         invoke_mode="RESPONSE_STREAM" if config.stream else "BUFFERED",
         reserved_concurrency=config.reserved_concurrency,
@@ -149,6 +151,12 @@ def desired_function(
         ),
         event_invoke=event_invoke(config),
     )
+
+
+def permissions_field(config: Any) -> tuple[bool | tuple[str, ...], tuple[str, ...]]:
+    """What the platform's sandbox allows the stage's function: (network, files)."""
+    permissions = config.permissions
+    return permissions.network, tuple(permissions.files)
 
 
 def event_invoke(config: Any) -> tuple[int, int, str | None, str | None] | None:

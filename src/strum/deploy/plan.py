@@ -36,9 +36,11 @@ class DesiredFunction:
     # Async invocations of the alias: (retries, max age s, on-success ARN, on-failure ARN);
     # None means AWS's defaults, with no event-invoke config stored.
     event_invoke: tuple[int, int, str | None, str | None] | None = None
-    # The local platform enforces permissions itself (see the isolation work); Lambda's API
-    # still requires a role, so local functions name a placeholder.
+    # The local platform enforces permissions itself: its sandbox reads (network, files)
+    # from strum's StrumPermissions configuration field. Lambda's API still requires a
+    # role, so local functions name a placeholder.
     role: str = "arn:aws:iam::000000000000:role/strum-local"
+    permissions: tuple[bool | tuple[str, ...], tuple[str, ...]] = (False, ())
 
     def configuration(self) -> dict[str, Any]:
         """The Lambda configuration fields strum manages."""
@@ -50,6 +52,14 @@ class DesiredFunction:
             "EphemeralStorage": {"Size": self.ephemeral_storage},
             "Environment": {"Variables": dict(self.environment)},
             "Description": self.description,
+            "StrumPermissions": self.permissions_document(),
+        }
+
+    def permissions_document(self) -> dict[str, Any]:
+        network, files = self.permissions
+        return {
+            "Network": list(network) if isinstance(network, tuple) else network,
+            "Files": list(files),
         }
 
 
@@ -194,6 +204,7 @@ def configuration_changes(
         "EphemeralStorage": {"Size": (current.get("EphemeralStorage") or {}).get("Size", 512)},
         "Environment": {"Variables": (current.get("Environment") or {}).get("Variables") or {}},
         "Description": current.get("Description") or "",
+        "StrumPermissions": current.get("StrumPermissions") or {"Network": False, "Files": []},
     }
     return tuple(key for key, value in wanted.items() if now[key] != value)
 

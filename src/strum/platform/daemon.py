@@ -75,6 +75,7 @@ def start(
     port: int = 8700,
     token: str | None = None,
     wait: float = 20.0,
+    sandbox: bool = True,
 ) -> Running:
     """Start a platform for ``home`` in the background and wait until it answers."""
     running = find_running(home)
@@ -94,6 +95,8 @@ def start(
         "--port",
         str(port),
     ]
+    if not sandbox:
+        command.append("--no-sandbox")
     env = dict(os.environ)
     if token:
         env["STRUM_PLATFORM_TOKEN"] = token

@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -98,6 +99,7 @@ class Engine:
         self._started = False
         # What the operating system enforces around instances; probed in start().
         self.sandbox = sandbox.Capabilities()
+        self._spawner: sandbox.CgroupSpawner | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -109,6 +111,8 @@ class Engine:
             self.sandbox = await asyncio.to_thread(sandbox.probe)
             for line in self.sandbox.missing():
                 logger.warning("not enforced: %s", line)
+            if self.sandbox.cgroups:
+                self._spawner = sandbox.CgroupSpawner(self.sandbox.cgroups)
         else:
             self.sandbox = sandbox.Capabilities.off("turned off (strum platform run --no-sandbox)")
             logger.warning("functions run without a sandbox (--no-sandbox): rlimits only")
@@ -123,6 +127,9 @@ class Engine:
         if instances:
             await asyncio.wait([i.exited for i in instances], timeout=10)
         await self.runtime_api.stop()
+        if self._spawner is not None:
+            await asyncio.to_thread(self._spawner.close)
+            self._spawner = None
         sandbox.remove_parents(self.sandbox)
         self.logs.close()
         self._started = False
@@ -330,20 +337,25 @@ class Engine:
             else:
                 tmpdir.mkdir(mode=0o700)
                 env["TMPDIR"] = str(tmpdir)
-            if caps.cgroups:
+            namespace = listener.namespace
+
+            def fork() -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
+                return spawn(
+                    argv,
+                    env,
+                    "/" if caps.bwrap else str(spec.code_dir),  # bubblewrap changes directory
+                    memory_mb=spec.memory_mb,
+                    ephemeral_mb=spec.ephemeral_mb,
+                    namespace=namespace,
+                    sandboxed=bool(caps.bwrap),
+                )
+
+            if self._spawner is not None:
                 # Memory plus /tmp: tmpfs pages are charged to the cgroup that writes them.
                 limit = (spec.memory_mb + spec.ephemeral_mb) * 1024 * 1024
-                cgroup = sandbox.Cgroup(caps.cgroups, ident, limit)
-            popen, pipes = spawn(
-                argv,
-                env,
-                "/" if caps.bwrap else str(spec.code_dir),  # bubblewrap changes directory
-                memory_mb=spec.memory_mb,
-                ephemeral_mb=spec.ephemeral_mb,
-                namespace=listener.namespace,
-                cgroup=cgroup,
-                sandboxed=bool(caps.bwrap),
-            )
+                (popen, pipes), cgroup = await self._spawner.spawn(fork, limit)
+            else:
+                popen, pipes = fork()
         except OSError as exc:
             listener.close()
             if cgroup is not None:

@@ -404,7 +404,6 @@ def spawn(
     memory_mb: int,
     ephemeral_mb: int,
     namespace: int | None = None,
-    cgroup: Cgroup | None = None,
     sandboxed: bool = False,
 ) -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
     """Start a function process in a session of its own; returns it and its output pipes.
@@ -416,8 +415,7 @@ def spawn(
     bubblewrap command line) gets them from ``prlimit`` in front of it, since bubblewrap
     forks at once and a limit set afterwards would miss the function; otherwise they are
     applied right after the spawn, before the interpreter has done anything that could
-    exceed them. The fork happens inside network namespace ``namespace`` and ``cgroup``
-    when given.
+    exceed them. The fork happens inside network namespace ``namespace`` when given.
     """
     memory = memory_mb * MiB
     limits = (
@@ -440,7 +438,7 @@ def spawn(
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
-        with sandbox.entered(namespace), cgroup.joined() if cgroup else contextlib.nullcontext():
+        with sandbox.entered(namespace):
             popen = subprocess.Popen(
                 argv,
                 executable=argv[0],

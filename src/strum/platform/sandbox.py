@@ -24,9 +24,11 @@ with the rest (rlimits and an environment built from scratch always apply).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import fcntl
+import itertools
 import logging
 import os
 import shutil
@@ -34,24 +36,25 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
 MAX_TASKS = 1024  # AWS Lambda's limit on processes and threads per execution environment
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
-# /etc entries programs need (DNS, TLS roots, users, the dynamic loader, time zones); the
-# rest of /etc (shadow, ssh keys, the host's configuration) stays out of sight.
+# /etc entries programs need (DNS, TLS roots, users, the dynamic loader, time zones, MIME
+# types); the rest of /etc (shadow, ssh keys, the host's configuration) stays out of sight.
+# Each is a bind mount on the cold-start path, so the list is kept short.
 _ETC = (
-    "alternatives", "ca-certificates", "ca-certificates.conf", "gai.conf", "group",
-    "host.conf", "hosts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
-    "mime.types", "nsswitch.conf", "passwd", "pki", "protocols", "resolv.conf",
-    "services", "ssl",
+    "alternatives", "group", "hosts", "ld.so.cache", "localtime", "mime.types",
+    "nsswitch.conf", "passwd", "pki", "resolv.conf", "services", "ssl",
 )  # fmt: skip
 _TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
@@ -266,31 +269,23 @@ def entered(namespace: int | None) -> Iterator[None]:
 
 
 class Cgroup:
-    """One instance's memory and pids cgroups (v1)."""
+    """One instance's memory and pids cgroups (v1), named ``name`` under ``parents``."""
 
-    def __init__(self, parents: tuple[Path, Path], name: str, memory_bytes: int) -> None:
+    def __init__(self, parents: tuple[Path, Path], name: str) -> None:
         self.memory = parents[0] / name
         self.pids = parents[1] / name
         self.memory.mkdir()
         self.pids.mkdir()
-        (self.memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
         (self.pids / "pids.max").write_text(str(MAX_TASKS))
 
-    @contextlib.contextmanager
-    def joined(self) -> Iterator[None]:
-        """Put the calling thread in the cgroups for the body (a ``fork``), then back."""
+    def limit_memory(self, limit: int) -> None:
+        (self.memory / "memory.limit_in_bytes").write_text(str(limit))
+
+    def join(self) -> None:
+        """Move the calling thread into these cgroups (what it forks starts in them)."""
         thread = str(threading.get_native_id())
-        homes = [
-            Path("/sys/fs/cgroup") / controller / (_own_cgroup(controller) or "/").lstrip("/")
-            for controller in ("memory", "pids")
-        ]
         (self.memory / "tasks").write_text(thread)
         (self.pids / "tasks").write_text(thread)
-        try:
-            yield
-        finally:
-            for home in homes:
-                (home / "tasks").write_text(thread)
 
     def oom_killed(self) -> bool:
         """Whether the kernel's OOM killer struck inside this cgroup."""
@@ -308,6 +303,81 @@ class Cgroup:
         for path in (self.memory, self.pids):
             with contextlib.suppress(OSError):
                 path.rmdir()
+
+
+class CgroupSpawner:
+    """Forks instances from a thread that already sits in a fresh cgroup.
+
+    A process must start inside its cgroups - moved in afterwards, it could fork first
+    (cgroup v1 has no ``CLONE_INTO_CGROUP``). Moving a thread costs milliseconds (cgroup v1
+    waits for an RCU grace period per move), so the spawning thread moves into the *next*
+    instance's cgroups right after each fork, off the cold-start path; the fork itself
+    then costs one hop to this thread.
+    """
+
+    def __init__(self, parents: tuple[Path, Path]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._parents = parents
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="strum-spawn")
+        self._ids = itertools.count()
+        self._ready: Cgroup | None = None
+        self._executor.submit(self._prepare)
+
+    def _prepare(self) -> None:
+        cgroup = Cgroup(self._parents, f"i{next(self._ids)}")
+        cgroup.join()
+        self._ready = cgroup
+
+    async def spawn(self, fork: Callable[[], T], memory_limit: int) -> tuple[T, Cgroup]:
+        """Run ``fork`` in the spawning thread, inside a cgroup limited to ``memory_limit``."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[tuple[T, Cgroup]] = loop.create_future()
+
+        def job() -> None:
+            try:
+                if self._ready is None:
+                    self._prepare()
+                cgroup = self._ready
+                assert cgroup is not None
+                cgroup.limit_memory(memory_limit)
+                result = fork()
+            except BaseException as exc:  # handed to the awaiting coroutine
+                loop.call_soon_threadsafe(_settle, answer, None, exc)
+                return
+            self._ready = None
+            loop.call_soon_threadsafe(_settle, answer, (result, cgroup), None)
+            with contextlib.suppress(OSError):
+                self._prepare()
+
+        self._executor.submit(job)
+        return await answer
+
+    def close(self) -> None:
+        """Stop the thread and remove the cgroup it was waiting in."""
+
+        def leave() -> None:
+            thread = str(threading.get_native_id())
+            for controller in ("memory", "pids"):
+                own = _own_cgroup(controller) or "/"
+                home = Path("/sys/fs/cgroup") / controller / own.lstrip("/")
+                with contextlib.suppress(OSError):
+                    (home / "tasks").write_text(thread)
+            if self._ready is not None:
+                self._ready.remove()
+                self._ready = None
+
+        self._executor.submit(leave)
+        self._executor.shutdown(wait=True)
+
+
+def _settle(answer: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if answer.done():
+        return
+    if error is not None:
+        answer.set_exception(error)
+    else:
+        answer.set_result(result)
 
 
 def remove_parents(capabilities: Capabilities) -> None:
@@ -397,6 +467,7 @@ __all__ = [
     "TASK_ROOT",
     "Capabilities",
     "Cgroup",
+    "CgroupSpawner",
     "bwrap_command",
     "descendants",
     "entered",
