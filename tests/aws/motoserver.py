@@ -45,6 +45,8 @@ class MotoServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+        if self.process.stdout:
+            self.process.stdout.close()
 
 
 def start_moto(deadline: float = 60.0) -> MotoServer:

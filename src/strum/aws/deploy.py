@@ -112,6 +112,8 @@ def _owned_function(client: AwsClient, config: Any) -> dict[str, Any] | None:
 
 def status(config: Any, client: AwsClient | None = None) -> dict[str, Any]:
     """The stage as deployed on AWS; ``deployed`` False if there is no function."""
+    from strum.redact import redact_mapping
+
     client = client or connect(config)
     name, stage = config.function_name, config.stage
     base: dict[str, Any] = {
@@ -142,6 +144,10 @@ def status(config: Any, client: AwsClient | None = None) -> dict[str, Any]:
         "runtime": configuration.get("Runtime"),
         "memory": configuration.get("MemorySize"),
         "timeout": configuration.get("Timeout"),
+        # As deployed, for people to read: secret-looking values are masked.
+        "environment": redact_mapping(
+            (configuration.get("Environment") or {}).get("Variables") or {}
+        ),
         "code_sha256": configuration.get("CodeSha256"),
         "last_modified": configuration.get("LastModified"),
         "role": configuration.get("Role"),
@@ -210,8 +216,11 @@ def undeploy(
         removed = True
     if found is not None:
         with report(f"removing {name} (event sources, URL, alias, versions, code)"):
-            for mapping in client.list_mappings(name):
-                client.delete_mapping(str(mapping["UUID"]))
+            alias_arn = f"{found['Configuration']['FunctionArn']}:{stage}"
+            mappings = {m["UUID"]: m for m in client.list_mappings(alias_arn)}
+            mappings.update({m["UUID"]: m for m in client.list_mappings(name)})
+            for uuid in sorted(mappings):
+                client.delete_mapping(str(uuid))
             client.delete_function(name)
         removed = True
     role = client.get_role(role_name(name))
@@ -248,6 +257,21 @@ def _remove_unused_layers(client: AwsClient, config: Any, report: Reporter) -> b
         with report(f"deleting layer {layer} version {version['Version']} (no function uses it)"):
             client.delete_layer_version(layer, int(version["Version"]))
     return bool(unused)
+
+
+def manage(config: Any, args: list[str], client: AwsClient | None = None) -> dict[str, Any]:
+    """Run a Django management command in the deployed function: output and exit code."""
+    import json
+
+    payload = json.dumps({"strum": "manage", "args": args}).encode()
+    _, headers, body = invoke(config, payload, client=client)
+    if headers.get("x-amz-function-error"):
+        error = json.loads(body)
+        raise AwsDeployError(
+            f"manage {' '.join(args)} failed: {error.get('errorType')}: {error.get('errorMessage')}"
+        )
+    result: dict[str, Any] = json.loads(body)
+    return result
 
 
 def invoke(

@@ -74,10 +74,11 @@ def translate(exc: Exception, service: str, operation: str, profile: str | None)
         else "`aws configure`, `aws sso login`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID"
     )
     if isinstance(exc, bx.ProfileNotFound):
+        name = exc.kwargs.get("profile") or profile
+        origin = "profile = in the stage config" if profile else "AWS_PROFILE"
         return AwsCredentialsError(
-            f"the AWS profile {profile!r} (profile = in the stage config) does not exist in "
-            "~/.aws/config or ~/.aws/credentials; create it with "
-            f"`aws configure --profile {profile}` or fix the name",
+            f"the AWS profile {name!r} ({origin}) does not exist in ~/.aws/config or "
+            f"~/.aws/credentials; create it with `aws configure --profile {name}` or fix the name",
             operation=where,
         )
     credential_errors: tuple[type[Exception], ...] = (

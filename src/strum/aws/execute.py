@@ -64,6 +64,7 @@ class Patience:
     role_propagation: float = 90.0
     function_ready: float = 300.0
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
 
 class Executor:
@@ -190,7 +191,7 @@ class Executor:
             "Tags": d.tags,
             **d.configuration(self.produced["layer_arn"]),
         }
-        deadline = time.monotonic() + self.patience.role_propagation
+        deadline = self.patience.clock() + self.patience.role_propagation
         delay = 2.0
         while True:
             try:
@@ -200,7 +201,7 @@ class Executor:
                 assumable = exc.code == "InvalidParameterValueException" and (
                     "assume" in str(exc).lower() or "role" in str(exc).lower()
                 )
-                if not assumable or time.monotonic() + delay > deadline:
+                if not assumable or self.patience.clock() + delay > deadline:
                     raise
                 self.notify(
                     f"the new role is not assumable by Lambda yet; retrying in {delay:.0f} s"
@@ -211,7 +212,7 @@ class Executor:
 
     def _wait_ready(self, name: str) -> None:
         """Poll until the function is Active and not updating; bounded by a deadline."""
-        deadline = time.monotonic() + self.patience.function_ready
+        deadline = self.patience.clock() + self.patience.function_ready
         delay, told = 0.5, False
         while True:
             config = self.client.get_configuration(name) or {}
@@ -225,7 +226,7 @@ class Executor:
                 )
             if state == "Active" and update != "InProgress":
                 return
-            if time.monotonic() + delay > deadline:
+            if self.patience.clock() + delay > deadline:
                 raise AwsDeployError(
                     f"{name} is still {state}/{update} after {self.patience.function_ready:.0f} s; "
                     "run the deploy again to resume (the stage still serves its previous version)"

@@ -394,14 +394,11 @@ def _plan_schedules(desired: DesiredStage, current: CurrentStage) -> list[Step]:
 
 def _plan_mappings(desired: DesiredStage, current: CurrentStage) -> list[Step]:
     steps: list[Step] = []
+    # current.mappings are those listed by the alias's ARN, so all of them target the alias.
     have = {str(m.get("EventSourceArn")): m for m in current.mappings}
     for mapping in desired.mappings:
         found = have.pop(mapping.source_arn, None)
         if found is None:
-            steps.append(CreateMapping(desired, mapping))
-            continue
-        if found.get("FunctionArn") != desired.alias_arn:
-            steps.append(DeleteMapping(desired, str(found["UUID"]), mapping.source_arn))
             steps.append(CreateMapping(desired, mapping))
             continue
         now = {

@@ -94,7 +94,9 @@ def _function_state(
         "url": url,
         "statements": tuple(statements),
         "event_invoke": event_invoke,
-        "mappings": tuple(client.list_mappings(name)),
+        # Listed by the alias's ARN: mappings are created on the alias, and a listing by the
+        # bare name need not include them.
+        "mappings": tuple(client.list_mappings(desired.alias_arn)),
     }
 
 

@@ -38,11 +38,12 @@ def platform_home() -> Any:
     return Home(default_home())
 
 
-def require_local(config: Any) -> None:
+def require_local(config: Any, command: str = "", instead: str = "") -> None:
     if config.target != "local":
+        what = f"strum {command}" if command else "this command"
         raise click.ClickException(
-            f"stage {config.stage!r} targets {config.target!r}; this version of strum deploys to "
-            "the local platform only (the AWS target is coming)"
+            f"{what} works with local stages only for now; stage {config.stage!r} targets "
+            f"{config.target!r}" + (f". Instead: {instead}" if instead else "")
         )
 
 
@@ -141,10 +142,15 @@ def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
     from strum.deploy import local
 
     config = load_stage(project_dir, stage)
-    require_local(config)
     out = Output()
     started = time.perf_counter()
-    result = local.deploy(config, platform_home(), out.step, out.info, dry_run=dry_run)
+    result: Any
+    if config.target == "aws":
+        from strum.aws import deploy as aws
+
+        result = aws.deploy(config, platform_home(), out.step, out.info, dry_run=dry_run)
+    else:
+        result = local.deploy(config, platform_home(), out.step, out.info, dry_run=dry_run)
     for note in result.notes:
         out.note(note)
     if dry_run:
@@ -173,8 +179,12 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
     from strum.deploy import local
 
     config = load_stage(project_dir, stage)
-    require_local(config)
-    state = local.status(config, platform_home())
+    if config.target == "aws":
+        from strum.aws import deploy as aws
+
+        state = aws.status(config)
+    else:
+        state = local.status(config, platform_home())
     if as_json:
         click.echo(json.dumps(state, indent=2))
         return
@@ -253,12 +263,16 @@ def invoke(
     except ValueError as exc:
         raise click.UsageError(f"the event is not valid JSON: {exc}") from None
     config = load_stage(project_dir, stage)
-    require_local(config)
     if event_kind is not None:
         data = json.dumps(_wrap_event(config, event_kind, document)).encode()
-    _status_code, headers, body = local.invoke(
-        config, platform_home(), data, asynchronous=asynchronous
-    )
+    if config.target == "aws":
+        from strum.aws import deploy as aws
+
+        _status_code, headers, body = aws.invoke(config, data, asynchronous=asynchronous)
+    else:
+        _status_code, headers, body = local.invoke(
+            config, platform_home(), data, asynchronous=asynchronous
+        )
     out = Output()
     if asynchronous:
         out.ok(f"queued (request {headers.get('x-amzn-requestid', '?')})")
@@ -304,7 +318,7 @@ def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None
     from strum.deploy import local
 
     config = load_stage(project_dir, stage)
-    require_local(config)
+    require_local(config, "tail", f"aws logs tail /aws/lambda/{config.function_name} --follow")
     start = time.time() - _duration(since)
     home = platform_home()
     while True:
@@ -342,9 +356,13 @@ def rollback(stage: str | None, project_dir: Path, steps_back: int) -> None:
     from strum.deploy import local
 
     config = load_stage(project_dir, stage)
-    require_local(config)
     out = Output()
-    before, after = local.rollback(config, platform_home(), steps_back, out.step)
+    if config.target == "aws":
+        from strum.aws import deploy as aws
+
+        before, after = aws.rollback(config, steps_back, out.step)
+    else:
+        before, after = local.rollback(config, platform_home(), steps_back, out.step)
     out.ok(f"{config.function_name}:{config.stage} now serves version {after} (was {before})")
 
 
@@ -352,18 +370,24 @@ def rollback(stage: str | None, project_dir: Path, steps_back: int) -> None:
 @stage_argument
 @project_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def undeploy(stage: str | None, project_dir: Path, yes: bool) -> None:
+@click.option("--purge-logs", is_flag=True, help="AWS: delete the CloudWatch log group too.")
+def undeploy(stage: str | None, project_dir: Path, yes: bool, purge_logs: bool) -> None:
     """Remove everything the stage's deploys created."""
     from strum.deploy import local
 
     config = load_stage(project_dir, stage)
-    require_local(config)
     if not yes:
         click.confirm(
             f"Remove {config.function_name} with all its versions and its URL?", abort=True
         )
     out = Output()
-    if local.undeploy(config, platform_home(), out.step):
+    if config.target == "aws":
+        from strum.aws import deploy as aws
+
+        removed = aws.undeploy(config, out.step, purge_logs=purge_logs)
+    else:
+        removed = local.undeploy(config, platform_home(), out.step)
+    if removed:
         out.ok(f"removed {config.function_name}")
     else:
         out.info(f"{config.function_name} was not deployed")
@@ -392,8 +416,12 @@ def manage(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
     if not args:
         raise click.UsageError("give the command after --, e.g. strum manage -- migrate")
     config = load_stage(project_dir, stage)
-    require_local(config)
-    result = local.manage(config, platform_home(), list(args))
+    if config.target == "aws":
+        from strum.aws import deploy as aws
+
+        result = aws.manage(config, list(args))
+    else:
+        result = local.manage(config, platform_home(), list(args))
     if result.get("output"):
         click.echo(result["output"].rstrip())
     if result.get("errors"):
