@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -98,7 +99,9 @@ def test_first_deploy_creates_every_resource_tagged_and_configured(aws, tmp_path
     assert conf["Architectures"] == ["arm64"]
     assert conf["Environment"]["Variables"] == {"GREETING": "hi"}
     assert conf["Role"] == role["Arn"]
-    assert conf["Layers"] == []  # no dependencies, no layer
+    # strum's runtime rides in the layer (no dependencies here): the code is the app alone.
+    (layer,) = boto("lambda").list_layer_versions(LayerName="shop-deps")["LayerVersions"]
+    assert [entry["Arn"] for entry in conf["Layers"]] == [layer["LayerVersionArn"]]
     assert function["Tags"] == tags
 
     # Alias, URL and who may invoke it.
@@ -181,6 +184,14 @@ def test_code_change_uploads_only_the_app_zip_and_reuses_the_layer(aws, tmp_path
         ("lambda", "UpdateAlias"),
     ]
     code_zip = result.steps[0].desired.code_zip
+    with zipfile.ZipFile(code_zip) as archive:
+        names = archive.namelist()
+    assert "app.py" in names and "strum_manifest.json" in names
+    assert not [name for name in names if name.startswith("strum/")]
+    assert code_zip.stat().st_size < 8000  # the app's files: a few KB
+    with zipfile.ZipFile(result.steps[0].desired.layer_zip) as archive:
+        layer_names = set(archive.namelist())
+    assert {"python/strum/runtime/entry.py", "python/tinydep/__init__.py"} <= layer_names
     # Only the app zip travels (base64 in Lambda's JSON, plus a few small requests).
     encoded = (code_zip.stat().st_size + 2) // 3 * 4
     assert encoded < client.log.bytes_sent < encoded + 4000

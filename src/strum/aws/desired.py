@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -40,11 +41,9 @@ def desired_stage(
     with report(f"building the package for {target.key}"):
         artifact = build(spec)
     notes.extend(artifact.notes)
-    _check_size(artifact.code_zip, "the code package")
-    layer_zip = None
-    if artifact.deps_zip is not None:
-        layer_zip = _layer_zip(artifact.deps_zip, str(artifact.deps_sha256), home.root / "cache")
-        _check_size(layer_zip, "the dependency layer")
+    code_zip, code_sha, layer_zip, layer_sha = split_package(artifact, home.root / "cache")
+    _check_size(code_zip, "the code package")
+    _check_size(layer_zip, "the dependency layer")
     own_role = config.role_arn is None
     if own_role and len(role_name(function)) > 64:
         raise AwsDeployError(
@@ -76,16 +75,16 @@ def desired_stage(
         region=region,
         account=account,
         partition=partition,
-        code_zip=artifact.code_zip,
-        code_sha256=base64.b64encode(bytes.fromhex(artifact.code_sha256)).decode(),
+        code_zip=code_zip,
+        code_sha256=base64.b64encode(bytes.fromhex(code_sha)).decode(),
         runtime=f"python{target.python}",
         architecture=target.architecture,
         role_arn=config.role_arn or f"arn:{partition}:iam::{account}:role/{role_name(function)}",
         role_name=role_name(function) if own_role else None,
         trust=canonical(trust_policy()),
         policy=canonical(policy),
-        layer_name=f"{config.project}-deps" if layer_zip else None,
-        layer_marker=f"strum deps sha256:{artifact.deps_sha256} {target.key}",
+        layer_name=f"{config.project}-deps",
+        layer_marker=f"strum deps sha256:{layer_sha} {target.key}",
         layer_zip=layer_zip,
         memory=config.memory,
         timeout=config.timeout,
@@ -114,18 +113,37 @@ def _check_size(path: Path, what: str) -> None:
         )
 
 
-def _layer_zip(deps_zip: Path, deps_sha: str, cache: Path) -> Path:
-    """The dependency zip as a Lambda layer: Python's layer path is ``/opt/python``."""
-    from strum.build.zipfiles import Entry, write_zip, zip_entries
+def split_package(artifact: Any, cache: Path) -> tuple[Path, str, Path, str]:
+    """The build's packages as Lambda wants them: (app zip, its SHA, layer zip, its SHA).
 
-    path = cache / "layers" / f"aws-{deps_sha}.zip"
-    if not path.exists():
+    strum's own runtime moves from the code zip into the layer, beside the dependencies
+    (under ``python/``, which Lambda puts on ``sys.path``): it changes only when strum does,
+    so a code change uploads the app's own files and manifest - a few KB - and nothing else.
+    The router finds the manifest in the task root, where the app zip puts it. Both zips are
+    deterministic and cached by content.
+    """
+    from strum.build.zipfiles import Entry, file_sha256, write_zip, zip_entries
+
+    app: list[Entry] = []
+    runtime: list[Entry] = []
+    for entry in zip_entries(artifact.code_zip):
+        (runtime if entry.arcname.startswith("strum/") else app).append(entry)
+    app_zip = cache / "packages" / f"aws-app-{artifact.code_sha256[:20]}.zip"
+    if not app_zip.exists():
+        write_zip(app, app_zip)
+    # Named by what goes in, so an unchanged runtime and lock never rebuild (or re-read)
+    # the dependency zip.
+    digest = hashlib.sha256(str(artifact.deps_sha256).encode())
+    for entry in runtime:
+        digest.update(b"\0" + entry.arcname.encode() + b"\0" + (entry.data or b""))
+    layer_zip = cache / "layers" / f"aws-{digest.hexdigest()[:32]}.zip"
+    if not layer_zip.exists():
+        parts = runtime + (zip_entries(artifact.deps_zip) if artifact.deps_zip else [])
         entries = [
-            Entry(f"python/{entry.arcname}", data=entry.data, executable=entry.executable)
-            for entry in zip_entries(deps_zip)
+            Entry(f"python/{e.arcname}", data=e.data, executable=e.executable) for e in parts
         ]
-        write_zip(entries, path)
-    return path
+        write_zip(entries, layer_zip)
+    return app_zip, file_sha256(app_zip), layer_zip, file_sha256(layer_zip)
 
 
 def _mappings(config: Any, notes: list[str]) -> tuple[Mapping, ...]:
