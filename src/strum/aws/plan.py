@@ -271,6 +271,7 @@ def plan_deploy(desired: DesiredStage, current: CurrentStage) -> list[Step]:
         steps.append(SetEventInvokeConfig(desired))
     steps += _plan_schedules(desired, current)
     steps += _plan_mappings(desired, current)
+    steps += _plan_revocations(desired, current)
     if desired.role_name is None and current.role is not None:
         steps.append(DeleteOwnRole(desired, str(current.role["RoleName"])))
     return steps
@@ -362,12 +363,19 @@ def _plan_http(desired: DesiredStage, current: CurrentStage) -> list[Step]:
             steps.append(EnsureHttpApi(desired, api, HTTP_API_SID in have))
     elif api is not None:
         steps.append(RemoveHttpApi(desired, api.api_id))
-    for sid in sorted(have):
-        if sid.startswith("strum-") and sid not in wanted:
-            if sid == HTTP_API_SID and desired.http_api:
-                continue
-            steps.append(RevokePermission(desired, sid))
     return steps
+
+
+def _plan_revocations(desired: DesiredStage, current: CurrentStage) -> list[Step]:
+    # Last: a rule or URL stops calling the alias before its permission goes.
+    wanted = {grant.sid for grant in desired.grants()}
+    if desired.http_api:
+        wanted.add(HTTP_API_SID)
+    return [
+        RevokePermission(desired, sid)
+        for sid in sorted(str(statement.get("Sid")) for statement in current.statements)
+        if sid.startswith("strum-") and sid not in wanted
+    ]
 
 
 def api_grant(desired: DesiredStage, api_id: str) -> Grant:
