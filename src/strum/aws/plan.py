@@ -111,7 +111,8 @@ class DesiredStage:
     memory: int = 512
     timeout: int = 30
     ephemeral_storage: int = 512
-    environment: tuple[tuple[str, str], ...] = ()
+    # Out of repr: a step printed or logged with %r must not carry the secrets in it.
+    environment: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     description: str = ""
     reserved_concurrency: int | None = None
     url: bool = True
