@@ -421,3 +421,16 @@ def test_a_role_lambda_cannot_assume_is_retried_within_a_deadline(aws, tmp_path)
     )
     result, _ = run_deploy(root, tmp_path)
     assert result.version == "1"
+
+
+def test_declared_host_variables_reach_the_function_and_nothing_else(aws, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://db/shop")
+    monkeypatch.setenv("UNDECLARED_SECRET", "hunter2")
+    extra = 'env = { MODE = "prod" }\n[tool.strum.permissions]\nenv = ["DATABASE_URL"]'
+    root = make_project(tmp_path / "shop", top_extra=extra)
+    run_deploy(root, tmp_path)
+    conf = boto("lambda").get_function_configuration(FunctionName="shop-prod")
+    assert conf["Environment"]["Variables"] == {
+        "DATABASE_URL": "postgres://db/shop",
+        "MODE": "prod",
+    }

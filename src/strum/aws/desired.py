@@ -14,6 +14,7 @@ from strum.aws.client import AwsClient
 from strum.aws.errors import AwsDeployError
 from strum.aws.plan import DesiredStage, Mapping, Schedule, canonical
 from strum.aws.state import role_name
+from strum.deploy.environment import function_environment
 
 Reporter = Callable[[str], AbstractContextManager[Any]]
 
@@ -89,7 +90,7 @@ def desired_stage(
         memory=config.memory,
         timeout=config.timeout,
         ephemeral_storage=config.ephemeral_storage,
-        environment=tuple(sorted(config.env.items())),
+        environment=function_environment(config, notes),
         description=f"strum: {config.project} ({config.stage})",
         reserved_concurrency=config.reserved_concurrency,
         url=config.url and not config.http_api,
