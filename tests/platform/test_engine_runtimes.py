@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from strum.platform import sandbox
 from strum.platform.engine import Engine, StreamFailed
 
 from .engine_support import make_spec, run_engine, write_code
@@ -102,10 +103,21 @@ def twice(engine: Engine, spec, n: int = 1):
     return run()
 
 
-def test_nodejs_custom_runtime(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "sandboxed",
+    [
+        False,
+        pytest.param(
+            True, marks=pytest.mark.skipif(not sandbox.probe().bwrap, reason="no bubblewrap")
+        ),
+    ],
+)
+def test_nodejs_custom_runtime(tmp_path: Path, sandboxed: bool) -> None:
     code = write_code(tmp_path / "code", {"bootstrap": NODE_BOOTSTRAP, "index.js": NODE_HANDLER})
     spec = make_spec(code, runtime="provided.al2023", handler="index.handler", memory_mb=256)
-    first, second, failed = run_engine(tmp_path, lambda engine: twice(engine, spec))
+    first, second, failed = run_engine(
+        tmp_path, lambda engine: twice(engine, spec), sandbox=sandboxed
+    )
     one, two = json.loads(first.payload), json.loads(second.payload)
     assert one["runtime"] == "node" and one["id"] == first.request_id
     assert one["pid"] == two["pid"]  # warm

@@ -105,6 +105,7 @@ ATTACKS = {
     "heap": heap, "kill": lambda pid: os.kill(pid, signal.SIGKILL),
     "env": lambda name: os.environ.get(name),
     "whoami": lambda _: {"uid": os.getuid(), "pid": os.getpid(), "root": sorted(os.listdir("/"))},
+    "limits": lambda _: __import__("resource").getrlimit(__import__("resource").RLIMIT_DATA),
 }
 
 def handler(event, context):
@@ -151,7 +152,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     client = running.client()
     client.create_function(
         FunctionName="hostile", Runtime=runtime(), Role=ROLE, Handler="app.handler",
-        Code={"ZipFile": make_zip({"app.py": HOSTILE})}, Timeout=30, MemorySize=128,
+        # resource.py: a package module must not stand in for the one the runtime limits with.
+        Code={"ZipFile": make_zip({"app.py": HOSTILE, "resource.py": "raise SystemExit(9)"})},
+        Timeout=30, MemorySize=128,
     )  # fmt: skip
     client.create_function(
         FunctionName="bystander", Runtime=runtime(), Role=ROLE, Handler="app.handler",
@@ -200,6 +203,10 @@ def test_the_function_sees_its_own_small_world(platform: RunningPlatform) -> Non
         if listed["ok"]:
             assert prefix.is_relative_to(home)
             assert listed["value"] == [prefix.relative_to(home).parts[0]]
+
+
+def test_the_runtime_limits_itself_before_the_function_loads(platform: RunningPlatform) -> None:
+    assert attack(platform, "limits")["value"] == [128 * 1024 * 1024] * 2
 
 
 def test_platform_state_and_other_code_are_out_of_sight(platform: RunningPlatform) -> None:

@@ -404,16 +404,16 @@ def spawn(
     memory_mb: int,
     ephemeral_mb: int,
     namespace: int | None = None,
-    sandboxed: bool = False,
+    prlimit_command: bool = False,
 ) -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
     """Start a function process in a session of its own; returns it and its output pipes.
 
     Limits: RLIMIT_DATA = the function's memory (heap and anonymous mappings, so
     allocations beyond it fail instead of the machine swapping; unlike RLIMIT_AS it does
     not count the address-space reservations V8 and glibc make), RLIMIT_FSIZE = its
-    ephemeral storage, no core dumps, AWS's 1024 open files. A ``sandboxed`` command (a
-    bubblewrap command line) gets them from ``prlimit`` in front of it, since bubblewrap
-    forks at once and a limit set afterwards would miss the function; otherwise they are
+    ephemeral storage, no core dumps, AWS's 1024 open files. With ``prlimit_command`` (a
+    bubblewrap command line) they come from ``prlimit`` in front of it, since bubblewrap
+    forks at once and a limit set afterwards could miss the function; otherwise they are
     applied right after the spawn, before the interpreter has done anything that could
     exceed them. The fork happens inside network namespace ``namespace`` when given.
     """
@@ -424,7 +424,7 @@ def spawn(
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_NOFILE, 1024),
     )
-    prlimit = shutil.which("prlimit") if sandboxed else None
+    prlimit = shutil.which("prlimit") if prlimit_command else None
     if prlimit is not None:
         argv = [
             prlimit,
