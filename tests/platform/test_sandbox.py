@@ -368,3 +368,17 @@ def test_the_platform_survived_every_attack(platform: RunningPlatform) -> None:
     # Last in the module: the attacks above ran against this very process.
     assert invoke(platform, "bystander", {}) == {"still": "serving"}
     assert platform.thread.is_alive()
+
+
+@needs_cgroups
+def test_a_second_platform_in_the_same_process_still_sandboxes(tmp_path: Path) -> None:
+    # The probe is cached per process; the first platform's stop removed its cgroups.
+    from tests.platform.engine_support import make_spec, run_engine, write_code
+
+    code = write_code(tmp_path / "code", {"app.py": BYSTANDER})
+
+    async def scenario(engine):
+        return json.loads((await engine.invoke(make_spec(code), b"{}")).payload)
+
+    for round_ in ("first", "second"):
+        assert run_engine(tmp_path / round_, scenario, sandbox=True) == {"still": "serving"}

@@ -274,8 +274,10 @@ class Cgroup:
     def __init__(self, parents: tuple[Path, Path], name: str) -> None:
         self.memory = parents[0] / name
         self.pids = parents[1] / name
-        self.memory.mkdir()
-        self.pids.mkdir()
+        for path in (self.memory, self.pids):
+            # The parents go when a platform stops; the probe is cached per process.
+            path.parent.mkdir(exist_ok=True)
+            path.mkdir()
         (self.pids / "pids.max").write_text(str(MAX_TASKS))
 
     def limit_memory(self, limit: int) -> None:
@@ -305,6 +307,10 @@ class Cgroup:
                 path.rmdir()
 
 
+# One sequence per process: several platforms (tests) share this process's cgroup parents.
+_CGROUP_IDS = itertools.count()
+
+
 class CgroupSpawner:
     """Forks instances from a thread that already sits in a fresh cgroup.
 
@@ -320,12 +326,11 @@ class CgroupSpawner:
 
         self._parents = parents
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="strum-spawn")
-        self._ids = itertools.count()
         self._ready: Cgroup | None = None
         self._executor.submit(self._prepare)
 
     def _prepare(self) -> None:
-        cgroup = Cgroup(self._parents, f"i{next(self._ids)}")
+        cgroup = Cgroup(self._parents, f"i{next(_CGROUP_IDS)}")
         cgroup.join()
         self._ready = cgroup
 
