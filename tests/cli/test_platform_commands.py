@@ -67,3 +67,21 @@ def test_a_platform_without_sandbox_says_what_is_not_enforced(tmp_path: Path) ->
         assert "sandbox: rlimits only" in out
     finally:
         run(home, "stop")
+
+
+def test_the_background_platform_gets_no_credentials_or_secrets() -> None:
+    shell = {
+        "PATH": "/usr/bin",
+        "STRUM_HOME": "/srv/strum",
+        "AWS_PROFILE": "dev",
+        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI",
+        "AWS_SESSION_TOKEN": "FwoGZXIvYXdzE",
+        "DATABASE_URL": "postgres://u:p@db/shop",
+        "GITHUB_TOKEN": "ghp_x",
+    }
+    assert daemon.platform_environment(shell) == {
+        "PATH": "/usr/bin",
+        "STRUM_HOME": "/srv/strum",
+        "AWS_PROFILE": "dev",
+    }

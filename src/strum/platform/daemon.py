@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from strum.errors import StrumError
@@ -68,6 +69,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def platform_environment(host: Mapping[str, str]) -> dict[str, str]:
+    """The background platform's environment: the shell's, without its secrets.
+
+    The platform needs no credentials - functions get their environment from their
+    configuration (declared pass-throughs are read by the CLI at deploy time) - so AWS
+    keys and secret-looking variables stay with the shell that started it.
+    """
+    from strum.redact import looks_secret
+
+    return {
+        name: value
+        for name, value in host.items()
+        if not looks_secret(name) and not name.startswith(("AWS_SESSION", "AWS_SECRET"))
+    }
+
+
 def start(
     home: Home,
     *,
@@ -97,7 +114,7 @@ def start(
     ]
     if not sandbox:
         command.append("--no-sandbox")
-    env = dict(os.environ)
+    env = platform_environment(os.environ)
     if token:
         env["STRUM_PLATFORM_TOKEN"] = token
     home.address_file.unlink(missing_ok=True)
