@@ -96,6 +96,12 @@ def shared_memory(size):
         block[offset] = 1
     return size
 
+def raw_syscall(number, *arguments):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    result = libc.syscall(number, *arguments)
+    return [result, ctypes.get_errno()]
+
 def heap(size):
     return len(bytearray(size))
 
@@ -105,6 +111,7 @@ ATTACKS = {
     "heap": heap, "kill": lambda pid: os.kill(pid, signal.SIGKILL),
     "env": lambda name: os.environ.get(name),
     "whoami": lambda _: {"uid": os.getuid(), "pid": os.getpid(), "root": sorted(os.listdir("/"))},
+    "syscall": lambda arguments: raw_syscall(*arguments),
     "limits": lambda _: __import__("resource").getrlimit(__import__("resource").RLIMIT_DATA),
 }
 
@@ -273,6 +280,29 @@ def test_heap_past_the_memory_size_fails(platform: RunningPlatform) -> None:
 def test_memory_past_the_cgroup_limit_is_an_out_of_memory_kill(platform: RunningPlatform) -> None:
     result = attack(platform, "shared_memory", 800 * 1024 * 1024)
     assert result["function_error"]["errorType"] == "Runtime.OutOfMemory"
+
+
+@pytest.mark.skipif(not CAPS.seccomp, reason=f"{CAPS.reasons.get('seccomp')}")
+def test_kernel_interfaces_a_function_never_needs_are_filtered(platform: RunningPlatform) -> None:
+    import errno
+
+    from strum.platform.seccomp import DENIED
+
+    column = 0 if os.uname().machine == "x86_64" else 1
+    clone_newuser = 0x10000000
+    # Without the filter a user-namespaced process may nest another user namespace.
+    assert attack(platform, "syscall", [DENIED["unshare"][column], clone_newuser])["value"] == [
+        -1,
+        errno.EPERM,
+    ]
+    for name in ("userfaultfd", "bpf", "keyctl", "open_by_handle_at"):
+        assert attack(platform, "syscall", [DENIED[name][column], 0])["value"] == [
+            -1,
+            errno.EPERM,
+        ], name
+    io_uring = attack(platform, "syscall", [DENIED["io_uring_setup"][column], 1, 0])
+    assert io_uring["value"] == [-1, errno.ENOSYS]
+    assert attack(platform, "syscall", [39 if column == 0 else 172])["value"][0] > 0  # getpid
 
 
 def test_the_platform_cannot_be_killed(platform: RunningPlatform) -> None:

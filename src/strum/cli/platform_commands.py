@@ -203,6 +203,7 @@ def _engine_lines(engine: dict[str, Any]) -> list[str]:
             ("pid_namespace", "own PIDs"),
             ("network_namespace", "no network unless declared"),
             ("cgroups", "memory and process cgroups"),
+            ("seccomp", "seccomp filter"),
         )
         if isolation.get(key)
     ]

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from strum.platform import sandbox
+from strum.platform import sandbox, seccomp
 from strum.platform.home import Home
 from strum.platform.instances import (
     Instance,
@@ -331,6 +331,7 @@ class Engine:
             env["STRUM_PLATFORM_API"] = f"http://127.0.0.1:{port}"
         tmpdir = self._tmp / ident
         cgroup = None
+        filter_fd = seccomp.program_fd() if caps.seccomp else None
         try:
             if caps.bwrap:
                 env["TMPDIR"] = "/tmp"
@@ -341,6 +342,7 @@ class Engine:
                     runtime_package=Path(_STRUM_SRC) / "strum",
                     tmp_bytes=spec.ephemeral_mb * 1024 * 1024,
                     files=spec.files,
+                    seccomp_fd=filter_fd,
                 )
             else:
                 tmpdir.mkdir(mode=0o700)
@@ -356,6 +358,7 @@ class Engine:
                     ephemeral_mb=spec.ephemeral_mb,
                     namespace=namespace,
                     prlimit_command=bool(caps.bwrap) and not spec.runtime.startswith("python"),
+                    pass_fds=() if filter_fd is None else (filter_fd,),
                 )
 
             if self._spawner is not None:
@@ -377,6 +380,9 @@ class Engine:
                 Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
             )
             return None
+        finally:
+            if filter_fd is not None:
+                os.close(filter_fd)
         listener.release_namespace()
         instance = Instance(
             spec,

@@ -405,6 +405,7 @@ def spawn(
     ephemeral_mb: int,
     namespace: int | None = None,
     prlimit_command: bool = False,
+    pass_fds: tuple[int, ...] = (),
 ) -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
     """Start a function process in a session of its own; returns it and its output pipes.
 
@@ -448,6 +449,7 @@ def spawn(
                 stdout=out_w,
                 stderr=err_w,
                 start_new_session=True,
+                pass_fds=pass_fds,
             )
     except BaseException:
         for fd in (out_r, err_r):

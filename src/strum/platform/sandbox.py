@@ -31,6 +31,7 @@ import fcntl
 import itertools
 import logging
 import os
+import platform
 import shutil
 import socket
 import struct
@@ -41,6 +42,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
+
+from strum.platform import seccomp
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,12 +69,13 @@ class Capabilities:
     bwrap: str | None = None
     netns: bool = False
     cgroups: tuple[Path, Path] | None = None  # (memory, pids) parents, cgroup v1
+    seccomp: bool = False
     reasons: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def off(cls, why: str) -> Capabilities:
         """No sandbox at all, for ``why``."""
-        parts = ("filesystem", "pid_namespace", "network", "cgroups")
+        parts = ("filesystem", "pid_namespace", "network", "cgroups", "seccomp")
         return cls(reasons=dict.fromkeys(parts, why))
 
     def enforcement(self) -> dict[str, object]:
@@ -81,6 +85,7 @@ class Capabilities:
             "pid_namespace": bool(self.bwrap),
             "network_namespace": self.netns,
             "cgroups": self.cgroups is not None,
+            "seccomp": self.seccomp,
             "rlimits": {
                 "RLIMIT_DATA": "MemorySize (allocation failure -> Runtime.OutOfMemory)",
                 "RLIMIT_FSIZE": "EphemeralStorage",
@@ -103,7 +108,14 @@ def probe() -> Capabilities:
     bwrap = _probe_bwrap(reasons)
     netns = _probe_netns(reasons)
     cgroups = _probe_cgroups(reasons)
-    return Capabilities(bwrap=bwrap, netns=netns, cgroups=cgroups, reasons=reasons)
+    filtered = bool(bwrap) and seccomp.supported()
+    if not filtered:
+        reasons["seccomp"] = (
+            "needs bubblewrap" if not bwrap else f"no filter for {platform.machine()} yet"
+        )
+    return Capabilities(
+        bwrap=bwrap, netns=netns, cgroups=cgroups, seccomp=filtered, reasons=reasons
+    )
 
 
 def _probe_bwrap(reasons: dict[str, str]) -> str | None:
@@ -444,9 +456,13 @@ def bwrap_command(
     runtime_package: Path,
     tmp_bytes: int,
     files: tuple[str, ...],
+    seccomp_fd: int | None = None,
 ) -> list[str]:
-    """The bubblewrap command line that runs ``command`` in an instance's sandbox."""
+    """The bubblewrap command line that runs ``command`` in an instance's sandbox
+    (``seccomp_fd``: a filter program for bubblewrap to read and apply)."""
     arguments = [bwrap, *_system_arguments()]
+    if seccomp_fd is not None:
+        arguments += ["--seccomp", str(seccomp_fd)]
     arguments += ["--ro-bind", str(code_dir), TASK_ROOT]
     arguments += ["--ro-bind", str(runtime_package), f"{RUNTIME_DIR}/strum"]
     arguments += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
