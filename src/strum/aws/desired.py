@@ -28,15 +28,36 @@ def desired_stage(
     config: Any, home: Any, client: AwsClient, report: Reporter, notes: list[str]
 ) -> DesiredStage:
     """Build the stage's packages for Lambda and describe everything the stage should be."""
+    region = str(client.resolved_region())
+    with report("checking the AWS account"):
+        identity = client.identity()
+    account, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
+    return build_desired_stage(
+        config, home, report, notes, account=account, region=region, partition=partition
+    )
+
+
+def build_desired_stage(
+    config: Any,
+    home: Any,
+    report: Reporter,
+    notes: list[str],
+    *,
+    account: str,
+    region: str,
+    partition: str,
+    host: dict[str, str] | None = None,
+) -> DesiredStage:
+    """``desired_stage`` for a known account, region and partition: no AWS call.
+
+    ``strum template`` passes CloudFormation's pseudo parameters here (see
+    ``strum.aws.template``) and ``host`` to stand in for the shell's variables.
+    """
     from strum.aws.policy import execution_policy, policy_warnings, project_uses_tasks, trust_policy
     from strum.build import Target, build
     from strum.deploy.local import package_spec, rule_name
 
     function = config.function_name
-    region = str(client.resolved_region())
-    with report("checking the AWS account"):
-        identity = client.identity()
-    account, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
     target = Target(config.python, config.architecture, "aws")
     spec = package_spec(config, target, home)
     with report(f"building the package for {target.key}"):
@@ -90,12 +111,13 @@ def desired_stage(
         memory=config.memory,
         timeout=config.timeout,
         ephemeral_storage=config.ephemeral_storage,
-        environment=function_environment(config, notes),
+        environment=function_environment(config, notes, host),
         description=f"strum: {config.project} ({config.stage})",
         reserved_concurrency=config.reserved_concurrency,
         url=config.url and not config.http_api,
         invoke_mode="RESPONSE_STREAM" if config.stream else "BUFFERED",
         http_api=config.http_api,
+        domain=config.domain,
         schedules=tuple(schedules),
         mappings=_mappings(config, notes),
         log_retention_days=config.log_retention_days,

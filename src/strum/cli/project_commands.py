@@ -1,4 +1,5 @@
-"""Project commands: init, package, deploy, status, invoke, tail, rollback, undeploy, manage."""
+"""Project commands: init, package, deploy, template, status, invoke, tail, rollback, undeploy,
+manage."""
 
 from __future__ import annotations
 
@@ -168,6 +169,33 @@ def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
         )
     if result.url:
         click.echo(result.url)
+
+
+@click.command()
+@stage_argument
+@project_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The template file (default: dist/<function>.template.json in the project).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing template file.")
+def template(stage: str | None, project_dir: Path, output: Path | None, force: bool) -> None:
+    """Write the AWS stage as a CloudFormation template, with its zips; no AWS credentials."""
+    from strum.aws.export import write_template
+
+    config = load_stage(project_dir, stage)
+    out = Output()
+    files = write_template(config, platform_home(), out.step, output, force=force)
+    for note in files.notes:
+        out.note(note)
+    out.ok(f"wrote {files.template}")
+    out.info(f"code:  {files.code_zip}")
+    if files.layer_zip:
+        out.info(f"layer: {files.layer_zip}")
+    out.info("to deploy it (BUCKET: an S3 bucket in the stack's region):")
+    click.echo(" && \\\n".join(files.commands))
 
 
 @click.command()
@@ -429,4 +457,4 @@ def manage(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
     sys.exit(int(result.get("exit_code") or 0))
 
 
-COMMANDS = [init, package, deploy, status, invoke, tail, rollback, undeploy, manage]
+COMMANDS = [init, package, deploy, template, status, invoke, tail, rollback, undeploy, manage]
