@@ -690,6 +690,12 @@ BAD = [
         'domain = "api.example.com"',
     ),
     (
+        '[tool.strum.stages.prod]\ntarget = "aws"\ndomain = "api.example.com"',
+        'tool.strum.stages.prod.domain: domain = "api.example.com" needs the HTTP API (a '
+        "function URL cannot take a custom domain): add http_api = true to "
+        "[tool.strum.stages.prod]",
+    ),
+    (
         '[tool.strum.stages."pr od"]\nmemory = 256',
         'tool.strum.stages."pr od": stage name "pr od" can only use letters, digits, "-" and "_" '
         "(it becomes the Lambda alias)",

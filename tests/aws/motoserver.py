@@ -52,6 +52,9 @@ class MotoServer:
 def start_moto(deadline: float = 60.0) -> MotoServer:
     """Start moto and wait (bounded) until it answers."""
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    # ACM issues a requested certificate this many seconds later (moto's default: 60), so
+    # deploys with a custom domain really wait for it, briefly.
+    env.setdefault("MOTO_ACM_VALIDATION_WAIT", "1")
     process = subprocess.Popen(
         [sys.executable, "-c", _SERVE],
         stdin=subprocess.PIPE,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from strum.aws.client_base import CallLog, ClientBase
+from strum.aws.client_dns import DnsCalls
 from strum.aws.client_events import EventCalls
 from strum.aws.client_http import HttpCalls
 from strum.aws.client_lambda import LambdaCalls
@@ -22,7 +23,7 @@ from strum.aws.client_lambda import LambdaCalls
 __all__ = ["AwsClient", "CallLog", "ClientBase"]
 
 
-class AwsClient(LambdaCalls, HttpCalls, EventCalls, ClientBase):
+class AwsClient(LambdaCalls, HttpCalls, DnsCalls, EventCalls, ClientBase):
     """Typed access to the AWS services the AWS target uses (one service per module)."""
 
     # -- STS ------------------------------------------------------------------------------

@@ -15,7 +15,16 @@ from strum.aws.errors import AwsError, translate
 
 _READ_PREFIXES = ("Get", "List", "Describe", "Head", "Filter")
 _NOT_FOUND = frozenset(
-    {"ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NoSuchEntityException"}
+    {
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "NotFoundException",
+        "NoSuchEntityException",
+        "NoSuchHostedZone",
+        "NoSuchBucket",
+        "NoSuchKey",
+        "404",
+    }
 )
 
 
@@ -131,4 +140,7 @@ _PAGING = {
     ("apigatewayv2", "get_integrations"): ("NextToken", "NextToken"),
     ("apigatewayv2", "get_routes"): ("NextToken", "NextToken"),
     ("apigatewayv2", "get_stages"): ("NextToken", "NextToken"),
+    ("apigatewayv2", "get_domain_names"): ("NextToken", "NextToken"),
+    ("apigatewayv2", "get_api_mappings"): ("NextToken", "NextToken"),
+    ("acm", "list_certificates"): ("NextToken", "NextToken"),
 }

@@ -83,3 +83,58 @@ class HttpCalls(ClientBase):
 
     def delete_api(self, api_id: str) -> None:
         self._call("apigatewayv2", "delete_api", ApiId=api_id)
+
+    # -- API Gateway v2: custom domain names and API mappings -------------------------------
+
+    def get_domain_name(self, name: str) -> dict[str, Any] | None:
+        return self._maybe("apigatewayv2", "get_domain_name", DomainName=name)
+
+    def list_domain_names(self) -> list[dict[str, Any]]:
+        return list(self._pages("apigatewayv2", "get_domain_names", "Items"))
+
+    def create_domain_name(
+        self, name: str, certificate_arn: str, tags: dict[str, str]
+    ) -> dict[str, Any]:
+        return self._call(
+            "apigatewayv2",
+            "create_domain_name",
+            DomainName=name,
+            DomainNameConfigurations=[_regional(certificate_arn)],
+            Tags=tags,
+        )
+
+    def update_domain_certificate(self, name: str, certificate_arn: str) -> dict[str, Any]:
+        return self._call(
+            "apigatewayv2",
+            "update_domain_name",
+            DomainName=name,
+            DomainNameConfigurations=[_regional(certificate_arn)],
+        )
+
+    def delete_domain_name(self, name: str) -> None:
+        self._call("apigatewayv2", "delete_domain_name", DomainName=name)
+
+    def list_api_mappings(self, domain: str) -> list[dict[str, Any]]:
+        return list(self._pages("apigatewayv2", "get_api_mappings", "Items", DomainName=domain))
+
+    def create_api_mapping(self, domain: str, api_id: str) -> None:
+        """Map the whole domain (no path key) to the API's ``$default`` stage."""
+        self._call(
+            "apigatewayv2",
+            "create_api_mapping",
+            DomainName=domain,
+            ApiId=api_id,
+            Stage="$default",
+            ApiMappingKey="",
+        )
+
+    def delete_api_mapping(self, domain: str, mapping_id: str) -> None:
+        self._call("apigatewayv2", "delete_api_mapping", DomainName=domain, ApiMappingId=mapping_id)
+
+
+def _regional(certificate_arn: str) -> dict[str, str]:
+    return {
+        "CertificateArn": certificate_arn,
+        "EndpointType": "REGIONAL",
+        "SecurityPolicy": "TLS_1_2",
+    }

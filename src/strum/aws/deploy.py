@@ -89,7 +89,9 @@ def deploy(
             f"fix the cause and run `strum deploy {desired.stage}` again: it picks up where "
             "this one stopped"
         ) from exc
-    if desired.http_api:
+    if desired.domain:
+        result.url = f"https://{desired.domain}"
+    elif desired.http_api:
         result.url = produced.get("api_endpoint") or (current.api.endpoint if current.api else None)
     elif desired.url:
         result.url = produced.get("url") or (current.url or {}).get("FunctionUrl")
@@ -141,6 +143,7 @@ def status(config: Any, client: AwsClient | None = None) -> dict[str, Any]:
         "version": alias["FunctionVersion"] if alias else None,
         "versions": [v["Version"] for v in client.list_versions(name) if v["Version"] != "$LATEST"],
         "url": api.endpoint if api else (url["FunctionUrl"] if url else None),
+        "domain": config.domain if api else None,
         "runtime": configuration.get("Runtime"),
         "memory": configuration.get("MemorySize"),
         "timeout": configuration.get("Timeout"),
@@ -209,6 +212,7 @@ def undeploy(
         with report(f"deleting schedule rule {rule}"):
             client.delete_rule(rule)
         removed = True
+    removed = _remove_domains(client, config, report) or removed
     api = find_api(client, project, stage)
     if api is not None:
         with report(f"deleting HTTP API {api.api_id}"):
@@ -236,6 +240,28 @@ def undeploy(
         with report(f"deleting log group {group['logGroupName']}"):
             client.delete_log_group(str(group["logGroupName"]))
         removed = True
+    return removed
+
+
+def _remove_domains(client: AwsClient, config: Any, report: Reporter) -> bool:
+    """Remove the stage's custom domains (before the API their mappings hold on to)."""
+    import time
+
+    from strum.aws.domain_io import owned_domains, remove_domain, remove_stage_certificates
+
+    project, stage = config.project, config.stage
+    removed = False
+    for found in owned_domains(client, project, stage):
+        name = str(found["DomainName"])
+        with report(f"removing custom domain {name} (mapping, DNS record, certificate)"):
+            remove_domain(client, name, project, stage, time.sleep)
+        removed = True
+    if config.domain:
+        with report(f"checking for certificates strum requested for {config.domain}"):
+            removed = (
+                remove_stage_certificates(client, config.domain, project, stage, time.sleep)
+                or removed
+            )
     return removed
 
 

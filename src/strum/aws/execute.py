@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strum.aws.client import AwsClient
+from strum.aws.domain_io import DOMAIN_STEPS, run_domain_step
 from strum.aws.errors import AwsDeployError, AwsError
 from strum.aws.plan import ROLE_POLICY_NAME, DesiredStage, api_grant
 from strum.aws.steps import (
@@ -63,6 +64,8 @@ class Patience:
 
     role_propagation: float = 90.0
     function_ready: float = 300.0
+    # DNS validation usually takes a few minutes, and now and then half an hour.
+    certificate_issued: float = 1800.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
@@ -178,6 +181,8 @@ class Executor:
             c.update_mapping(step.uuid, FunctionName=d.alias_arn, **step.mapping.settings())
         elif isinstance(step, DeleteMapping):
             c.delete_mapping(step.uuid)
+        elif isinstance(step, DOMAIN_STEPS):
+            run_domain_step(self, step)
         else:  # pragma: no cover - a new step type without an executor branch
             raise TypeError(f"no executor for {type(step).__name__}")
 
@@ -280,6 +285,7 @@ class Executor:
             c.remove_permission(d.function, d.alias, grant.sid)
         c.add_permission(d.function, d.alias, **grant.params())
         self.produced["api_endpoint"] = endpoint
+        self.produced["api_id"] = api_id
 
     def _event_invoke(self, d: DesiredStage) -> None:
         if d.event_invoke is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strum.aws.domain import CurrentDomain, RemoveDomain, plan_domain
 from strum.aws.steps import (
     CreateFunction,
     CreateLogGroup,
@@ -118,6 +119,7 @@ class DesiredStage:
     url: bool = True
     invoke_mode: str = "BUFFERED"
     http_api: bool = False
+    domain: str | None = None  # a custom domain on the HTTP API
     schedules: tuple[Schedule, ...] = ()
     mappings: tuple[Mapping, ...] = ()
     log_retention_days: int | None = None
@@ -219,6 +221,8 @@ class CurrentStage:
     mappings: tuple[dict[str, Any], ...] = ()
     api: CurrentApi | None = None
     log_group: dict[str, Any] | None = None
+    domain: CurrentDomain | None = None  # the stage's custom domain, when it has one
+    domains: tuple[str, ...] = ()  # the API Gateway domain names strum made for the stage
 
 
 def canonical(document: Any) -> str:
@@ -267,7 +271,12 @@ def plan_deploy(desired: DesiredStage, current: CurrentStage) -> list[Step]:
     steps += _plan_function(desired, current, layer_arn)
     if current.concurrency != desired.reserved_concurrency:
         steps.append(SetConcurrency(desired))
+    api_id = current.api.api_id if current.api else None
+    domain_steps = plan_domain(desired, current.domain, current.domains, api_id)
+    # A domain goes before its API does (a mapping holds on to the API).
+    steps += [step for step in domain_steps if isinstance(step, RemoveDomain)]
     steps += _plan_http(desired, current)
+    steps += [step for step in domain_steps if not isinstance(step, RemoveDomain)]
     if current.event_invoke != desired.event_invoke:
         steps.append(SetEventInvokeConfig(desired))
     steps += _plan_schedules(desired, current)

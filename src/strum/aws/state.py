@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from strum.aws.client import AwsClient
+from strum.aws.domain import CurrentDomain
 from strum.aws.errors import AwsDeployError
 from strum.aws.plan import ROLE_POLICY_NAME, CurrentApi, CurrentStage, DesiredStage, Schedule
 
@@ -61,13 +62,24 @@ def current_stage(client: AwsClient, desired: DesiredStage) -> CurrentStage:
         if not owned(tags, desired.project, desired.stage):
             raise _foreign("Lambda function", desired.function, desired.stage)
         function_part = _function_state(client, desired, found, tags)
+    api = find_api(client, desired.project, desired.stage)
+    domain: CurrentDomain | None = None
+    domains: tuple[str, ...] = ()
+    if desired.domain or api is not None:  # domains exist only on HTTP APIs
+        from strum.aws.domain_io import owned_domains, read_domain
+
+        mine = owned_domains(client, desired.project, desired.stage)
+        domains = tuple(sorted(str(found["DomainName"]) for found in mine))
+        domain = read_domain(client, desired, mine)
     return CurrentStage(
         role=role,
         role_policy=role_policy,
         layer_arn=layer_arn,
         rules=_rules(client, desired),
-        api=find_api(client, desired.project, desired.stage),
+        api=api,
         log_group=client.get_log_group(desired.log_group),
+        domain=domain,
+        domains=domains,
         **function_part,
     )
 

@@ -250,6 +250,14 @@ def _build_stage(
             "and values together: keep large values in a file or a parameter store"
         )
     target = merged.get("target", "local")
+    # Refused rather than turning the HTTP API on: that would change the stage's URL, the
+    # event its app receives and its bill behind the user's back. Function URLs take no
+    # custom domain without a CloudFront distribution in front, which strum does not make.
+    if "domain" in merged and not merged.get("http_api") and "http_api" not in invalid:
+        at("domain").report(
+            f'domain = "{merged["domain"]}" needs the HTTP API (a function URL cannot take a '
+            f"custom domain): add http_api = true to [{'.'.join(here.path)}]"
+        )
     schedules = {}
     for key, entry in merged.get("schedules", {}).items():
         schedule = tables.build_schedule(key, entry, _entry_at(at, "schedules", key))
