@@ -112,6 +112,7 @@ ATTACKS = {
     "env": lambda name: os.environ.get(name),
     "whoami": lambda _: {"uid": os.getuid(), "pid": os.getpid(), "root": sorted(os.listdir("/"))},
     "syscall": lambda arguments: raw_syscall(*arguments),
+    "write_text": lambda arguments: open(arguments[0], "w").write(arguments[1]),
     "limits": lambda _: __import__("resource").getrlimit(__import__("resource").RLIMIT_DATA),
 }
 
@@ -238,6 +239,20 @@ def test_home_and_credentials_are_out_of_sight(platform: RunningPlatform, tmp_pa
 def test_host_environment_does_not_leak(platform: RunningPlatform) -> None:
     assert attack(platform, "env", HOST_SECRET) == {"ok": True, "value": None}
     assert attack(platform, "env", "AWS_LAMBDA_FUNCTION_NAME")["value"] == "hostile"
+
+
+def test_kernel_settings_cannot_be_changed(platform: RunningPlatform) -> None:
+    # Writing back the current value: harmless if the sandbox failed, and still a write.
+    current = Path("/proc/sys/kernel/printk_ratelimit").read_text().strip()
+    script = f"echo {current} > /proc/sys/kernel/printk_ratelimit"
+    assert (
+        attack(platform, "write_text", ["/proc/sys/kernel/printk_ratelimit", current])["ok"]
+        is False
+    ), script
+    # "h" only prints SysRq's help to the kernel log, if it got through.
+    assert attack(platform, "write_text", ["/proc/sysrq-trigger", "h"])["ok"] is False
+    assert attack(platform, "listdir", "/etc/ssl/private")["ok"] is False
+    assert attack(platform, "read", "/etc/shadow")["ok"] is False
 
 
 def test_only_tmp_is_writable(platform: RunningPlatform) -> None:

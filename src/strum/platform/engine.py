@@ -108,6 +108,7 @@ class Engine:
         # What the operating system enforces around instances; probed in start().
         self.sandbox = sandbox.Capabilities()
         self._spawner: sandbox.CgroupSpawner | None = None
+        self._etc = self.home.root / "sandbox" / "etc"  # what instances see as /etc
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -121,6 +122,10 @@ class Engine:
                 logger.warning("not enforced: %s", line)
             if self.sandbox.cgroups:
                 self._spawner = sandbox.CgroupSpawner(self.sandbox.cgroups)
+            if self.sandbox.bwrap:
+                self._etc = await asyncio.to_thread(
+                    sandbox.prepare_etc, self.home.root / "sandbox" / "etc"
+                )
         else:
             self.sandbox = sandbox.Capabilities.off("turned off (strum platform run --no-sandbox)")
             logger.warning("functions run without a sandbox (--no-sandbox): rlimits only")
@@ -332,12 +337,15 @@ class Engine:
         tmpdir = self._tmp / ident
         cgroup = None
         filter_fd = seccomp.program_fd() if caps.seccomp else None
+        descriptors = [] if filter_fd is None else [filter_fd]
         try:
             if caps.bwrap:
                 env["TMPDIR"] = "/tmp"
+                sandbox.refresh_etc(self._etc)
                 argv = sandbox.bwrap_command(
                     caps.bwrap,
                     argv,
+                    etc_dir=self._etc,
                     code_dir=spec.code_dir,
                     runtime_package=Path(_STRUM_SRC) / "strum",
                     tmp_bytes=spec.ephemeral_mb * 1024 * 1024,
@@ -358,7 +366,7 @@ class Engine:
                     ephemeral_mb=spec.ephemeral_mb,
                     namespace=namespace,
                     prlimit_command=bool(caps.bwrap) and not spec.runtime.startswith("python"),
-                    pass_fds=() if filter_fd is None else (filter_fd,),
+                    pass_fds=tuple(descriptors),
                 )
 
             if self._spawner is not None:
@@ -381,8 +389,8 @@ class Engine:
             )
             return None
         finally:
-            if filter_fd is not None:
-                os.close(filter_fd)
+            for descriptor in descriptors:
+                os.close(descriptor)
         listener.release_namespace()
         instance = Instance(
             spec,

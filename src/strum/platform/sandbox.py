@@ -53,11 +53,12 @@ MAX_TASKS = 1024  # AWS Lambda's limit on processes and threads per execution en
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
 # /etc entries programs need (DNS, TLS roots, users, the dynamic loader, time zones, MIME
-# types); the rest of /etc (shadow, ssh keys, the host's configuration) stays out of sight.
-# Each is a bind mount on the cold-start path, so the list is kept short.
+# types), copied once into a directory of the platform's (``prepare_etc``); the rest of
+# /etc (shadow, ssh and TLS private keys, the host's configuration) stays out of sight.
 _ETC = (
-    "alternatives", "group", "hosts", "ld.so.cache", "localtime", "mime.types",
-    "nsswitch.conf", "passwd", "pki", "resolv.conf", "services", "ssl",
+    "alternatives", "ca-certificates", "ca-certificates.conf", "gai.conf", "group",
+    "host.conf", "hosts", "ld.so.cache", "localtime", "mime.types", "nsswitch.conf",
+    "passwd", "pki", "protocols", "resolv.conf", "services", "ssl",
 )  # fmt: skip
 _TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
@@ -114,7 +115,11 @@ def probe() -> Capabilities:
             "needs bubblewrap" if not bwrap else f"no filter for {platform.machine()} yet"
         )
     return Capabilities(
-        bwrap=bwrap, netns=netns, cgroups=cgroups, seccomp=filtered, reasons=reasons
+        bwrap=bwrap,
+        netns=netns,
+        cgroups=cgroups,
+        seccomp=filtered,
+        reasons=reasons,
     )
 
 
@@ -126,22 +131,14 @@ def _probe_bwrap(reasons: dict[str, str]) -> str | None:
         why = "bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap; Fedora: dnf install bubblewrap)"
         reasons["filesystem"] = reasons["pid_namespace"] = why
         return None
-    check = subprocess.run(
-        [
-            path,
-            *_base_arguments(),
-            "--",
-            "/usr/bin/true" if Path("/usr/bin/true").exists() else "true",
-        ],
-        capture_output=True,
-        timeout=10,
-        check=False,
-    )
+    command = [path, *_base_arguments(), "--", "/usr/bin/true"]
+    check = subprocess.run(command, capture_output=True, timeout=10, check=False)
     if check.returncode != 0:
         why = (
-            "bubblewrap cannot create namespaces here ("
+            "bubblewrap does not run here ("
             + check.stderr.decode(errors="replace").strip()
-            + "); enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+            + "); if it cannot create namespaces, enable unprivileged user namespaces "
+            "(sysctl kernel.unprivileged_userns_clone=1)"
         )
         reasons["filesystem"] = reasons["pid_namespace"] = why
         return None
@@ -407,13 +404,28 @@ def remove_parents(capabilities: Capabilities) -> None:
 # -- bubblewrap -------------------------------------------------------------------------------
 
 
+@cache
+def _base_list() -> tuple[str, ...]:
+    return tuple(_base_arguments_uncached())
+
+
 def _base_arguments() -> list[str]:
+    return list(_base_list())
+
+
+def _base_arguments_uncached() -> list[str]:
     arguments = [
         "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try", "--uid", "65534", "--gid", "65534",
         "--hostname", "localhost", "--cap-drop", "ALL", "--die-with-parent",
         "--ro-bind", "/usr", "/usr", "--proc", "/proc",
     ]  # fmt: skip
+    # A platform run as root maps the instance to root's uid inside its user namespace, and
+    # some of /proc trusts that uid without asking for capabilities: global sysctls, the
+    # IRQ settings and the SysRq trigger (reboot). They become read-only.
+    for path in ("/proc/sys", "/proc/irq", "/proc/sysrq-trigger"):
+        if os.path.exists(path):
+            arguments += ["--ro-bind", path, path]
     # AWS's /dev, bound node by node: cheaper than bubblewrap's --dev (which also mounts
     # devpts and a tty), and Lambda has no /dev/shm either.
     for node in ("null", "zero", "random", "urandom"):
@@ -430,17 +442,50 @@ def _base_arguments() -> list[str]:
     return arguments
 
 
-@cache
-def _system_arguments() -> tuple[str, ...]:
-    arguments = _base_arguments()
+def prepare_etc(destination: Path) -> Path:
+    """Copy the /etc entries instances see into ``destination`` (bound as one mount).
+
+    One bind of a prepared directory instead of one per file: every bind mount costs the
+    cold start. Symbolic links are kept (their targets lie in /usr, which is bound too);
+    /etc/ssl/private is never copied. ``refresh_etc`` keeps DNS settings current.
+    """
+    import shutil as files
+
+    staging = destination.with_name(destination.name + ".new")
+    files.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     for name in _ETC:
-        path = Path("/etc") / name
-        if path.exists():
-            arguments += ["--ro-bind", str(path), str(path)]
-    prefix = Path(sys.base_prefix).resolve()
-    if not prefix.is_relative_to("/usr"):
-        arguments += ["--ro-bind", str(prefix), str(prefix)]
-    return tuple(arguments)
+        source = Path("/etc") / name
+        if source.is_dir():
+            files.copytree(
+                source,
+                staging / name,
+                symlinks=True,
+                ignore=files.ignore_patterns("private"),
+                ignore_dangling_symlinks=True,
+            )
+        elif source.exists():
+            files.copyfile(source, staging / name)
+    for path in [staging, *staging.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    files.rmtree(destination, ignore_errors=True)
+    staging.rename(destination)
+    return destination
+
+
+def refresh_etc(destination: Path) -> None:
+    """Re-copy the files that change while a machine runs (DNS, hosts) when they did."""
+    for name in ("resolv.conf", "hosts"):
+        source, copy = Path("/etc") / name, destination / name
+        try:
+            if source.stat().st_mtime > copy.stat().st_mtime:
+                import shutil as files
+
+                files.copyfile(source, copy.with_suffix(".new"))
+                copy.with_suffix(".new").replace(copy)
+        except OSError:
+            continue
 
 
 def interpreter() -> str:
@@ -452,6 +497,7 @@ def bwrap_command(
     bwrap: str,
     command: list[str],
     *,
+    etc_dir: Path,
     code_dir: Path,
     runtime_package: Path,
     tmp_bytes: int,
@@ -460,9 +506,13 @@ def bwrap_command(
 ) -> list[str]:
     """The bubblewrap command line that runs ``command`` in an instance's sandbox
     (``seccomp_fd``: a filter program for bubblewrap to read and apply)."""
-    arguments = [bwrap, *_system_arguments()]
+    arguments = [bwrap, *_base_arguments()]
     if seccomp_fd is not None:
         arguments += ["--seccomp", str(seccomp_fd)]
+    arguments += ["--ro-bind", str(etc_dir), "/etc"]
+    prefix = Path(sys.base_prefix).resolve()
+    if not prefix.is_relative_to("/usr"):
+        arguments += ["--ro-bind", str(prefix), str(prefix)]
     arguments += ["--ro-bind", str(code_dir), TASK_ROOT]
     arguments += ["--ro-bind", str(runtime_package), f"{RUNTIME_DIR}/strum"]
     arguments += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
@@ -501,6 +551,8 @@ __all__ = [
     "entered",
     "interpreter",
     "new_network",
+    "prepare_etc",
     "probe",
+    "refresh_etc",
     "remove_parents",
 ]
