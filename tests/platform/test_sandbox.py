@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from strum.platform import sandbox
+from strum.platform.cgroups import MAX_TASKS
 from tests.platform.conftest import RunningPlatform, start_platform
 from tests.platform.packages import make_zip
 
@@ -283,7 +284,7 @@ def test_no_network_without_permission(platform: RunningPlatform) -> None:
 def test_a_fork_bomb_stops_at_the_process_limit(platform: RunningPlatform) -> None:
     result = attack(platform, "fork_bomb")
     assert result["ok"] is False and result["error"] == "BlockingIOError"
-    assert result["forked"] < sandbox.MAX_TASKS
+    assert result["forked"] < MAX_TASKS
 
 
 def test_heap_past_the_memory_size_fails(platform: RunningPlatform) -> None:

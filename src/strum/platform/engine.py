@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from strum.platform import sandbox, seccomp
+from strum.platform import cgroups, sandbox, seccomp
 from strum.platform.home import Home
 from strum.platform.instances import (
     Instance,
@@ -107,7 +107,7 @@ class Engine:
         self._started = False
         # What the operating system enforces around instances; probed in start().
         self.sandbox = sandbox.Capabilities()
-        self._spawner: sandbox.CgroupSpawner | None = None
+        self._spawner: cgroups.CgroupSpawner | None = None
         self._etc = self.home.root / "sandbox" / "etc"  # what instances see as /etc
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -121,7 +121,7 @@ class Engine:
             for line in self.sandbox.missing():
                 logger.warning("not enforced: %s", line)
             if self.sandbox.cgroups:
-                self._spawner = sandbox.CgroupSpawner(self.sandbox.cgroups)
+                self._spawner = cgroups.CgroupSpawner(self.sandbox.cgroups)
             if self.sandbox.bwrap:
                 self._etc = await asyncio.to_thread(
                     sandbox.prepare_etc, self.home.root / "sandbox" / "etc"
@@ -143,7 +143,7 @@ class Engine:
         if self._spawner is not None:
             await asyncio.to_thread(self._spawner.close)
             self._spawner = None
-        sandbox.remove_parents(self.sandbox)
+        cgroups.remove_parents(self.sandbox.cgroups)
         self.logs.close()
         self._started = False
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from strum.platform import sandbox
+from strum.platform.cgroups import Cgroup
 from strum.platform.logs import MAX_LINE_BYTES
-from strum.platform.sandbox import Cgroup
 from strum.platform.types import FunctionSpec
 
 logger = logging.getLogger(__name__)

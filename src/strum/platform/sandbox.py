@@ -7,15 +7,14 @@ it declared:
   ``/etc``, the interpreter, its code read-only at ``/var/task``, strum's runtime at
   ``/var/runtime``, a private ``/tmp`` (tmpfs, the function's ephemeral-storage size) and
   the extra read-only ``files`` it declared. No platform state, no other function's code,
-  no home directory. Its own PID, IPC and user namespaces; no capabilities.
+  no home directory. Its own PID, IPC and user namespaces; no capabilities; /proc's
+  global settings read-only.
 - **network**: a network namespace of its own (only loopback) unless it declared
   network. The platform binds the instance's Runtime API listener *inside* that
   namespace (a worker thread enters it, binds, and leaves), so the function reaches
   ``127.0.0.1:<port>`` and nothing else - no proxy process on the cold-start path.
-- **memory and processes** (cgroups v1): memory (its size plus its ``/tmp``, which tmpfs
-  charges to memory) and 1,024 tasks, AWS's process limit. The spawning thread joins the
-  instance's cgroups for the ``fork`` only, so the sandbox starts inside them - there is no
-  window in which a process could escape.
+- **memory and processes**: cgroups, see ``strum.platform.cgroups``.
+- **system calls**: a seccomp deny list, see ``strum.platform.seccomp``.
 
 ``probe()`` finds out once which of these this machine allows. Whatever is missing is
 reported (``missing()``) and shown by ``strum platform status``; the platform runs anyway
@@ -24,11 +23,9 @@ with the rest (rlimits and an environment built from scratch always apply).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
 import fcntl
-import itertools
 import logging
 import os
 import platform
@@ -37,19 +34,17 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
 
 from strum.platform import seccomp
+from strum.platform.cgroups import probe_cgroups
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
-MAX_TASKS = 1024  # AWS Lambda's limit on processes and threads per execution environment
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
 # /etc entries programs need (DNS, TLS roots, users, the dynamic loader, time zones, MIME
@@ -108,7 +103,7 @@ def probe() -> Capabilities:
     reasons: dict[str, str] = {}
     bwrap = _probe_bwrap(reasons)
     netns = _probe_netns(reasons)
-    cgroups = _probe_cgroups(reasons)
+    cgroups = probe_cgroups(reasons)
     filtered = bool(bwrap) and seccomp.supported()
     if not filtered:
         reasons["seccomp"] = (
@@ -170,43 +165,6 @@ def _probe_netns(reasons: dict[str, str]) -> bool:
         )
         return False
     return True
-
-
-def _probe_cgroups(reasons: dict[str, str]) -> tuple[Path, Path] | None:
-    parents = []
-    for controller in ("memory", "pids"):
-        own = _own_cgroup(controller)
-        base = Path("/sys/fs/cgroup") / controller
-        if own is None or not base.is_dir():
-            reasons["cgroups"] = (
-                "no cgroup v1 memory and pids hierarchies (cgroup v2 is not supported yet); "
-                "memory is limited with RLIMIT_DATA, processes are not limited"
-            )
-            return None
-        parent = base / own.lstrip("/") / f"strum-{os.getpid()}"
-        try:
-            parent.mkdir(exist_ok=True)
-        except OSError as exc:
-            reasons["cgroups"] = (
-                f"cannot create cgroups under {parent.parent} ({exc.strerror}); run the "
-                "platform as root or delegate the cgroup - memory is limited with RLIMIT_DATA, "
-                "processes are not limited"
-            )
-            return None
-        parents.append(parent)
-    return parents[0], parents[1]
-
-
-def _own_cgroup(controller: str) -> str | None:
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
-            return path
-    return None
 
 
 # -- network namespaces ----------------------------------------------------------------------
@@ -274,146 +232,15 @@ def entered(namespace: int | None) -> Iterator[None]:
         os.close(home)
 
 
-# -- cgroups ----------------------------------------------------------------------------------
-
-
-class Cgroup:
-    """One instance's memory and pids cgroups (v1), named ``name`` under ``parents``."""
-
-    def __init__(self, parents: tuple[Path, Path], name: str) -> None:
-        self.memory = parents[0] / name
-        self.pids = parents[1] / name
-        for path in (self.memory, self.pids):
-            # The parents go when a platform stops; the probe is cached per process.
-            path.parent.mkdir(exist_ok=True)
-            path.mkdir()
-        (self.pids / "pids.max").write_text(str(MAX_TASKS))
-
-    def limit_memory(self, limit: int) -> None:
-        (self.memory / "memory.limit_in_bytes").write_text(str(limit))
-
-    def join(self) -> None:
-        """Move the calling thread into these cgroups (what it forks starts in them)."""
-        thread = str(threading.get_native_id())
-        (self.memory / "tasks").write_text(thread)
-        (self.pids / "tasks").write_text(thread)
-
-    def oom_killed(self) -> bool:
-        """Whether the kernel's OOM killer struck inside this cgroup."""
-        try:
-            text = (self.memory / "memory.oom_control").read_text()
-        except OSError:
-            return False
-        for line in text.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value) > 0
-        return False
-
-    def remove(self) -> None:
-        for path in (self.memory, self.pids):
-            with contextlib.suppress(OSError):
-                path.rmdir()
-
-
-# One sequence per process: several platforms (tests) share this process's cgroup parents.
-_CGROUP_IDS = itertools.count()
-
-
-class CgroupSpawner:
-    """Forks instances from a thread that already sits in a fresh cgroup.
-
-    A process must start inside its cgroups - moved in afterwards, it could fork first
-    (cgroup v1 has no ``CLONE_INTO_CGROUP``). Moving a thread costs milliseconds (cgroup v1
-    waits for an RCU grace period per move), so the spawning thread moves into the *next*
-    instance's cgroups right after each fork, off the cold-start path; the fork itself
-    then costs one hop to this thread.
-    """
-
-    def __init__(self, parents: tuple[Path, Path]) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._parents = parents
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="strum-spawn")
-        self._ready: Cgroup | None = None
-        self._executor.submit(self._prepare)
-
-    def _prepare(self) -> None:
-        cgroup = Cgroup(self._parents, f"i{next(_CGROUP_IDS)}")
-        cgroup.join()
-        self._ready = cgroup
-
-    async def spawn(self, fork: Callable[[], T], memory_limit: int) -> tuple[T, Cgroup]:
-        """Run ``fork`` in the spawning thread, inside a cgroup limited to ``memory_limit``."""
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[tuple[T, Cgroup]] = loop.create_future()
-
-        def job() -> None:
-            try:
-                if self._ready is None:
-                    self._prepare()
-                cgroup = self._ready
-                assert cgroup is not None
-                cgroup.limit_memory(memory_limit)
-                result = fork()
-            except BaseException as exc:  # handed to the awaiting coroutine
-                loop.call_soon_threadsafe(_settle, answer, None, exc)
-                return
-            self._ready = None
-            loop.call_soon_threadsafe(_settle, answer, (result, cgroup), None)
-            with contextlib.suppress(OSError):
-                self._prepare()
-
-        self._executor.submit(job)
-        return await answer
-
-    def close(self) -> None:
-        """Stop the thread and remove the cgroup it was waiting in."""
-
-        def leave() -> None:
-            thread = str(threading.get_native_id())
-            for controller in ("memory", "pids"):
-                own = _own_cgroup(controller) or "/"
-                home = Path("/sys/fs/cgroup") / controller / own.lstrip("/")
-                with contextlib.suppress(OSError):
-                    (home / "tasks").write_text(thread)
-            if self._ready is not None:
-                self._ready.remove()
-                self._ready = None
-
-        self._executor.submit(leave)
-        self._executor.shutdown(wait=True)
-
-
-def _settle(answer: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if answer.done():
-        return
-    if error is not None:
-        answer.set_exception(error)
-    else:
-        answer.set_result(result)
-
-
-def remove_parents(capabilities: Capabilities) -> None:
-    """Remove this platform's cgroup parents (at shutdown; empty by then)."""
-    for parent in capabilities.cgroups or ():
-        with contextlib.suppress(OSError):
-            parent.rmdir()
-
-
 # -- bubblewrap -------------------------------------------------------------------------------
 
 
-@cache
-def _base_list() -> tuple[str, ...]:
-    return tuple(_base_arguments_uncached())
-
-
 def _base_arguments() -> list[str]:
-    return list(_base_list())
+    return list(_base_tuple())
 
 
-def _base_arguments_uncached() -> list[str]:
+@cache
+def _base_tuple() -> tuple[str, ...]:
     arguments = [
         "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try", "--uid", "65534", "--gid", "65534",
@@ -423,9 +250,9 @@ def _base_arguments_uncached() -> list[str]:
     # A platform run as root maps the instance to root's uid inside its user namespace, and
     # some of /proc trusts that uid without asking for capabilities: global sysctls, the
     # IRQ settings and the SysRq trigger (reboot). They become read-only.
-    for path in ("/proc/sys", "/proc/irq", "/proc/sysrq-trigger"):
-        if os.path.exists(path):
-            arguments += ["--ro-bind", path, path]
+    for setting in ("/proc/sys", "/proc/irq", "/proc/sysrq-trigger"):
+        if os.path.exists(setting):
+            arguments += ["--ro-bind", setting, setting]
     # AWS's /dev, bound node by node: cheaper than bubblewrap's --dev (which also mounts
     # devpts and a tty), and Lambda has no /dev/shm either.
     for node in ("null", "zero", "random", "urandom"):
@@ -439,7 +266,7 @@ def _base_arguments_uncached() -> list[str]:
             arguments += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             arguments += ["--ro-bind", str(path), str(path)]
-    return arguments
+    return tuple(arguments)
 
 
 def prepare_etc(destination: Path) -> Path:
@@ -449,27 +276,25 @@ def prepare_etc(destination: Path) -> Path:
     cold start. Symbolic links are kept (their targets lie in /usr, which is bound too);
     /etc/ssl/private is never copied. ``refresh_etc`` keeps DNS settings current.
     """
-    import shutil as files
-
     staging = destination.with_name(destination.name + ".new")
-    files.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for name in _ETC:
         source = Path("/etc") / name
         if source.is_dir():
-            files.copytree(
+            shutil.copytree(
                 source,
                 staging / name,
                 symlinks=True,
-                ignore=files.ignore_patterns("private"),
+                ignore=shutil.ignore_patterns("private"),
                 ignore_dangling_symlinks=True,
             )
         elif source.exists():
-            files.copyfile(source, staging / name)
+            shutil.copyfile(source, staging / name)
     for path in [staging, *staging.rglob("*")]:
         if not path.is_symlink():
             path.chmod(0o755 if path.is_dir() else 0o644)
-    files.rmtree(destination, ignore_errors=True)
+    shutil.rmtree(destination, ignore_errors=True)
     staging.rename(destination)
     return destination
 
@@ -480,9 +305,7 @@ def refresh_etc(destination: Path) -> None:
         source, copy = Path("/etc") / name, destination / name
         try:
             if source.stat().st_mtime > copy.stat().st_mtime:
-                import shutil as files
-
-                files.copyfile(source, copy.with_suffix(".new"))
+                shutil.copyfile(source, copy.with_suffix(".new"))
                 copy.with_suffix(".new").replace(copy)
         except OSError:
             continue
@@ -540,12 +363,9 @@ def descendants(pid: int) -> list[int]:
 
 
 __all__ = [
-    "MAX_TASKS",
     "RUNTIME_DIR",
     "TASK_ROOT",
     "Capabilities",
-    "Cgroup",
-    "CgroupSpawner",
     "bwrap_command",
     "descendants",
     "entered",
@@ -554,5 +374,4 @@ __all__ = [
     "prepare_etc",
     "probe",
     "refresh_etc",
-    "remove_parents",
 ]
