@@ -381,7 +381,7 @@ BAD = [
     (
         "colour = 1",
         "tool.strum.colour: unknown key; the keys here are app, architecture, async, base_path, "
-        "django_settings, env, ephemeral_storage, events, exclude, include, lifespan, "
+        "bucket, django_settings, env, ephemeral_storage, events, exclude, include, lifespan, "
         "log_retention_days, memory, name, permissions, python, reserved_concurrency, "
         "schedules, stages, stream, text_mime_types, timeout, url",
     ),
@@ -690,6 +690,19 @@ BAD = [
         'domain = "api.example.com"',
     ),
     (
+        'bucket = "s3://My-Artifacts/"',
+        'tool.strum.bucket: "s3://My-Artifacts/" is not an S3 bucket name: 3 to 63 lower-case '
+        'letters, digits, "." and "-", starting and ending with a letter or digit',
+    ),
+    (
+        'bucket = "s3://artifacts"',
+        'tool.strum.bucket: give the bucket name only: bucket = "artifacts"',
+    ),
+    (
+        'bucket = "My-Artifacts"',
+        'tool.strum.bucket: S3 bucket names are lower case: bucket = "my-artifacts"',
+    ),
+    (
         '[tool.strum.stages.prod]\ntarget = "aws"\ndomain = "api.example.com"',
         'tool.strum.stages.prod.domain: domain = "api.example.com" needs the HTTP API (a '
         "function URL cannot take a custom domain): add http_api = true to "
@@ -756,7 +769,7 @@ def test_every_problem_is_reported_at_once(project):
             "  pyproject.toml: tool.strum.stages.prod.memory: 99999 MB is out of range: Lambda "
             "allows 128 to 10240 MB",
             "  pyproject.toml: tool.strum.stages.prod.colour: unknown key; the keys here are "
-            "app, architecture, async, base_path, django_settings, domain, env, "
+            "app, architecture, async, base_path, bucket, django_settings, domain, env, "
             "ephemeral_storage, events, exclude, http_api, include, lifespan, log_retention_days, memory, name, "
             "permissions, profile, python, region, reserved_concurrency, role_arn, schedules, "
             "stream, target, text_mime_types, timeout, url",

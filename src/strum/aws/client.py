@@ -19,11 +19,12 @@ from strum.aws.client_dns import DnsCalls
 from strum.aws.client_events import EventCalls
 from strum.aws.client_http import HttpCalls
 from strum.aws.client_lambda import LambdaCalls
+from strum.aws.client_storage import StorageCalls
 
 __all__ = ["AwsClient", "CallLog", "ClientBase"]
 
 
-class AwsClient(LambdaCalls, HttpCalls, DnsCalls, EventCalls, ClientBase):
+class AwsClient(LambdaCalls, HttpCalls, DnsCalls, EventCalls, StorageCalls, ClientBase):
     """Typed access to the AWS services the AWS target uses (one service per module)."""
 
     # -- STS ------------------------------------------------------------------------------

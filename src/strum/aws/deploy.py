@@ -58,14 +58,19 @@ def deploy(
     dry_run: bool = False,
     client: AwsClient | None = None,
     patience: Any = None,
+    upload_limit: int | None = None,
 ) -> AwsDeployResult:
-    """Package -> plan -> execute for an AWS stage; idempotent, and resumable on failure."""
-    from strum.aws.desired import desired_stage
+    """Package -> plan -> execute for an AWS stage; idempotent, and resumable on failure.
+
+    Packages over ``upload_limit`` bytes zipped (Lambda's 50 MB by default) go through S3.
+    """
+    from strum.aws.desired import DIRECT_UPLOAD_LIMIT, desired_stage
     from strum.aws.execute import Executor
 
     client = client or connect(config)
     notes: list[str] = []
-    desired = desired_stage(config, home, client, report, notes)
+    limit = DIRECT_UPLOAD_LIMIT if upload_limit is None else upload_limit
+    desired = desired_stage(config, home, client, report, notes, upload_limit=limit)
     with report("reading what the stage has on AWS"):
         current = current_stage(client, desired)
     steps = plan_deploy(desired, current)

@@ -7,6 +7,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,27 @@ POLLED_SOURCES = ("sqs", "kinesis", "dynamodb")
 
 
 def desired_stage(
-    config: Any, home: Any, client: AwsClient, report: Reporter, notes: list[str]
+    config: Any,
+    home: Any,
+    client: AwsClient,
+    report: Reporter,
+    notes: list[str],
+    *,
+    upload_limit: int = DIRECT_UPLOAD_LIMIT,
 ) -> DesiredStage:
-    """Build the stage's packages for Lambda and describe everything the stage should be."""
+    """Build the stage's packages for Lambda and describe everything the stage should be.
+
+    Packages larger than ``upload_limit`` bytes zipped go through S3 (tests lower it).
+    """
     region = str(client.resolved_region())
     with report("checking the AWS account"):
         identity = client.identity()
     account, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
-    return build_desired_stage(
+    desired = build_desired_stage(
         config, home, report, notes, account=account, region=region, partition=partition
     )
+    staging = _staging(config, desired, upload_limit)
+    return replace(desired, **staging) if staging else desired
 
 
 def build_desired_stage(
@@ -64,8 +76,6 @@ def build_desired_stage(
         artifact = build(spec)
     notes.extend(artifact.notes)
     code_zip, code_sha, layer_zip, layer_sha = split_package(artifact, home.root / "cache")
-    _check_size(code_zip, "the code package")
-    _check_size(layer_zip, "the dependency layer")
     own_role = config.role_arn is None
     if own_role and len(role_name(function)) > 64:
         raise AwsDeployError(
@@ -125,15 +135,28 @@ def build_desired_stage(
     )
 
 
-def _check_size(path: Path, what: str) -> None:
-    size = path.stat().st_size
-    if size > DIRECT_UPLOAD_LIMIT:
-        raise AwsDeployError(
-            f"{what} is {size / 2**20:.0f} MB zipped; Lambda takes at most 50 MB uploaded "
-            "directly and this version of strum does not stage larger packages through S3 "
-            "yet. Exclude what the function does not need (exclude = [...] in [tool.strum]); "
-            "`strum package` lists the largest parts"
-        )
+def _staging(config: Any, desired: DesiredStage, limit: int) -> dict[str, Any]:
+    """Where packages over ``limit`` bytes go: S3 keys named by content hash, the bucket.
+
+    The config's ``bucket``, else strum's own per account and region (S3 names are global,
+    so the account is in it).
+    """
+    from strum.build.zipfiles import file_sha256
+
+    keys = {}
+    if desired.code_zip.stat().st_size > limit:
+        sha = base64.b64decode(desired.code_sha256).hex()
+        keys["code_key"] = f"strum/{config.project}/code-{sha}.zip"
+    layer = desired.layer_zip
+    if layer is not None and layer.stat().st_size > limit:
+        keys["layer_key"] = f"strum/{config.project}/layer-{file_sha256(layer)}.zip"
+    if not keys:
+        return {}
+    return {
+        "bucket": config.bucket or f"strum-{desired.account}-{desired.region}",
+        "bucket_owned": config.bucket is None,
+        **keys,
+    }
 
 
 def split_package(artifact: Any, cache: Path) -> tuple[Path, str, Path, str]:

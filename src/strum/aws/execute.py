@@ -24,6 +24,7 @@ from strum.aws.client import AwsClient
 from strum.aws.domain_io import DOMAIN_STEPS, run_domain_step
 from strum.aws.errors import AwsDeployError, AwsError
 from strum.aws.plan import ROLE_POLICY_NAME, DesiredStage, api_grant
+from strum.aws.staging import stage_package
 from strum.aws.steps import (
     CreateFunction,
     CreateLogGroup,
@@ -46,6 +47,7 @@ from strum.aws.steps import (
     SetConcurrency,
     SetEventInvokeConfig,
     SetRetention,
+    StagePackage,
     TagFunction,
     UpdateCode,
     UpdateConfiguration,
@@ -111,10 +113,12 @@ class Executor:
             self.produced["layer_arn"] = c.publish_layer_version(
                 LayerName=d.layer_name,
                 Description=d.layer_marker,
-                Content={"ZipFile": _read(d.layer_zip)},
+                Content=_code(d, d.layer_key, d.layer_zip),
                 CompatibleRuntimes=[d.runtime],
                 CompatibleArchitectures=[d.architecture],
             )
+        elif isinstance(step, StagePackage):
+            stage_package(self.client, d, step.key, step.path, self.produced)
         elif isinstance(step, CreateFunction):
             self._create_function(d)
         elif isinstance(step, UpdateCode):
@@ -122,8 +126,8 @@ class Executor:
                 d.function,
                 c.update_function_code,
                 FunctionName=d.function,
-                ZipFile=_read(d.code_zip),
                 Architectures=[d.architecture],
+                **_code(d, d.code_key, d.code_zip),
             )
         elif isinstance(step, UpdateConfiguration):
             config = d.configuration(self.produced["layer_arn"])
@@ -189,7 +193,7 @@ class Executor:
     def _create_function(self, d: DesiredStage) -> None:
         params = {
             "FunctionName": d.function,
-            "Code": {"ZipFile": _read(d.code_zip)},
+            "Code": _code(d, d.code_key, d.code_zip),
             "Architectures": [d.architecture],
             "PackageType": "Zip",
             "Publish": False,
@@ -308,6 +312,14 @@ class Executor:
             MaximumEventAgeInSeconds=max_age,
             DestinationConfig=destinations,
         )
+
+
+def _code(d: DesiredStage, key: str | None, path: Any) -> dict[str, Any]:
+    """The package for CreateFunction, UpdateFunctionCode or PublishLayerVersion: in the
+    request, or where ``StagePackage`` put it in S3."""
+    if key is not None:
+        return {"S3Bucket": d.bucket, "S3Key": key}
+    return {"ZipFile": _read(path)}
 
 
 def _read(path: Any) -> bytes:

@@ -38,6 +38,7 @@ from strum.aws.steps import (
     SetConcurrency,
     SetEventInvokeConfig,
     SetRetention,
+    StagePackage,
     TagFunction,
     UpdateCode,
     UpdateConfiguration,
@@ -120,6 +121,12 @@ class DesiredStage:
     invoke_mode: str = "BUFFERED"
     http_api: bool = False
     domain: str | None = None  # a custom domain on the HTTP API
+    # Packages over Lambda's 50 MB direct upload go through S3: the bucket, whether strum
+    # makes it (else the config's ``bucket``), and the content-hash keys of what goes there.
+    bucket: str | None = None
+    bucket_owned: bool = False
+    code_key: str | None = None
+    layer_key: str | None = None
     schedules: tuple[Schedule, ...] = ()
     mappings: tuple[Mapping, ...] = ()
     log_retention_days: int | None = None
@@ -284,7 +291,22 @@ def plan_deploy(desired: DesiredStage, current: CurrentStage) -> list[Step]:
     steps += _plan_revocations(desired, current)
     if desired.role_name is None and current.role is not None:
         steps.append(DeleteOwnRole(desired, str(current.role["RoleName"])))
-    return steps
+    return _with_staging(desired, steps)
+
+
+def _with_staging(desired: DesiredStage, steps: list[Step]) -> list[Step]:
+    """``steps`` with an S3 upload before each step that sends a package over the limit."""
+    staged: list[Step] = []
+    for step in steps:
+        key = None
+        if isinstance(step, PublishLayer):
+            key, path = desired.layer_key, desired.layer_zip
+        elif isinstance(step, (CreateFunction, UpdateCode)):
+            key, path = desired.code_key, desired.code_zip
+        if key is not None and path is not None:
+            staged.append(StagePackage(desired, key, path))
+        staged.append(step)
+    return staged
 
 
 def _plan_role(desired: DesiredStage, current: CurrentStage) -> list[Step]:

@@ -8,6 +8,7 @@ output show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from strum.deploy.plan import Step
@@ -127,6 +128,19 @@ class PublishLayer(Step):
     def describe(self) -> str:
         size = self.desired.layer_zip.stat().st_size if self.desired.layer_zip else 0
         return f"publish dependency layer {self.desired.layer_name} ({size / 1e6:.1f} MB)"
+
+
+@dataclass(frozen=True)
+class StagePackage(Step):
+    """Put a package over Lambda's direct upload limit in S3 (unless it is there already)."""
+
+    desired: DesiredStage
+    key: str
+    path: Path
+
+    def describe(self) -> str:
+        size = self.path.stat().st_size / 1e6
+        return f"upload {self.path.name} ({size:.1f} MB) to s3://{self.desired.bucket}/{self.key}"
 
 
 @dataclass(frozen=True)

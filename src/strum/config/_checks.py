@@ -338,6 +338,26 @@ def region(value: Any, where: Where) -> str:
     raise Invalid(f'"{text}" is not an AWS region name; regions look like "eu-west-1"')
 
 
+BUCKET_NAME = r"(?!xn--)(?!sthree-)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?<!-s3alias)(?<!--ol-s3)"
+IP_ADDRESS = r"\d+\.\d+\.\d+\.\d+"
+
+
+def bucket(value: Any, where: Where) -> str:
+    """An S3 bucket name (S3's naming rules), not an ARN or URL."""
+    text = string(value, where)
+    name = text.removeprefix("s3://").removeprefix("arn:aws:s3:::").rstrip("/")
+    if name != text and matches(BUCKET_NAME, name):
+        raise Invalid(f'give the bucket name only: bucket = "{name}"')
+    if matches(BUCKET_NAME, text) and ".." not in text and not matches(IP_ADDRESS, text):
+        return text
+    if matches(BUCKET_NAME, text.lower()):
+        raise Invalid(f'S3 bucket names are lower case: bucket = "{text.lower()}"')
+    raise Invalid(
+        f'"{text}" is not an S3 bucket name: 3 to 63 lower-case letters, digits, "." and "-", '
+        "starting and ending with a letter or digit"
+    )
+
+
 def role_arn(value: Any, where: Where) -> str:
     """An IAM role ARN."""
     text = string(value, where)

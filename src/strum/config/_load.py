@@ -57,6 +57,7 @@ KEYS: dict[str, checks.Check] = {
     "reserved_concurrency": checks.integer(0, None, "", "reserved_concurrency"),
     "url": checks.boolean("url"),
     "log_retention_days": checks.log_retention_days,
+    "bucket": checks.bucket,
 }
 STAGE_KEYS: dict[str, checks.Check] = {
     "target": checks.choice("local", "aws"),
@@ -304,6 +305,7 @@ def _build_stage(
         role_arn=merged.get("role_arn"),
         http_api=merged.get("http_api", False),
         domain=merged.get("domain"),
+        bucket=merged.get("bucket"),
     )
 
 

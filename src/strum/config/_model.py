@@ -109,6 +109,7 @@ class StageConfig:
     role_arn: str | None = None
     http_api: bool = False
     domain: str | None = None
+    bucket: str | None = None  # AWS: where packages over 50 MB go (else strum's own bucket)
 
     @property
     def function_name(self) -> str:
