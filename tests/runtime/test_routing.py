@@ -145,6 +145,18 @@ def test_consumers_are_matched_by_source_arn(project):
     assert "consumed" in router.handle(event, None)
 
 
+def test_s3_consumers_are_matched_by_the_bucket_arn_inside_the_record(project):
+    # S3 records have no eventSourceARN; on AWS every S3 consumer names its bucket.
+    router = make_router(
+        project,
+        events=[
+            {"source": "s3", "function": f"{project}:each", "arn": "arn:aws:s3:::other"},
+            {"source": "s3", "function": f"{project}:consume", "arn": "arn:aws:s3:::strum-uploads"},
+        ],
+    )
+    assert "consumed" in router.handle(load_event("s3-put"), None)
+
+
 @pytest.mark.parametrize("name", ["sns", "s3-put", "dynamodb-stream", "kinesis"])
 def test_unconfigured_sources_fail_naming_what_is_configured(project, name):
     router = make_router(project, events=[{"source": "sqs", "function": f"{project}:consume"}])

@@ -22,6 +22,7 @@ _NOT_FOUND = frozenset(
         "NoSuchEntityException",
         "NoSuchHostedZone",
         "NoSuchBucket",
+        "NotFound",
         "NoSuchKey",
         "404",
     }
@@ -143,4 +144,5 @@ _PAGING = {
     ("apigatewayv2", "get_domain_names"): ("NextToken", "NextToken"),
     ("apigatewayv2", "get_api_mappings"): ("NextToken", "NextToken"),
     ("acm", "list_certificates"): ("NextToken", "NextToken"),
+    ("sns", "list_subscriptions_by_topic"): ("NextToken", "NextToken"),
 }

@@ -1,4 +1,4 @@
-"""EventBridge and CloudWatch Logs calls of ``strum.aws.client.AwsClient``."""
+"""EventBridge, SNS and CloudWatch Logs calls of ``strum.aws.client.AwsClient``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from strum.aws.errors import AwsError
 
 
 class EventCalls(ClientBase):
-    """EventBridge rules and targets; CloudWatch log groups."""
+    """EventBridge rules and targets; SNS subscriptions; CloudWatch log groups."""
 
     # -- EventBridge ----------------------------------------------------------------------
 
@@ -76,3 +76,34 @@ class EventCalls(ClientBase):
 
     def delete_log_group(self, name: str) -> None:
         self._call("logs", "delete_log_group", logGroupName=name)
+
+    def put_pattern_rule(
+        self, name: str, pattern: str, description: str, tags: dict[str, str]
+    ) -> str:
+        """A rule on the default bus matching ``pattern`` (JSON); returns its ARN."""
+        result = self._call(
+            "events",
+            "put_rule",
+            Name=name,
+            EventPattern=pattern,
+            State="ENABLED",
+            Description=description,
+            Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
+        )
+        return str(result["RuleArn"])
+
+    def remove_target(self, rule: str, target_id: str) -> None:
+        self._call("events", "remove_targets", Rule=rule, Ids=[target_id])
+
+    # -- SNS ------------------------------------------------------------------------------
+
+    def subscriptions(self, topic_arn: str) -> list[dict[str, Any]]:
+        return list(
+            self._pages("sns", "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic_arn)
+        )
+
+    def subscribe_lambda(self, topic_arn: str, function_arn: str) -> None:
+        self._call("sns", "subscribe", TopicArn=topic_arn, Protocol="lambda", Endpoint=function_arn)
+
+    def unsubscribe(self, subscription_arn: str) -> None:
+        self._call("sns", "unsubscribe", SubscriptionArn=subscription_arn)

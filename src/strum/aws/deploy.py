@@ -224,6 +224,7 @@ def undeploy(
             client.delete_api(api.api_id)
         removed = True
     if found is not None:
+        removed = _detach_consumers(client, config, found, report) or removed
         with report(f"removing {name} (event sources, URL, alias, versions, code)"):
             alias_arn = f"{found['Configuration']['FunctionArn']}:{stage}"
             mappings = {m["UUID"]: m for m in client.list_mappings(alias_arn)}
@@ -246,6 +247,34 @@ def undeploy(
             client.delete_log_group(str(group["logGroupName"]))
         removed = True
     return removed
+
+
+def _detach_consumers(
+    client: AwsClient, config: Any, found: dict[str, Any], report: Reporter
+) -> bool:
+    """Unsubscribe the stage from SNS topics, buckets and others' rules (its policy says which)."""
+    from pathlib import Path
+
+    from strum.aws.consumers_io import detach_consumers
+    from strum.aws.plan import DesiredStage
+
+    _, partition, _, region, account, *_ = str(found["Configuration"]["FunctionArn"]).split(":")
+    stage = DesiredStage(
+        project=config.project,
+        stage=config.stage,
+        function=config.function_name,
+        region=region,
+        account=account,
+        partition=partition,
+        code_zip=Path(),
+        code_sha256="",
+        runtime="",
+        architecture="",
+        role_arn="",
+        role_name=None,
+    )
+    with report("taking the stage off the SNS topics, S3 buckets and rules it consumes"):
+        return bool(detach_consumers(client, stage))
 
 
 def _remove_domains(client: AwsClient, config: Any, report: Reporter) -> bool:

@@ -65,6 +65,7 @@ def build_desired_stage(
     ``strum template`` passes CloudFormation's pseudo parameters here (see
     ``strum.aws.template``) and ``host`` to stand in for the shell's variables.
     """
+    from strum.aws.consumers_io import desired_consumers
     from strum.aws.policy import execution_policy, policy_warnings, project_uses_tasks, trust_policy
     from strum.build import Target, build
     from strum.deploy.local import package_spec, rule_name
@@ -130,6 +131,7 @@ def build_desired_stage(
         domain=config.domain,
         schedules=tuple(schedules),
         mappings=_mappings(config, notes),
+        consumers=desired_consumers(config),
         log_retention_days=config.log_retention_days,
         event_invoke=_event_invoke(config, lambda_arn),
     )
@@ -195,12 +197,7 @@ def split_package(artifact: Any, cache: Path) -> tuple[Path, str, Path, str]:
 def _mappings(config: Any, notes: list[str]) -> tuple[Mapping, ...]:
     mappings = []
     for name, event in sorted(config.events.items()):
-        if event.source not in POLLED_SOURCES:
-            notes.append(
-                f"[tool.strum.events] {name!r} ({event.source}) is not wired up on AWS by this "
-                f"version of strum: subscribe {config.function_name}:{config.stage} to it "
-                "yourself (the function already routes its events)"
-            )
+        if event.source not in POLLED_SOURCES:  # pushed: see strum.aws.consumers
             continue
         position = event.starting_position or ("LATEST" if event.source != "sqs" else None)
         mappings.append(

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from strum.aws.client import AwsClient
+from strum.aws.consumers import CONSUMER_STEPS
+from strum.aws.consumers_io import run_consumer_step
 from strum.aws.domain_io import DOMAIN_STEPS, run_domain_step
 from strum.aws.errors import AwsDeployError, AwsError
 from strum.aws.plan import ROLE_POLICY_NAME, DesiredStage, api_grant
@@ -185,6 +187,8 @@ class Executor:
             c.update_mapping(step.uuid, FunctionName=d.alias_arn, **step.mapping.settings())
         elif isinstance(step, DeleteMapping):
             c.delete_mapping(step.uuid)
+        elif isinstance(step, CONSUMER_STEPS):
+            run_consumer_step(self.client, step)
         elif isinstance(step, DOMAIN_STEPS):
             run_domain_step(self, step)
         else:  # pragma: no cover - a new step type without an executor branch

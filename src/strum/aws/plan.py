@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strum.aws.consumers import PRINCIPALS, Consumer, CurrentConsumers, plan_consumers
 from strum.aws.domain import CurrentDomain, RemoveDomain, plan_domain
 from strum.aws.steps import (
     CreateFunction,
@@ -129,6 +130,7 @@ class DesiredStage:
     layer_key: str | None = None
     schedules: tuple[Schedule, ...] = ()
     mappings: tuple[Mapping, ...] = ()
+    consumers: tuple[Consumer, ...] = ()  # SNS, S3 and EventBridge (see strum.aws.consumers)
     log_retention_days: int | None = None
     # (retries, max age s, on-success ARN, on-failure ARN); None: AWS's defaults.
     event_invoke: tuple[int, int, str | None, str | None] | None = None
@@ -192,6 +194,11 @@ class DesiredStage:
                     source_arn=self.rule_arn(schedule.rule),
                 )
             )
+        for consumer in self.consumers:
+            source = self.rule_arn(consumer.rule) if consumer.rule else str(consumer.arn)
+            account = self.account if consumer.source == "s3" else None
+            principal = PRINCIPALS[consumer.source]
+            grants.append(Grant(consumer.sid, "lambda:InvokeFunction", principal, source, account))
         return tuple(grants)
 
 
@@ -228,6 +235,7 @@ class CurrentStage:
     mappings: tuple[dict[str, Any], ...] = ()
     api: CurrentApi | None = None
     log_group: dict[str, Any] | None = None
+    consumers: CurrentConsumers | None = None
     domain: CurrentDomain | None = None  # the stage's custom domain, when it has one
     domains: tuple[str, ...] = ()  # the API Gateway domain names strum made for the stage
 
@@ -288,6 +296,7 @@ def plan_deploy(desired: DesiredStage, current: CurrentStage) -> list[Step]:
         steps.append(SetEventInvokeConfig(desired))
     steps += _plan_schedules(desired, current)
     steps += _plan_mappings(desired, current)
+    steps += plan_consumers(desired, current.consumers or CurrentConsumers())
     steps += _plan_revocations(desired, current)
     if desired.role_name is None and current.role is not None:
         steps.append(DeleteOwnRole(desired, str(current.role["RoleName"])))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from strum.aws.client import AwsClient
+from strum.aws.consumers import SID_PREFIXES
 from strum.aws.domain import CurrentDomain
 from strum.aws.errors import AwsDeployError
 from strum.aws.plan import ROLE_POLICY_NAME, CurrentApi, CurrentStage, DesiredStage, Schedule
@@ -71,6 +72,14 @@ def current_stage(client: AwsClient, desired: DesiredStage) -> CurrentStage:
         mine = owned_domains(client, desired.project, desired.stage)
         domains = tuple(sorted(str(found["DomainName"]) for found in mine))
         domain = read_domain(client, desired, mine)
+    statements = tuple(function_part.get("statements") or ())
+    consumers = None
+    if desired.consumers or any(
+        str(st.get("Sid")).startswith(tuple(SID_PREFIXES.values())) for st in statements
+    ):
+        from strum.aws.consumers_io import read_consumers
+
+        consumers = read_consumers(client, desired, statements)
     return CurrentStage(
         role=role,
         role_policy=role_policy,
@@ -80,6 +89,7 @@ def current_stage(client: AwsClient, desired: DesiredStage) -> CurrentStage:
         log_group=client.get_log_group(desired.log_group),
         domain=domain,
         domains=domains,
+        consumers=consumers,
         **function_part,
     )
 
@@ -133,7 +143,9 @@ def _rules(
     prefix = f"{desired.function}-"
     names = {schedule.rule: schedule.schedule for schedule in desired.schedules}
     for rule in client.list_rules(prefix):
-        if not owned(client.rule_tags(rule["Arn"]), desired.project, desired.stage):
+        tags = client.rule_tags(rule["Arn"])
+        # Rules of event consumers (``strum:event``) are not schedules: see strum.aws.consumers.
+        if not owned(tags, desired.project, desired.stage) or "strum:event" in tags:
             continue
         name = str(rule["Name"])
         schedule = Schedule(

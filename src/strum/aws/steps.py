@@ -26,6 +26,7 @@ class Grant:
     action: str
     principal: str
     source_arn: str | None = None
+    source_account: str | None = None  # S3: a bucket ARN names no account
     url_auth: str | None = None
     via_url: bool = False
 
@@ -38,6 +39,8 @@ class Grant:
         }
         if self.source_arn:
             params["SourceArn"] = self.source_arn
+        if self.source_account:
+            params["SourceAccount"] = self.source_account
         if self.url_auth:
             params["FunctionUrlAuthType"] = self.url_auth
         if self.via_url:

@@ -120,7 +120,14 @@ class Router:
                 origin = records[0].get("eventSource") or records[0].get("EventSource")
                 source = RECORD_SOURCES.get(origin or "")
                 if source:
-                    arn = records[0].get("eventSourceARN") or records[0].get("EventSubscriptionArn")
+                    first = records[0]
+                    # S3 records carry no source ARN of their own; the bucket's is inside.
+                    bucket = (first.get("s3") or {}).get("bucket") or {}
+                    arn = (
+                        first.get("eventSourceARN")
+                        or first.get("EventSubscriptionArn")
+                        or bucket.get("arn")
+                    )
                     return self._consume(source, arn, event, context)
         if self.http is not None:
             if self.stream and _streaming_available():
