@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 
+import boto3
 from click.testing import CliRunner
 
 from strum.cli import cli
@@ -42,8 +44,24 @@ def test_deploy_status_rollback_undeploy(aws, tmp_path):
     assert "AWS eu-west-1" in human
 
     assert "now serves version 1 (was 2)" in strum("rollback", "prod", "--project", root)
-    tail = CliRunner().invoke(cli, ["tail", "prod", "--project", root])
-    assert tail.exit_code != 0 and "aws logs tail /aws/lambda/shop-prod" in tail.output
+    # tail reads CloudWatch Logs (moto's Lambda writes none: put two lines there).
+    logs = boto3.client("logs", region_name="eu-west-1")
+    logs.create_log_stream(logGroupName="/aws/lambda/shop-prod", logStreamName="2026/01/01/[2]x")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName="/aws/lambda/shop-prod",
+        logStreamName="2026/01/01/[2]x",
+        logEvents=[
+            {"timestamp": now - 5000, "message": "START RequestId: r1\n"},
+            {"timestamp": now - 4000, "message": "hello from the app\n"},
+        ],
+    )
+    tail = strum("tail", "prod", "--since", "1m", "--project", root)
+    stamp = time.strftime("%H:%M:%S", time.localtime((now - 4000) / 1000))
+    assert tail.splitlines() == [
+        f"{time.strftime('%H:%M:%S', time.localtime((now - 5000) / 1000))} START RequestId: r1",
+        f"{stamp} hello from the app",
+    ]
 
     assert "removed shop-prod" in strum(
         "undeploy", "prod", "--yes", "--purge-logs", "--project", root
@@ -76,3 +94,35 @@ def test_a_stage_without_a_region_is_refused(aws, tmp_path, monkeypatch):
     assert result.exit_code == 7
     assert "no region is set" in result.output
     assert "[tool.strum.stages.prod]" in result.output
+
+
+def test_tail_follows_each_event_once_and_explains_missing_logs(aws, tmp_path):
+    from strum.aws.client import AwsClient
+    from strum.aws.logs import LogFollower
+
+    root = make_project(tmp_path / "shop")
+    missing = CliRunner().invoke(cli, ["tail", "prod", "--project", str(root)])
+    assert missing.exit_code == 7
+    assert "shop-prod has no logs yet (/aws/lambda/shop-prod does not exist)" in missing.output
+
+    logs = boto3.client("logs", region_name="eu-west-1")
+    logs.create_log_group(logGroupName="/aws/lambda/shop-prod")
+    logs.create_log_stream(logGroupName="/aws/lambda/shop-prod", logStreamName="s")
+    now = time.time()
+
+    def put(offset: float, message: str) -> None:
+        logs.put_log_events(
+            logGroupName="/aws/lambda/shop-prod",
+            logStreamName="s",
+            logEvents=[{"timestamp": int((now + offset) * 1000), "message": message}],
+        )
+
+    follower = LogFollower(AwsClient("eu-west-1"), "shop-prod", now - 60)
+    put(-10, "one")
+    assert [e["message"] for e in follower.poll(now)] == ["one"]
+    assert follower.poll(now + 1) == []
+    # A late event, older than the last one seen, still shows up - once.
+    put(-20, "late")
+    put(1, "two")
+    assert [e["message"] for e in follower.poll(now + 2)] == ["late", "two"]
+    assert follower.poll(now + 3) == []

@@ -145,4 +145,5 @@ _PAGING = {
     ("apigatewayv2", "get_api_mappings"): ("NextToken", "NextToken"),
     ("acm", "list_certificates"): ("NextToken", "NextToken"),
     ("sns", "list_subscriptions_by_topic"): ("NextToken", "NextToken"),
+    ("logs", "filter_log_events"): ("nextToken", "nextToken"),
 }

@@ -107,3 +107,10 @@ class EventCalls(ClientBase):
 
     def unsubscribe(self, subscription_arn: str) -> None:
         self._call("sns", "unsubscribe", SubscriptionArn=subscription_arn)
+
+    def filter_log_events(self, group: str, start_ms: int) -> list[dict[str, Any]]:
+        return list(
+            self._pages(
+                "logs", "filter_log_events", "events", logGroupName=group, startTime=start_ms
+            )
+        )

@@ -346,8 +346,10 @@ def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None
     from strum.deploy import local
 
     config = load_stage(project_dir, stage)
-    require_local(config, "tail", f"aws logs tail /aws/lambda/{config.function_name} --follow")
     start = time.time() - _duration(since)
+    if config.target == "aws":
+        _tail_aws(config, start, follow)
+        return
     home = platform_home()
     while True:
         entries = local.logs(config, home, start)
@@ -358,6 +360,25 @@ def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None
         if not follow:
             return
         time.sleep(0.5)
+
+
+def _tail_aws(config: Any, start: float, follow: bool) -> None:
+    from strum.aws.deploy import connect
+    from strum.aws.logs import LogFollower
+
+    follower = LogFollower(connect(config), config.function_name, start)
+    idle = 0
+    while True:
+        entries = follower.poll(time.time())
+        for entry in entries:
+            stamp = time.strftime("%H:%M:%S", time.localtime(entry["time"]))
+            click.echo(f"{stamp} {entry['message']}".replace("\r", "\n"))
+        if not follow:
+            return
+        # CloudWatch Logs allows a few FilterLogEvents a second per account: poll every 2 s
+        # while lines come, backing off to 10 s when quiet.
+        idle = 0 if entries else idle + 1
+        time.sleep(min(2.0 * (1 + idle), 10.0))
 
 
 def _duration(text: str) -> float:
