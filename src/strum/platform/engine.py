@@ -10,7 +10,8 @@ Instances idle for ``settings.idle_timeout_s`` are stopped (scale to zero).
 Limits, as AWS applies them: the timeout kills the instance (``Sandbox.Timedout``); memory
 is capped with RLIMIT_DATA and an allocation failure ends the instance as
 ``Runtime.OutOfMemory``; a process that dies mid-invocation is ``Runtime.ExitError``, and
-only its own request fails - the next one gets a new instance.
+only its own request fails - the next one gets a new instance. How an instance is started
+(its command, environment and sandbox) is ``strum.platform.launch``'s business.
 """
 
 from __future__ import annotations
@@ -22,23 +23,19 @@ import logging
 import math
 import os
 import shutil
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-from strum.platform import cgroups, sandbox, seccomp
 from strum.platform.home import Home
 from strum.platform.instances import (
     Instance,
     Invocation,
     Outcome,
     exit_description,
-    spawn,
 )
+from strum.platform.launch import Launcher
 from strum.platform.logs import LogStore, end_line, report_line, start_line, tail_of
 from strum.platform.runtime_api import RESPONSE_MODE, RuntimeAPI
 from strum.platform.types import FunctionSpec, InvokeResult, Throttled
@@ -49,19 +46,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# The strum runtime, started with -c rather than -m: runpy's imports cost a few ms of
-# every cold start. -S skips site (its .pth processing is most of a bare start-up): a
-# function sees its package, not the platform's virtualenv, as on Lambda.
-_BOOTSTRAP = "import sys; from strum.runtime._bootstrap import main; sys.exit(main())"
-# In a sandbox the runtime sets its own rlimits before anything of the function's is
-# imported (cheaper than a prlimit exec in front of bubblewrap). sys.path[0] is the task
-# root ('' with -c); it goes first, so no module in the package can stand in for resource.
-_LIMITED_BOOTSTRAP = (
-    "import sys; del sys.path[0]; import resource as r\n"
-    "for k, v in ((r.RLIMIT_DATA, %d), (r.RLIMIT_FSIZE, %d), (r.RLIMIT_CORE, 0), "
-    "(r.RLIMIT_NOFILE, 1024)): r.setrlimit(k, (v, v))\n" + _BOOTSTRAP
-)
-_STRUM_SRC = str(Path(__file__).resolve().parents[2])
 _RATE_EXCEEDED = "Rate Exceeded."
 
 
@@ -90,45 +74,22 @@ class Engine:
         self.home = home.ensure()
         self.settings = settings
         self.logs = LogStore(home.logs_db)
-        # The Invoke API address given to functions (STRUM_PLATFORM_API); the platform
-        # sets it once it is listening, else it is derived from settings / platform.json.
-        self.api_endpoint: str | None = None
+        self.launcher = Launcher(home, settings)
         self.runtime_api = RuntimeAPI()
         self._pools: dict[tuple[str, str, str, str], list[Instance]] = {}
         self._instances: set[Instance] = set()
         self._busy_total = 0
         self._busy: dict[str, int] = {}
-        self._env: dict[tuple[str, str, str, str], dict[str, str]] = {}
-        self._warned: set[str] = set()
-        self._tmp = home.root / "tmp"
         self._ids = 0
         self._cold_starts = 0
         self._invocations = 0
         self._started = False
-        # What the operating system enforces around instances; probed in start().
-        self.sandbox = sandbox.Capabilities()
-        self._spawner: cgroups.CgroupSpawner | None = None
-        self._etc = self.home.root / "sandbox" / "etc"  # what instances see as /etc
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Bind the Runtime API (its first listener is made ready now)."""
-        shutil.rmtree(self._tmp, ignore_errors=True)
-        self._tmp.mkdir(mode=0o700, exist_ok=True)
-        if self.settings.sandbox:
-            self.sandbox = await asyncio.to_thread(sandbox.probe)
-            for line in self.sandbox.missing():
-                logger.warning("not enforced: %s", line)
-            if self.sandbox.cgroups:
-                self._spawner = cgroups.CgroupSpawner(self.sandbox.cgroups)
-            if self.sandbox.bwrap:
-                self._etc = await asyncio.to_thread(
-                    sandbox.prepare_etc, self.home.root / "sandbox" / "etc"
-                )
-        else:
-            self.sandbox = sandbox.Capabilities.off("turned off (strum platform run --no-sandbox)")
-            logger.warning("functions run without a sandbox (--no-sandbox): rlimits only")
+        await self.launcher.start()
         await self.runtime_api.start()
         self._started = True
 
@@ -140,10 +101,7 @@ class Engine:
         if instances:
             await asyncio.wait([i.exited for i in instances], timeout=10)
         await self.runtime_api.stop()
-        if self._spawner is not None:
-            await asyncio.to_thread(self._spawner.close)
-            self._spawner = None
-        cgroups.remove_parents(self.sandbox.cgroups)
+        await self.launcher.stop()
         self.logs.close()
         self._started = False
 
@@ -312,74 +270,22 @@ class Engine:
         return await self._start_instance(spec, invocation)
 
     async def _start_instance(self, spec: FunctionSpec, invocation: Invocation) -> Instance | None:
-        argv = self._argv(spec)
+        argv = self.launcher.argv(spec)
         if isinstance(argv, bytes):
             invocation.done.set_result(
                 Outcome(argv, error_type="Runtime.InvalidEntrypoint", fatal=True)
             )
             return None
-        caps = self.sandbox
-        isolated = caps.netns and spec.network is False
+        isolated = self.launcher.isolates(spec)
         listener = await (
             self.runtime_api.listen_isolated() if isolated else self.runtime_api.listen()
         )
-        port = listener.port
         self._ids += 1
         ident = f"{os.getpid():x}{self._ids:08x}{os.urandom(8).hex()}"
-        env = dict(self._base_env(spec))
-        env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{port}"
-        env["AWS_LAMBDA_LOG_STREAM_NAME"] = (
-            f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{spec.version}]{ident}"
-        )
-        if isolated:
-            # The only platform address an instance without network can reach.
-            env["STRUM_PLATFORM_API"] = f"http://127.0.0.1:{port}"
-        tmpdir = self._tmp / ident
-        cgroup = None
-        filter_fd = seccomp.program_fd() if caps.seccomp else None
-        descriptors = [] if filter_fd is None else [filter_fd]
         try:
-            if caps.bwrap:
-                env["TMPDIR"] = "/tmp"
-                sandbox.refresh_etc(self._etc)
-                argv = sandbox.bwrap_command(
-                    caps.bwrap,
-                    argv,
-                    etc_dir=self._etc,
-                    code_dir=spec.code_dir,
-                    runtime_package=Path(_STRUM_SRC) / "strum",
-                    tmp_bytes=spec.ephemeral_mb * 1024 * 1024,
-                    files=spec.files,
-                    seccomp_fd=filter_fd,
-                )
-            else:
-                tmpdir.mkdir(mode=0o700)
-                env["TMPDIR"] = str(tmpdir)
-            namespace = listener.namespace
-
-            def fork() -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
-                return spawn(
-                    argv,
-                    env,
-                    "/" if caps.bwrap else str(spec.code_dir),  # bubblewrap changes directory
-                    memory_mb=spec.memory_mb,
-                    ephemeral_mb=spec.ephemeral_mb,
-                    namespace=namespace,
-                    prlimit_command=bool(caps.bwrap) and not spec.runtime.startswith("python"),
-                    pass_fds=tuple(descriptors),
-                )
-
-            if self._spawner is not None:
-                # Memory plus /tmp: tmpfs pages are charged to the cgroup that writes them.
-                limit = (spec.memory_mb + spec.ephemeral_mb) * 1024 * 1024
-                (popen, pipes), cgroup = await self._spawner.spawn(fork, limit)
-            else:
-                popen, pipes = fork()
+            launched = await self.launcher.launch(spec, argv, ident, listener, isolated)
         except OSError as exc:
             listener.close()
-            if cgroup is not None:
-                cgroup.remove()
-            shutil.rmtree(tmpdir, ignore_errors=True)
             document = _error_document(
                 "Runtime.InvalidEntrypoint",
                 f"RequestId: {invocation.request_id} Error: cannot start {argv[0]}: {exc}",
@@ -388,121 +294,23 @@ class Engine:
                 Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
             )
             return None
-        finally:
-            for descriptor in descriptors:
-                os.close(descriptor)
         listener.release_namespace()
         instance = Instance(
             spec,
             ident,
-            port,
-            popen,
-            pipes,
+            listener.port,
+            launched.popen,
+            launched.pipes,
             self,
             listener.close,
-            str(tmpdir),
-            cgroup=cgroup,
-            sandboxed=bool(caps.bwrap),
+            launched.tmpdir,
+            cgroup=launched.cgroup,
+            sandboxed=launched.sandboxed,
         )
         listener.attach(instance)
         self._instances.add(instance)
         self._cold_starts += 1
         return instance
-
-    def _argv(self, spec: FunctionSpec) -> list[str] | bytes:
-        """The command of the runtime, or an error document if there is none."""
-        runtime = spec.runtime
-        if runtime.startswith("python3"):
-            host = f"python{sys.version_info.major}.{sys.version_info.minor}"
-            if runtime != host and runtime not in self._warned:
-                self._warned.add(runtime)
-                logger.warning(
-                    "%s asks for %s; the local platform runs functions on the host's %s",
-                    spec.name,
-                    runtime,
-                    host,
-                )
-            if self.sandbox.bwrap:
-                mib = 1024 * 1024
-                limits = (spec.memory_mb * mib, spec.ephemeral_mb * mib)
-                return [sandbox.interpreter(), "-S", "-c", _LIMITED_BOOTSTRAP % limits]
-            return [sys.executable, "-S", "-c", _BOOTSTRAP]
-        if runtime.startswith("provided"):
-            bootstrap = spec.code_dir / "bootstrap"
-            if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
-                if self.sandbox.bwrap:
-                    return [f"{sandbox.TASK_ROOT}/bootstrap"]
-                return [str(bootstrap)]
-            return _error_document(
-                "Runtime.InvalidEntrypoint",
-                f"Couldn't find valid bootstrap(s): [{bootstrap}]",
-            )
-        return _error_document(
-            "Runtime.InvalidEntrypoint",
-            f"the runtime {runtime} is not available on this platform "
-            "(use python3.x, or provided.al2023 with an executable bootstrap)",
-        )
-
-    def _base_env(self, spec: FunctionSpec) -> dict[str, str]:
-        key = spec.instance_key
-        env = self._env.get(key)
-        if env is not None:
-            return env
-        python = spec.runtime.startswith("python")
-        boxed = self.sandbox.bwrap is not None
-        runtime_dir = sandbox.RUNTIME_DIR if boxed else _STRUM_SRC
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-        }
-        if python:
-            env["PYTHONPATH"] = runtime_dir
-        env.update(spec.environment)
-        if python and "PYTHONPATH" in dict(spec.environment):
-            env["PYTHONPATH"] += os.pathsep + runtime_dir
-        env.update(
-            {
-                "_HANDLER": spec.handler,
-                "LAMBDA_TASK_ROOT": sandbox.TASK_ROOT if boxed else str(spec.code_dir),
-                "LAMBDA_RUNTIME_DIR": runtime_dir,
-                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-                "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-                "AWS_REGION": spec.region,
-                "AWS_DEFAULT_REGION": spec.region,
-                "STRUM_PLATFORM_API": self._endpoint(),
-            }
-        )
-        if python:
-            env["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{spec.runtime}"
-            env["PYTHONUNBUFFERED"] = "1"
-            if boxed:
-                # Nothing writable is shared between instances, so no bytecode cache: the
-                # build compiles it into the package when the Python versions match.
-                env["PYTHONDONTWRITEBYTECODE"] = "1"
-            else:
-                # Bytecode outside the read-only code: one cache per code version (the
-                # prefix mirrors the absolute path; each version's code has its own path).
-                env["PYTHONPYCACHEPREFIX"] = str(self.home.bytecode)
-        if len(self._env) > 1000:
-            self._env.clear()
-        self._env[key] = env
-        return env
-
-    def _endpoint(self) -> str:
-        if self.api_endpoint:
-            return self.api_endpoint
-        if self.settings.port:
-            return f"http://{self.settings.host}:{self.settings.port}"
-        try:
-            endpoint = json.loads(self.home.address_file.read_text())["endpoint"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return ""
-        self.api_endpoint = str(endpoint)
-        return self.api_endpoint
 
     # -- after an invocation ---------------------------------------------------------------
 
@@ -695,7 +503,7 @@ class Engine:
                 "concurrent_invocations": self._busy_total,
                 "max_concurrency": self.settings.max_concurrency,
                 "idle_timeout_s": self.settings.idle_timeout_s,
-                "isolation": self.sandbox.enforcement(),
+                "isolation": self.launcher.sandbox.enforcement(),
             }
         }
 

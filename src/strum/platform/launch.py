@@ -1,0 +1,275 @@
+"""Launching instances: the command, the environment and the sandbox around a process.
+
+``Launcher`` turns a ``FunctionSpec`` into a running process: the runtime's command (or
+an error document when there is none), an environment built from scratch, and - where
+the machine allows it - the sandbox (``strum.platform.sandbox``): bubblewrap, a network
+namespace, cgroups (``strum.platform.cgroups``) and a seccomp filter
+(``strum.platform.seccomp``). The engine decides when to launch; this module decides how.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from strum.platform import cgroups, sandbox, seccomp
+from strum.platform.cgroups import Cgroup
+from strum.platform.home import Home
+from strum.platform.instances import spawn
+from strum.platform.types import FunctionSpec
+
+if TYPE_CHECKING:
+    from strum.platform.runtime_api import Listener
+    from strum.platform.server import Settings
+
+logger = logging.getLogger(__name__)
+
+# The strum runtime, started with -c rather than -m: runpy's imports cost a few ms of
+# every cold start. -S skips site (its .pth processing is most of a bare start-up): a
+# function sees its package, not the platform's virtualenv, as on Lambda.
+_BOOTSTRAP = "import sys; from strum.runtime._bootstrap import main; sys.exit(main())"
+# In a sandbox the runtime sets its own rlimits before anything of the function's is
+# imported (cheaper than a prlimit exec in front of bubblewrap). sys.path[0] is the task
+# root ('' with -c); it goes first, so no module in the package can stand in for resource.
+_LIMITED_BOOTSTRAP = (
+    "import sys; del sys.path[0]; import resource as r\n"
+    "for k, v in ((r.RLIMIT_DATA, %d), (r.RLIMIT_FSIZE, %d), (r.RLIMIT_CORE, 0), "
+    "(r.RLIMIT_NOFILE, 1024)): r.setrlimit(k, (v, v))\n" + _BOOTSTRAP
+)
+_STRUM_SRC = str(Path(__file__).resolve().parents[2])
+
+
+def _error_document(error_type: str, message: str) -> bytes:
+    # AWS's platform-side errors put errorType first (unlike the runtime's documents).
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+@dataclass
+class Launched:
+    """A started instance process: its pipes, its cgroup and its host TMPDIR (if any)."""
+
+    popen: subprocess.Popen[bytes]
+    pipes: tuple[int, int]
+    tmpdir: str
+    cgroup: Cgroup | None
+    sandboxed: bool
+
+
+class Launcher:
+    """Starts instance processes for one engine, sandboxed as far as the machine allows."""
+
+    def __init__(self, home: Home, settings: Settings) -> None:
+        self.home = home
+        self.settings = settings
+        # The Invoke API address given to functions (STRUM_PLATFORM_API); the platform
+        # sets it once it is listening, else it is derived from settings / platform.json.
+        self.api_endpoint: str | None = None
+        # What the operating system enforces around instances; probed in start().
+        self.sandbox = sandbox.Capabilities()
+        self._spawner: cgroups.CgroupSpawner | None = None
+        self._etc = home.root / "sandbox" / "etc"  # what sandboxed instances see as /etc
+        self._tmp = home.root / "tmp"  # TMPDIRs of unsandboxed instances
+        self._env: dict[tuple[str, str, str, str], dict[str, str]] = {}
+        self._warned: set[str] = set()
+
+    async def start(self) -> None:
+        """Probe the sandbox (once per process) and prepare what instances share."""
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._tmp.mkdir(mode=0o700, exist_ok=True)
+        if not self.settings.sandbox:
+            self.sandbox = sandbox.Capabilities.off("turned off (strum platform run --no-sandbox)")
+            logger.warning("functions run without a sandbox (--no-sandbox): rlimits only")
+            return
+        self.sandbox = await asyncio.to_thread(sandbox.probe)
+        for line in self.sandbox.missing():
+            logger.warning("not enforced: %s", line)
+        if self.sandbox.cgroups:
+            self._spawner = cgroups.CgroupSpawner(self.sandbox.cgroups)
+        if self.sandbox.bwrap:
+            self._etc = await asyncio.to_thread(sandbox.prepare_etc, self._etc)
+
+    async def stop(self) -> None:
+        if self._spawner is not None:
+            await asyncio.to_thread(self._spawner.close)
+            self._spawner = None
+        cgroups.remove_parents(self.sandbox.cgroups)
+
+    def isolates(self, spec: FunctionSpec) -> bool:
+        """Whether ``spec``'s instances get a network namespace of their own."""
+        return self.sandbox.netns and spec.network is False
+
+    async def launch(
+        self,
+        spec: FunctionSpec,
+        command: list[str],
+        ident: str,
+        listener: Listener,
+        isolated: bool,
+    ) -> Launched:
+        """Start ``command`` for ``spec`` with ``listener`` as its Runtime API (raises
+        OSError when the process cannot start)."""
+        caps = self.sandbox
+        port = listener.port
+        env = dict(self.base_env(spec))
+        env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{port}"
+        env["AWS_LAMBDA_LOG_STREAM_NAME"] = (
+            f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{spec.version}]{ident}"
+        )
+        if isolated:
+            # The only platform address an instance without network can reach.
+            env["STRUM_PLATFORM_API"] = f"http://127.0.0.1:{port}"
+        tmpdir = self._tmp / ident
+        cgroup = None
+        filter_fd = seccomp.program_fd() if caps.seccomp else None
+        descriptors = [] if filter_fd is None else [filter_fd]
+        argv = command
+        try:
+            if caps.bwrap:
+                env["TMPDIR"] = "/tmp"
+                sandbox.refresh_etc(self._etc)
+                argv = sandbox.bwrap_command(
+                    caps.bwrap,
+                    command,
+                    etc_dir=self._etc,
+                    code_dir=spec.code_dir,
+                    runtime_package=Path(_STRUM_SRC) / "strum",
+                    tmp_bytes=spec.ephemeral_mb * 1024 * 1024,
+                    files=spec.files,
+                    seccomp_fd=filter_fd,
+                )
+            else:
+                tmpdir.mkdir(mode=0o700)
+                env["TMPDIR"] = str(tmpdir)
+            namespace = listener.namespace
+
+            def fork() -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
+                return spawn(
+                    argv,
+                    env,
+                    "/" if caps.bwrap else str(spec.code_dir),  # bubblewrap changes directory
+                    memory_mb=spec.memory_mb,
+                    ephemeral_mb=spec.ephemeral_mb,
+                    namespace=namespace,
+                    prlimit_command=bool(caps.bwrap) and not spec.runtime.startswith("python"),
+                    pass_fds=tuple(descriptors),
+                )
+
+            if self._spawner is not None:
+                # Memory plus /tmp: tmpfs pages are charged to the cgroup that writes them.
+                limit = (spec.memory_mb + spec.ephemeral_mb) * 1024 * 1024
+                (popen, pipes), cgroup = await self._spawner.spawn(fork, limit)
+            else:
+                popen, pipes = fork()
+        except OSError:
+            if cgroup is not None:
+                cgroup.remove()
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            raise
+        finally:
+            for descriptor in descriptors:
+                os.close(descriptor)
+        return Launched(popen, pipes, str(tmpdir), cgroup, bool(caps.bwrap))
+
+    def argv(self, spec: FunctionSpec) -> list[str] | bytes:
+        """The command of the runtime, or an error document if there is none."""
+        runtime = spec.runtime
+        if runtime.startswith("python3"):
+            host = f"python{sys.version_info.major}.{sys.version_info.minor}"
+            if runtime != host and runtime not in self._warned:
+                self._warned.add(runtime)
+                logger.warning(
+                    "%s asks for %s; the local platform runs functions on the host's %s",
+                    spec.name,
+                    runtime,
+                    host,
+                )
+            if self.sandbox.bwrap:
+                mib = 1024 * 1024
+                limits = (spec.memory_mb * mib, spec.ephemeral_mb * mib)
+                return [sandbox.interpreter(), "-S", "-c", _LIMITED_BOOTSTRAP % limits]
+            return [sys.executable, "-S", "-c", _BOOTSTRAP]
+        if runtime.startswith("provided"):
+            bootstrap = spec.code_dir / "bootstrap"
+            if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
+                if self.sandbox.bwrap:
+                    return [f"{sandbox.TASK_ROOT}/bootstrap"]
+                return [str(bootstrap)]
+            return _error_document(
+                "Runtime.InvalidEntrypoint",
+                f"Couldn't find valid bootstrap(s): [{bootstrap}]",
+            )
+        return _error_document(
+            "Runtime.InvalidEntrypoint",
+            f"the runtime {runtime} is not available on this platform "
+            "(use python3.x, or provided.al2023 with an executable bootstrap)",
+        )
+
+    def base_env(self, spec: FunctionSpec) -> dict[str, str]:
+        key = spec.instance_key
+        env = self._env.get(key)
+        if env is not None:
+            return env
+        python = spec.runtime.startswith("python")
+        boxed = self.sandbox.bwrap is not None
+        runtime_dir = sandbox.RUNTIME_DIR if boxed else _STRUM_SRC
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+        }
+        if python:
+            env["PYTHONPATH"] = runtime_dir
+        env.update(spec.environment)
+        if python and "PYTHONPATH" in dict(spec.environment):
+            env["PYTHONPATH"] += os.pathsep + runtime_dir
+        env.update(
+            {
+                "_HANDLER": spec.handler,
+                "LAMBDA_TASK_ROOT": sandbox.TASK_ROOT if boxed else str(spec.code_dir),
+                "LAMBDA_RUNTIME_DIR": runtime_dir,
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_REGION": spec.region,
+                "AWS_DEFAULT_REGION": spec.region,
+                "STRUM_PLATFORM_API": self.endpoint(),
+            }
+        )
+        if python:
+            env["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{spec.runtime}"
+            env["PYTHONUNBUFFERED"] = "1"
+            if boxed:
+                # Nothing writable is shared between instances, so no bytecode cache: the
+                # build compiles it into the package when the Python versions match.
+                env["PYTHONDONTWRITEBYTECODE"] = "1"
+            else:
+                # Bytecode outside the read-only code: one cache per code version (the
+                # prefix mirrors the absolute path; each version's code has its own path).
+                env["PYTHONPYCACHEPREFIX"] = str(self.home.bytecode)
+        if len(self._env) > 1000:
+            self._env.clear()
+        self._env[key] = env
+        return env
+
+    def endpoint(self) -> str:
+        if self.api_endpoint:
+            return self.api_endpoint
+        if self.settings.port:
+            return f"http://{self.settings.host}:{self.settings.port}"
+        try:
+            endpoint = json.loads(self.home.address_file.read_text())["endpoint"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return ""
+        self.api_endpoint = str(endpoint)
+        return self.api_endpoint
