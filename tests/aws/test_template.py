@@ -19,6 +19,7 @@ from strum.aws.template import ACCOUNT, PARTITION, REGION, render, stage_templat
 from strum.cli import cli
 from tests.aws.conftest import REGION as MOTO_REGION
 from tests.aws.conftest import make_project
+from tests.aws.test_consumers import consumers
 
 FULL_QUEUE = "arn:aws:sqs:eu-west-1:123456789012:orders"
 FULL = """\
@@ -293,8 +294,22 @@ def test_round_trip_through_moto_cloudformation(aws, tmp_path):
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    topic = boto3.client("sns", region_name=MOTO_REGION).create_topic(Name="news")["TopicArn"]
+    pushed = f"""
+[tool.strum.events.news]
+source = "sns"
+function = "jobs:consume"
+arn = "{topic}"
+
+[tool.strum.events.refunds]
+source = "eventbridge"
+function = "jobs:consume"
+pattern = {{ source = ["shop.refunds"] }}
+"""
     root = make_project(
-        tmp_path / "shop", top_extra=FULL.replace(FULL_QUEUE, queue_arn), stage_extra=ASYNC
+        tmp_path / "shop",
+        top_extra=FULL.replace(FULL_QUEUE, queue_arn) + pushed,
+        stage_extra=ASYNC,
     )
     path = tmp_path / "stack" / "shop-prod.json"
     strum("template", "prod", "--project", str(root), "-o", str(path))
@@ -308,12 +323,17 @@ def test_round_trip_through_moto_cloudformation(aws, tmp_path):
         s3.upload_file(str(path.parent / key), "pipeline", key)
 
     # moto 5.2 has no CloudFormation model for AWS::Lambda::Alias, AWS::Lambda::Url,
-    # AWS::Lambda::EventInvokeConfig or AWS::ApiGatewayV2::*: it skips them, and then fails
-    # on whatever refers to them (a 500 on the outputs). So the stack under test is the
-    # supported subset - role, log group, layer, function, version, rules, permissions and
-    # the SQS mapping - with the alias's ARN replaced by the function's. The template's
-    # structure above covers the rest.
-    unsupported = {"AWS::Lambda::Alias", "AWS::Lambda::Url", "AWS::Lambda::EventInvokeConfig"}
+    # AWS::Lambda::EventInvokeConfig, AWS::SNS::Subscription or AWS::ApiGatewayV2::*: it
+    # skips them, and then fails on whatever refers to them (a 500 on the outputs). So the
+    # stack under test is the supported subset - role, log group, layer, function, version,
+    # rules (schedules and a consumer's pattern), permissions and the SQS mapping - with the
+    # alias's ARN replaced by the function's. The template's structure covers the rest.
+    unsupported = {
+        "AWS::Lambda::Alias",
+        "AWS::Lambda::Url",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::SNS::Subscription",
+    }
     for name, resource in list(template["Resources"].items()):
         if resource["Type"] in unsupported or resource["Type"].startswith("AWS::ApiGatewayV2"):
             del template["Resources"][name]
@@ -382,15 +402,21 @@ def test_round_trip_through_moto_cloudformation(aws, tmp_path):
     assert layer["LatestMatchingVersion"]["Description"] == marker
     # Schedules, their permissions and the SQS mapping.
     events = boto3.client("events", region_name=MOTO_REGION)
-    rules = {r["Name"]: r["State"] for r in events.list_rules(NamePrefix="shop-prod-")["Rules"]}
-    assert rules == {"shop-prod-nightly": "ENABLED", "shop-prod-hourly": "DISABLED"}
+    rules = {r["Name"]: r for r in events.list_rules(NamePrefix="shop-prod-")["Rules"]}
+    assert {name: rule["State"] for name, rule in rules.items()} == {
+        "shop-prod-nightly": "ENABLED",
+        "shop-prod-hourly": "DISABLED",
+        "shop-prod-on-refunds": "ENABLED",
+    }
+    assert json.loads(rules["shop-prod-on-refunds"]["EventPattern"]) == {"source": ["shop.refunds"]}
+    (target,) = events.list_targets_by_rule(Rule="shop-prod-on-refunds")["Targets"]
+    assert target["Arn"] == conf["FunctionArn"]
     (target,) = events.list_targets_by_rule(Rule="shop-prod-nightly")["Targets"]
     assert target["Arn"] == conf["FunctionArn"]
     policy = json.loads(lam.get_policy(FunctionName="shop-prod")["Policy"])["Statement"]
+    # The URL's two statements, the two schedules', the topic's and the rule's.
     assert sorted(s["Action"] for s in policy) == [
-        "lambda:InvokeFunction",
-        "lambda:InvokeFunction",
-        "lambda:InvokeFunction",
+        *["lambda:InvokeFunction"] * 5,
         "lambda:InvokeFunctionUrl",
     ]
     (mapping,) = lam.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"]
@@ -400,3 +426,134 @@ def test_round_trip_through_moto_cloudformation(aws, tmp_path):
         logGroupNamePrefix="/aws/lambda/shop-prod"
     )["logGroups"]
     assert [g["retentionInDays"] for g in group] == [14]
+
+
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:news"
+USER_RULE = "arn:aws:events:eu-west-1:123456789012:rule/billing"
+PUSHED = f"""
+[tool.strum.events.billing]
+source = "eventbridge"
+function = "jobs:consume"
+arn = "{USER_RULE}"
+""" + consumers(TOPIC, "uploads")
+
+
+def test_pushed_consumers_in_the_template_and_what_is_left_outside_it(no_aws, tmp_path):
+    root = make_project(tmp_path / "shop", top_extra=PUSHED)
+    out = strum("template", "prod", "--project", str(root))
+    template = json.loads((root / "dist" / "shop-prod.template.json").read_text())
+    kinds = types(template)
+    alias = {"Ref": "Alias"}
+    assert {name: kind for name, kind in kinds.items() if "Consumer" in name} == {
+        "ConsumerNewsSubscription": "AWS::SNS::Subscription",
+        "ConsumerOrdersRule": "AWS::Events::Rule",
+    }
+    assert props(template, "ConsumerNewsSubscription") == {
+        "TopicArn": TOPIC,
+        "Protocol": "lambda",
+        "Endpoint": alias,
+    }
+    rule = props(template, "ConsumerOrdersRule")
+    assert rule["Name"] == "shop-prod-on-orders"
+    assert rule["EventPattern"] == {"source": ["shop.orders"]}
+    assert (rule["State"], rule["Targets"]) == ("ENABLED", [{"Id": "strum", "Arn": alias}])
+
+    # Every consumer's permission, limited to its source: the deploy's statements.
+    invoke = {"FunctionName": alias, "Action": "lambda:InvokeFunction"}
+    assert props(template, "StrumSnsNewsPermission") == {
+        **invoke,
+        "Principal": "sns.amazonaws.com",
+        "SourceArn": TOPIC,
+    }
+    assert props(template, "StrumS3UploadsPermission") == {
+        **invoke,
+        "Principal": "s3.amazonaws.com",
+        "SourceArn": "arn:aws:s3:::uploads",
+        "SourceAccount": {"Fn::Sub": "${AWS::AccountId}"},
+    }
+    assert props(template, "StrumEventOrdersPermission") == {
+        **invoke,
+        "Principal": "events.amazonaws.com",
+        "SourceArn": sub(arn("events", "rule/shop-prod-on-orders")),
+    }
+    assert props(template, "StrumEventBillingPermission")["SourceArn"] == USER_RULE
+
+    # The user's bucket and rule: not resources (a stack cannot change what it does not
+    # own) but in the Metadata, with the S3 entry to merge, and printed.
+    manual = {item["event"]: item for item in template["Metadata"]["strum:outside-the-stack"]}
+    assert set(manual) == {"uploads", "billing"}
+    assert manual["uploads"]["bucket"] == "uploads"
+    assert manual["uploads"]["LambdaFunctionConfiguration"] == {
+        "Id": "strum-shop-prod-uploads",
+        "LambdaFunctionArn": "(the stack's AliasArn output)",
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {
+            "Key": {
+                "FilterRules": [
+                    {"Name": "prefix", "Value": "incoming/"},
+                    {"Name": "suffix", "Value": ".csv"},
+                ]
+            }
+        },
+    }
+    assert "cannot add a notification to bucket uploads" in manual["uploads"]["todo"]
+    assert "aws events put-targets --rule billing" in manual["billing"]["todo"]
+    flat = " ".join(out.split())
+    assert "cannot add a notification to bucket uploads" in flat
+    assert "put-targets --rule billing" in flat
+    assert not [name for name, kind in kinds.items() if kind == "AWS::S3::Bucket"]
+
+
+def test_a_custom_domain_in_the_template(no_aws, tmp_path):
+    domain = "api.shop.example.com"
+    root = make_project(tmp_path / "shop", stage_extra=f'http_api = true\ndomain = "{domain}"\n')
+    out = strum("template", "prod", "--project", str(root))
+    assert "HostedZoneId=ZONE_ID" in out
+    assert "not part of the template" not in out
+    template = json.loads((root / "dist" / "shop-prod.template.json").read_text())
+    assert template["Parameters"]["HostedZoneId"]["Type"] == "AWS::Route53::HostedZone::Id"
+    kinds = types(template)
+    assert {name: kinds[name] for name in ("Certificate", "DomainName", "DomainApiMapping")} == {
+        "Certificate": "AWS::CertificateManager::Certificate",
+        "DomainName": "AWS::ApiGatewayV2::DomainName",
+        "DomainApiMapping": "AWS::ApiGatewayV2::ApiMapping",
+    }
+    zone = {"Ref": "HostedZoneId"}
+    certificate = props(template, "Certificate")
+    assert certificate["DomainName"] == domain
+    assert certificate["ValidationMethod"] == "DNS"
+    # With the zone, CloudFormation writes the validation record and waits for ISSUED.
+    assert certificate["DomainValidationOptions"] == [{"DomainName": domain, "HostedZoneId": zone}]
+    assert props(template, "DomainName")["DomainNameConfigurations"] == [
+        {
+            "CertificateArn": {"Ref": "Certificate"},
+            "EndpointType": "REGIONAL",
+            "SecurityPolicy": "TLS_1_2",
+        }
+    ]
+    assert props(template, "DomainName")["Tags"] == {"strum:project": "shop", "strum:stage": "prod"}
+    assert props(template, "DomainApiMapping") == {
+        "ApiId": {"Ref": "HttpApi"},
+        "DomainName": {"Ref": "DomainName"},
+        "Stage": {"Ref": "HttpApiStage"},
+    }
+    assert props(template, "DomainRecord") == {
+        "HostedZoneId": zone,
+        "Name": domain + ".",
+        "Type": "A",
+        "AliasTarget": {
+            "DNSName": {"Fn::GetAtt": ["DomainName", "RegionalDomainName"]},
+            "HostedZoneId": {"Fn::GetAtt": ["DomainName", "RegionalHostedZoneId"]},
+            "EvaluateTargetHealth": False,
+        },
+    }
+    assert template["Outputs"]["DomainUrl"]["Value"] == f"https://{domain}"
+    assert "Metadata" not in template
+
+
+def test_no_domain_no_zone_parameter(no_aws, tmp_path):
+    root = make_project(tmp_path / "shop", stage_extra="http_api = true\n")
+    out = strum("template", "prod", "--project", str(root))
+    template = json.loads((root / "dist" / "shop-prod.template.json").read_text())
+    assert "HostedZoneId" not in template["Parameters"] and "HostedZoneId" not in out
+    assert not {"Certificate", "DomainName", "DomainRecord"} & set(template["Resources"])

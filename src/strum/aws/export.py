@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from strum.aws.errors import AwsDeployError
+from strum.aws.template_domain import ZONE_PARAMETER
 
 Reporter = Callable[[str], AbstractContextManager[Any]]
 
@@ -28,6 +29,7 @@ class TemplateFiles:
     layer_zip: Path | None
     stack: str
     parameters: tuple[str, ...]  # the NoEcho parameters a deploy must be given
+    hosted_zone: bool = False  # the custom domain's HostedZoneId parameter is needed
     commands: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -47,6 +49,7 @@ def write_template(
     """
     from strum.aws.desired import build_desired_stage
     from strum.aws.template import PSEUDO, env_parameters, render, stage_template
+    from strum.aws.template_consumers import manual_steps
     from strum.redact import looks_secret, redact_mapping
 
     if config.target != "aws":
@@ -88,14 +91,11 @@ def write_template(
     )
     output.write_text(render(template), encoding="utf-8")
     parameters = tuple(sorted(env_parameters(desired.environment, secret).values()))
-    files = TemplateFiles(output, code_zip, layer_zip, config.function_name, parameters)
+    zone = ZONE_PARAMETER in template["Parameters"]
+    files = TemplateFiles(output, code_zip, layer_zip, config.function_name, parameters, zone)
     files.commands = _commands(config, files)
     files.notes = notes
-    if getattr(config, "domain", None):
-        files.notes.append(
-            f"domain = {config.domain!r} is not part of the template yet: point the domain "
-            "at the stack's URL output yourself"
-        )
+    files.notes += manual_steps(desired)
     if parameters:
         files.notes.append(
             f"{', '.join(parameters)} are NoEcho parameters (secrets and permissions.env "
@@ -119,7 +119,8 @@ def _copy_named(source: Path | None, directory: Path, stem: str) -> Path:
 
 
 def _commands(config: Any, files: TemplateFiles) -> list[str]:
-    """The shell commands that upload the zips and deploy the stack (BUCKET to fill in)."""
+    """The shell commands that upload the zips and deploy the stack (BUCKET, and ZONE_ID
+    for a custom domain, to fill in)."""
     region = f" --region {shlex.quote(config.region)}" if config.region else ""
     zips = [files.code_zip] + ([files.layer_zip] if files.layer_zip else [])
     commands = [
@@ -128,6 +129,8 @@ def _commands(config: Any, files: TemplateFiles) -> list[str]:
     overrides = ["CodeBucket=BUCKET", f"CodeKey={files.code_zip.name}"]
     if files.layer_zip:
         overrides.append(f"LayerKey={files.layer_zip.name}")
+    if files.hosted_zone:
+        overrides.append(f"{ZONE_PARAMETER}=ZONE_ID")
     overrides += [f"{name}=..." for name in files.parameters]
     commands.append(
         f"aws cloudformation deploy --template-file {shlex.quote(str(files.template))} "

@@ -13,9 +13,13 @@ carrying one becomes an ``Fn::Sub`` on CloudFormation's pseudo parameters
 into the template.
 
 What differs from a deploy, on purpose: CloudFormation names permission statements itself
-(not ``strum-url``...), rules carry no tags (``AWS::Events::Rule`` cannot tag a rule), and
-a stage deployed once with ``strum deploy`` cannot be adopted by a stack (its named
-resources exist): deploy a stage one way or the other.
+(not ``strum-url``...), rules carry no tags (``AWS::Events::Rule`` cannot tag a rule), a
+custom domain's hosted zone is the ``HostedZoneId`` parameter (``strum.aws.template_domain``),
+an S3 consumer's notification and a target on the user's own EventBridge rule are left to do
+after the stack exists (a stack cannot change resources it does not own; the template's
+``Metadata`` says what, see ``strum.aws.template_consumers``), and a stage deployed once with
+``strum deploy`` cannot be adopted by a stack (its named resources exist): deploy a stage
+one way or the other.
 """
 
 from __future__ import annotations
@@ -26,8 +30,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from strum.aws.cfn import logical_id, ref_in, resource
 from strum.aws.plan import ROLE_POLICY_NAME, DesiredStage, api_grant
 from strum.aws.steps import Grant
+from strum.aws.template_consumers import consumer_resources, outside_the_stack
+from strum.aws.template_domain import domain_parameters, domain_resources
 
 TEMPLATE_VERSION = "2010-09-09"
 # No ":" inside: the code that builds ARNs also splits them (a bare async destination
@@ -36,11 +43,6 @@ ACCOUNT = "\0AWS.AccountId\0"
 REGION = "\0AWS.Region\0"
 PARTITION = "\0AWS.Partition\0"
 PSEUDO = {"account": ACCOUNT, "region": REGION, "partition": PARTITION}
-
-
-def ref_in(logical_id: str) -> str:
-    """A placeholder for ``${logical_id}`` inside a string (see ``PSEUDO``)."""
-    return f"\0{logical_id}\0"
 
 
 def stage_template(
@@ -77,7 +79,7 @@ def stage_template(
     alias = {"Ref": "Alias"}
 
     if d.role_name is not None:
-        resources["ExecutionRole"] = _resource(
+        resources["ExecutionRole"] = resource(
             "AWS::IAM::Role",
             RoleName=d.role_name,
             AssumeRolePolicyDocument=json.loads(d.trust),
@@ -85,7 +87,7 @@ def stage_template(
             Policies=[{"PolicyName": ROLE_POLICY_NAME, "PolicyDocument": json.loads(d.policy)}],
             Tags=tags,
         )
-    resources["LogGroup"] = _resource(
+    resources["LogGroup"] = resource(
         "AWS::Logs::LogGroup",
         LogGroupName=d.log_group,
         RetentionInDays=d.log_retention_days,
@@ -98,7 +100,7 @@ def stage_template(
             "Default": layer_key,
             "Description": "The S3 key of the dependency layer's zip",
         }
-        resources["DependencyLayer"] = _resource(
+        resources["DependencyLayer"] = resource(
             "AWS::Lambda::LayerVersion",
             LayerName=d.layer_name,
             Description=d.layer_marker,
@@ -111,7 +113,7 @@ def stage_template(
         name: {"Ref": env_params[name]} if name in env_params else value
         for name, value in d.environment
     }
-    function = _resource(
+    function = resource(
         "AWS::Lambda::Function",
         FunctionName=d.function,
         Role={"Fn::GetAtt": ["ExecutionRole", "Arn"]} if d.role_name else d.role_arn,
@@ -138,14 +140,14 @@ def stage_template(
         [d.code_sha256, d.layer_marker, function["Properties"]], sort_keys=True, default=str
     )
     version = "Version" + hashlib.sha256(frozen.encode()).hexdigest()[:12]
-    resources[version] = _resource(
+    resources[version] = resource(
         "AWS::Lambda::Version",
         FunctionName={"Ref": "Function"},
         Description=d.description,
         # CloudFormation refuses to publish code other than the zip this template was made for.
         CodeSha256=d.code_sha256,
     )
-    resources["Alias"] = _resource(
+    resources["Alias"] = resource(
         "AWS::Lambda::Alias",
         Name=d.alias,
         FunctionName={"Ref": "Function"},
@@ -155,7 +157,7 @@ def stage_template(
         "AliasArn": {"Description": "The ARN of the stage's alias", "Value": alias}
     }
     if d.url:
-        resources["FunctionUrl"] = _resource(
+        resources["FunctionUrl"] = resource(
             "AWS::Lambda::Url",
             TargetFunctionArn={"Ref": "Function"},
             Qualifier=d.alias,
@@ -175,8 +177,15 @@ def stage_template(
             "Description": "The stage's HTTP API endpoint",
             "Value": {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]},
         }
+        params.update(domain_parameters(d))
+        resources.update(domain_resources(d, tags))
+        if d.domain:
+            outputs["DomainUrl"] = {
+                "Description": "The stage's custom domain",
+                "Value": f"https://{d.domain}",
+            }
     for grant in grants:
-        resources[_logical_id(grant.sid, "Permission", resources)] = _permission(grant)
+        resources[logical_id(grant.sid, "Permission", resources)] = _permission(grant)
     if d.event_invoke is not None:
         retries, max_age, on_success, on_failure = d.event_invoke
         destinations = {
@@ -184,7 +193,7 @@ def stage_template(
             for key, arn in (("OnSuccess", on_success), ("OnFailure", on_failure))
             if arn
         }
-        resources["EventInvokeConfig"] = _resource(
+        resources["EventInvokeConfig"] = resource(
             "AWS::Lambda::EventInvokeConfig",
             FunctionName={"Ref": "Function"},
             Qualifier=d.alias,
@@ -194,7 +203,7 @@ def stage_template(
         )
         resources["EventInvokeConfig"]["DependsOn"] = ["Alias"]
     for schedule in d.schedules:
-        resources[_logical_id(f"schedule-{schedule.schedule}", "", resources)] = _resource(
+        resources[logical_id(f"schedule-{schedule.schedule}", "", resources)] = resource(
             "AWS::Events::Rule",
             Name=schedule.rule,
             ScheduleExpression=schedule.expression,
@@ -206,7 +215,7 @@ def stage_template(
         settings = mapping.settings()
         if not settings["FunctionResponseTypes"]:
             del settings["FunctionResponseTypes"]
-        resources[_logical_id(f"consumer-{mapping.name}", "", resources)] = _resource(
+        resources[logical_id(f"consumer-{mapping.name}", "", resources)] = resource(
             "AWS::Lambda::EventSourceMapping",
             FunctionName=alias,
             EventSourceArn=mapping.source_arn,
@@ -214,6 +223,7 @@ def stage_template(
             Tags=tags,
             **settings,
         )
+    resources.update(consumer_resources(d, resources))
     template = {
         "AWSTemplateFormatVersion": TEMPLATE_VERSION,
         "Description": f"strum: {d.project} ({d.stage}) - {d.function} on AWS Lambda",
@@ -221,6 +231,9 @@ def stage_template(
         "Resources": resources,
         "Outputs": outputs,
     }
+    manual = outside_the_stack(d)
+    if manual:
+        template["Metadata"] = {"strum:outside-the-stack": manual}
     return dict(_intrinsics(template))
 
 
@@ -236,7 +249,7 @@ def env_parameters(environment: Iterable[tuple[str, str]], names: Iterable[str])
     found = {}
     for name, _ in sorted(environment):
         if name in wanted:
-            found[name] = _logical_id(f"env-{name}", "", used)
+            found[name] = logical_id(f"env-{name}", "", used)
             used[found[name]] = True
     return found
 
@@ -246,27 +259,27 @@ def _http_api(d: DesiredStage, tags: list[dict[str, str]]) -> dict[str, Any]:
     # alias (payload 2.0), the $default route to it and an auto-deployed $default stage.
     tag_map = {tag["Key"]: tag["Value"] for tag in tags}
     return {
-        "HttpApi": _resource(
+        "HttpApi": resource(
             "AWS::ApiGatewayV2::Api",
             Name=d.function,
             ProtocolType="HTTP",
             Description=f"strum: {d.project} ({d.stage})",
             Tags=tag_map,
         ),
-        "HttpApiIntegration": _resource(
+        "HttpApiIntegration": resource(
             "AWS::ApiGatewayV2::Integration",
             ApiId={"Ref": "HttpApi"},
             IntegrationType="AWS_PROXY",
             IntegrationUri={"Ref": "Alias"},
             PayloadFormatVersion="2.0",
         ),
-        "HttpApiRoute": _resource(
+        "HttpApiRoute": resource(
             "AWS::ApiGatewayV2::Route",
             ApiId={"Ref": "HttpApi"},
             RouteKey="$default",
             Target=f"integrations/{ref_in('HttpApiIntegration')}",
         ),
-        "HttpApiStage": _resource(
+        "HttpApiStage": resource(
             "AWS::ApiGatewayV2::Stage",
             ApiId={"Ref": "HttpApi"},
             StageName="$default",
@@ -280,28 +293,7 @@ def _permission(grant: Grant) -> dict[str, Any]:
     # The same statement ``GrantPermission`` adds, on the alias; CloudFormation picks the Sid.
     params = grant.params()
     del params["StatementId"]
-    return _resource("AWS::Lambda::Permission", FunctionName={"Ref": "Alias"}, **params)
-
-
-def _resource(kind: str, **properties: Any) -> dict[str, Any]:
-    """A resource; properties that are ``None`` are left out (AWS's default applies)."""
-    return {
-        "Type": kind,
-        "Properties": {key: value for key, value in properties.items() if value is not None},
-    }
-
-
-def _logical_id(name: str, suffix: str, taken: dict[str, Any]) -> str:
-    """``strum-rule-nightly`` -> ``StrumRuleNightly<suffix>``: letters and digits only.
-
-    Names that differ only in punctuation (``a-b``, ``a_b``) would collide; the later one
-    gets a short hash of its name, so ids stay stable from one run to the next.
-    """
-    words = re.split(r"[^A-Za-z0-9]+", name)
-    base = "".join(word[:1].upper() + word[1:] for word in words if word) + suffix
-    if base not in taken:
-        return base
-    return f"{base}{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    return resource("AWS::Lambda::Permission", FunctionName={"Ref": "Alias"}, **params)
 
 
 def _intrinsics(node: Any) -> Any:
