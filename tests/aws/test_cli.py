@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
+from pathlib import Path
 
 import boto3
 from click.testing import CliRunner
@@ -126,3 +128,34 @@ def test_tail_follows_each_event_once_and_explains_missing_logs(aws, tmp_path):
     put(1, "two")
     assert [e["message"] for e in follower.poll(now + 2)] == ["late", "two"]
     assert follower.poll(now + 3) == []
+
+
+def test_package_reports_what_an_aws_deploy_uploads(monkeypatch, tmp_path):
+    # No AWS involved: the split into app zip and layer is local.
+    monkeypatch.setenv("STRUM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    root = str(make_project(tmp_path / "shop"))
+    out_dir = tmp_path / "out"
+    args = ["package", "prod", "--project", root, "--json", "-o", str(out_dir)]
+    result = CliRunner().invoke(cli, args, env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    uploads = {upload["kind"]: upload for upload in report["uploads"]}
+    assert set(uploads) == {"code", "layer"}
+    code, layer = Path(uploads["code"]["path"]), Path(uploads["layer"]["path"])
+    assert (code.parent, layer.parent) == (out_dir, out_dir)
+    assert code.name.startswith("shop-code-") and layer.name.startswith("shop-layer-")
+    assert uploads["code"]["zipped"] == code.stat().st_size
+    assert not uploads["code"]["via_s3"] and not uploads["layer"]["via_s3"]
+    # The code is the app's own files; strum's runtime travels in the layer, under python/.
+    with zipfile.ZipFile(code) as archive:
+        names = archive.namelist()
+    assert "app.py" in names and not [n for n in names if n.startswith("strum/")]
+    with zipfile.ZipFile(layer) as archive:
+        assert "python/strum/runtime/entry.py" in archive.namelist()
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([code.name, layer.name])
+
+    human = strum("package", "prod", "--project", root)
+    assert "code:  " in human and "the app's files and manifest" in human
+    assert "layer: " in human and "strum's runtime" in human
+    assert "total " in human and "zipped" in human

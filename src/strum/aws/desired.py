@@ -7,7 +7,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +192,40 @@ def split_package(artifact: Any, cache: Path) -> tuple[Path, str, Path, str]:
         ]
         write_zip(entries, layer_zip)
     return app_zip, file_sha256(app_zip), layer_zip, file_sha256(layer_zip)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One zip ``strum deploy`` sends for an AWS stage (``strum package`` reports them)."""
+
+    kind: str  # "code": the function's code | "layer": dependencies and strum's runtime
+    path: Path
+    size: int
+    via_s3: bool  # over Lambda's direct upload limit: staged in S3 first
+
+
+def deploy_uploads(
+    artifact: Any,
+    cache: Path,
+    out_dir: Path | None = None,
+    *,
+    project: str = "",
+    limit: int = DIRECT_UPLOAD_LIMIT,
+) -> tuple[Upload, ...]:
+    """The zips an AWS deploy of ``artifact`` uploads - ``split_package``'s, not the build's
+    single code zip - copied into ``out_dir`` (named ``<project>-code|layer-<hash>.zip``,
+    as ``strum template`` names them) when given. No AWS call."""
+    from strum.aws.export import copy_named
+
+    code_zip, _, layer_zip, _ = split_package(artifact, cache)
+    uploads = []
+    for kind, path in (("code", code_zip), ("layer", layer_zip)):
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path = copy_named(path, out_dir, f"{project}-{kind}" if project else kind)
+        size = path.stat().st_size
+        uploads.append(Upload(kind, path, size, size > limit))
+    return tuple(uploads)
 
 
 def _mappings(config: Any, notes: list[str]) -> tuple[Mapping, ...]:

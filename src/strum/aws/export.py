@@ -77,9 +77,9 @@ def write_template(
         if name in passed or looks_secret(name) or redact_mapping({name: value})[name] != value
     ]
     output.parent.mkdir(parents=True, exist_ok=True)
-    code_zip = _copy_named(desired.code_zip, output.parent, f"{config.project}-code")
+    code_zip = copy_named(desired.code_zip, output.parent, f"{config.project}-code")
     layer_zip = (
-        _copy_named(desired.layer_zip, output.parent, f"{config.project}-layer")
+        copy_named(desired.layer_zip, output.parent, f"{config.project}-layer")
         if desired.layer_zip and desired.layer_name
         else None
     )
@@ -105,7 +105,8 @@ def write_template(
     return files
 
 
-def _copy_named(source: Path | None, directory: Path, stem: str) -> Path:
+def copy_named(source: Path | None, directory: Path, stem: str) -> Path:
+    """``source`` copied into ``directory`` as ``<stem>-<content hash>.zip`` (once)."""
     from strum.build.zipfiles import file_sha256
 
     if source is None:  # pragma: no cover - the build always makes the code zip

@@ -84,23 +84,31 @@ def init(project_dir: Path, yes: bool, force: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the size report as JSON.")
 def package(stage: str | None, project_dir: Path, output: Path | None, as_json: bool) -> None:
-    """Build the stage's packages (code zip + dependency layer) without deploying."""
+    """Build the stage's packages (code zip + dependency layer) without deploying.
+
+    For an AWS stage the report is what ``strum deploy`` uploads: the app's own code, and a
+    layer with the dependencies and strum's runtime.
+    """
     from strum.build import Target, build
     from strum.build.report import human
     from strum.deploy.local import package_spec
 
     config = load_stage(project_dir, stage)
     host = Target.local()
-    target = (
-        host
-        if config.target == "local"
-        else Target(config.python or host.python, config.architecture, "aws")
-    )
+    on_aws = config.target != "local"
+    target = Target(config.python or host.python, config.architecture, "aws") if on_aws else host
     out = Output()
-    spec = package_spec(config, target, platform_home(), output)
+    home = platform_home()
+    # AWS: the zips -o gets are the deploy's, written below, not the build's.
+    spec = package_spec(config, target, home, None if on_aws else output)
     with out.step(f"packaging {config.function_name} for {target.key}"):
         artifact = build(spec)
-    if output is not None and artifact.deps_zip is not None:
+    uploads: tuple[Any, ...] = ()  # strum.aws.desired.Upload
+    if on_aws:
+        from strum.aws.desired import deploy_uploads
+
+        uploads = deploy_uploads(artifact, home.root / "cache", output, project=config.project)
+    elif output is not None and artifact.deps_zip is not None:
         output.mkdir(parents=True, exist_ok=True)
         layer = (
             output / f"layer-{artifact.deps_sha256[:20] if artifact.deps_sha256 else 'none'}.zip"
@@ -117,15 +125,33 @@ def package(stage: str | None, project_dir: Path, output: Path | None, as_json: 
             "bytecode": artifact.bytecode,
             **report.as_dict(),
         }
+        if on_aws:
+            document["uploads"] = [
+                {"kind": u.kind, "path": str(u.path), "zipped": u.size, "via_s3": u.via_s3}
+                for u in uploads
+            ]
         click.echo(json.dumps(document, indent=2))
         return
-    out.info(f"code:         {artifact.code_zip}  ({human(report.code_zipped)})")
-    if artifact.deps_zip:
-        out.info(
-            f"dependencies: {artifact.deps_zip}  ({human(report.deps_zipped)}, from {artifact.dependency_source})"
-        )
+    zipped = report.zipped
+    if on_aws:
+        source = artifact.dependency_source
+        what = {
+            "code": "the app's files and manifest",
+            "layer": f"dependencies (from {source}) and strum's runtime; sent when it changes",
+        }
+        for upload in uploads:
+            via = ", over 50 MB: through S3" if upload.via_s3 else ""
+            sent = f"({human(upload.size)}{via})"
+            out.info(f"{upload.kind + ':':<6} {upload.path}  {sent} - {what[upload.kind]}")
+        zipped = sum(upload.size for upload in uploads)
+    else:
+        out.info(f"code:         {artifact.code_zip}  ({human(report.code_zipped)})")
+        if artifact.deps_zip:
+            out.info(
+                f"dependencies: {artifact.deps_zip}  ({human(report.deps_zipped)}, from {artifact.dependency_source})"
+            )
     out.info(
-        f"total {human(report.zipped)} zipped, {human(report.unzipped)} unzipped, {report.files} files"
+        f"total {human(zipped)} zipped, {human(report.unzipped)} unzipped, {report.files} files"
     )
     out.info("largest parts:")
     for name, size in report.contributors:
