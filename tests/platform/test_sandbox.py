@@ -214,6 +214,16 @@ def test_the_function_sees_its_own_small_world(platform: RunningPlatform) -> Non
             assert listed["value"] == [prefix.relative_to(home).parts[0]]
 
 
+@pytest.mark.skipif(CAPS.run_as is None, reason="the platform does not run as root")
+def test_on_the_host_the_function_is_nobody(platform: RunningPlatform) -> None:
+    attack(platform, "whoami")  # a warm instance of "hostile" and one of "bystander"
+    uids = set()
+    for instance in platform.platform.engine._instances:
+        status = Path(f"/proc/{instance.function_pid()}/status").read_text()
+        uids.add(next(line for line in status.splitlines() if line.startswith("Uid:")))
+    assert uids == {f"Uid:\t{sandbox.NOBODY}\t{sandbox.NOBODY}\t{sandbox.NOBODY}\t{sandbox.NOBODY}"}
+
+
 def test_the_runtime_limits_itself_before_the_function_loads(platform: RunningPlatform) -> None:
     assert attack(platform, "limits")["value"] == [128 * 1024 * 1024] * 2
 

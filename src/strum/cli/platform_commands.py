@@ -207,5 +207,7 @@ def _engine_lines(engine: dict[str, Any]) -> list[str]:
         )
         if isolation.get(key)
     ]
+    if isolation.get("host_uid") == "nobody":
+        enforced.append("runs as nobody")
     lines.append("sandbox: " + (", ".join([*enforced, "rlimits"]) if enforced else "rlimits only"))
     return lines

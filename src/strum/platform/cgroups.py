@@ -2,7 +2,7 @@
 
 The memory limit is the function's size plus its /tmp (tmpfs pages are charged to the
 cgroup that writes them); the task limit is AWS's 1,024 processes and threads. Each
-platform makes its cgroups under its own (``strum-<pid>``); ``CgroupSpawner`` forks every
+platform makes its cgroups under its own (``strum-<pid>``); ``Spawner`` forks every
 instance from inside its cgroups.
 """
 
@@ -102,39 +102,53 @@ class Cgroup:
 _CGROUP_IDS = itertools.count()
 
 
-class CgroupSpawner:
-    """Forks instances from a thread that already sits in a fresh cgroup.
+class Spawner:
+    """Forks instances from one thread of its own, which already sits in the next cgroup.
 
     A process must start inside its cgroups - moved in afterwards, it could fork first
     (cgroup v1 has no ``CLONE_INTO_CGROUP``). Moving a thread costs milliseconds (cgroup v1
     waits for an RCU grace period per move), so the spawning thread moves into the *next*
     instance's cgroups right after each fork, off the cold-start path; the fork itself
-    then costs one hop to this thread.
+    then costs one hop to this thread. ``init`` runs first in the thread (the sandbox's
+    staging mount namespace); without ``parents`` there are no cgroups.
     """
 
-    def __init__(self, parents: tuple[Path, Path]) -> None:
+    def __init__(
+        self, parents: tuple[Path, Path] | None, init: Callable[[], None] | None = None
+    ) -> None:
         self._parents = parents
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="strum-spawn")
         self._ready: Cgroup | None = None
-        self._executor.submit(self._prepare)
+        self._started = self._executor.submit(self._start, init)
+
+    def _start(self, init: Callable[[], None] | None) -> None:
+        if init is not None:
+            init()
+        self._prepare()
 
     def _prepare(self) -> None:
+        if self._parents is None:
+            return
         cgroup = Cgroup(self._parents, f"i{next(_CGROUP_IDS)}")
         cgroup.join()
         self._ready = cgroup
 
-    async def spawn(self, fork: Callable[[], T], memory_limit: int) -> tuple[T, Cgroup]:
+    async def ready(self) -> None:
+        """Wait for the thread's set-up (raises what ``init`` raised)."""
+        await asyncio.wrap_future(self._started)
+
+    async def spawn(self, fork: Callable[[], T], memory_limit: int) -> tuple[T, Cgroup | None]:
         """Run ``fork`` in the spawning thread, inside a cgroup limited to ``memory_limit``."""
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[tuple[T, Cgroup]] = loop.create_future()
+        answer: asyncio.Future[tuple[T, Cgroup | None]] = loop.create_future()
 
         def job() -> None:
             try:
                 if self._ready is None:
                     self._prepare()
                 cgroup = self._ready
-                assert cgroup is not None
-                cgroup.limit_memory(memory_limit)
+                if cgroup is not None:
+                    cgroup.limit_memory(memory_limit)
                 result = fork()
             except BaseException as exc:  # handed to the awaiting coroutine
                 loop.call_soon_threadsafe(_settle, answer, None, exc)
@@ -152,7 +166,7 @@ class CgroupSpawner:
 
         def leave() -> None:
             thread = str(threading.get_native_id())
-            for controller in ("memory", "pids"):
+            for controller in ("memory", "pids") if self._parents else ():
                 own = _own_cgroup(controller) or "/"
                 home = Path("/sys/fs/cgroup") / controller / own.lstrip("/")
                 with contextlib.suppress(OSError):
@@ -181,4 +195,4 @@ def remove_parents(parents: tuple[Path, Path] | None) -> None:
             parent.rmdir()
 
 
-__all__ = ["MAX_TASKS", "Cgroup", "CgroupSpawner", "probe_cgroups", "remove_parents"]
+__all__ = ["MAX_TASKS", "Cgroup", "Spawner", "probe_cgroups", "remove_parents"]

@@ -406,6 +406,7 @@ def spawn(
     namespace: int | None = None,
     prlimit_command: bool = False,
     pass_fds: tuple[int, ...] = (),
+    run_as: int | None = None,
 ) -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
     """Start a function process in a session of its own; returns it and its output pipes.
 
@@ -416,7 +417,8 @@ def spawn(
     bubblewrap command line) they come from ``prlimit`` in front of it, since bubblewrap
     forks at once and a limit set afterwards could miss the function; otherwise they are
     applied right after the spawn, before the interpreter has done anything that could
-    exceed them. The fork happens inside network namespace ``namespace`` when given.
+    exceed them. The fork happens inside network namespace ``namespace`` when given, and
+    the process runs as uid and gid ``run_as`` when given.
     """
     memory = memory_mb * MiB
     limits = (
@@ -450,6 +452,9 @@ def spawn(
                 stderr=err_w,
                 start_new_session=True,
                 pass_fds=pass_fds,
+                user=run_as,
+                group=run_as,
+                extra_groups=None if run_as is None else [],
             )
     except BaseException:
         for fd in (out_r, err_r):

@@ -10,6 +10,7 @@ namespace, cgroups (``strum.platform.cgroups``) and a seccomp filter
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -53,6 +54,21 @@ def _error_document(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
+def _remove_stale_stages(directory: Path) -> None:
+    """Remove the (empty) staging directories of platforms that died without stopping."""
+    for stage in directory.glob("strum-stage-*-*"):
+        pid = stage.name.split("-")[2]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                stage.rmdir()
+        except PermissionError:
+            continue
+
+
 @dataclass
 class Launched:
     """A started instance process: its pipes, its cgroup and its host TMPDIR (if any)."""
@@ -75,7 +91,8 @@ class Launcher:
         self.api_endpoint: str | None = None
         # What the operating system enforces around instances; probed in start().
         self.sandbox = sandbox.Capabilities()
-        self._spawner: cgroups.CgroupSpawner | None = None
+        self._spawner: cgroups.Spawner | None = None
+        self._staging: sandbox.Staging | None = None
         self._etc = home.root / "sandbox" / "etc"  # what sandboxed instances see as /etc
         self._tmp = home.root / "tmp"  # TMPDIRs of unsandboxed instances
         self._env: dict[tuple[str, str, str, str], dict[str, str]] = {}
@@ -90,17 +107,58 @@ class Launcher:
             logger.warning("functions run without a sandbox (--no-sandbox): rlimits only")
             return
         self.sandbox = await asyncio.to_thread(sandbox.probe)
-        for line in self.sandbox.missing():
-            logger.warning("not enforced: %s", line)
-        if self.sandbox.cgroups:
-            self._spawner = cgroups.CgroupSpawner(self.sandbox.cgroups)
         if self.sandbox.bwrap:
             self._etc = await asyncio.to_thread(sandbox.prepare_etc, self._etc)
+        if self.sandbox.run_as is not None:
+            await self._stage()
+        elif self.sandbox.cgroups:
+            self._spawner = cgroups.Spawner(self.sandbox.cgroups)
+        for line in self.sandbox.missing():
+            logger.warning("not enforced: %s", line)
+
+    async def _stage(self) -> None:
+        """Set up the spawning thread's staging area (see ``sandbox.Staging``); if that
+        fails, instances run as the platform's uid, and the status says why."""
+        import dataclasses
+        import tempfile
+
+        sources = {
+            "code": self.home.unpacked,
+            "etc": self._etc,
+            "runtime": Path(_STRUM_SRC) / "strum",
+            "python": sandbox.interpreter_prefix(),
+        }
+        # Traversable, not listable: code directories are reached by their content hash.
+        self.home.unpacked.chmod(0o711)
+        _remove_stale_stages(Path(tempfile.gettempdir()))
+        root = Path(tempfile.mkdtemp(prefix=f"strum-stage-{os.getpid()}-"))
+        staging = sandbox.Staging(root, sources)
+        spawner = cgroups.Spawner(self.sandbox.cgroups, init=staging.enter)
+        try:
+            await spawner.ready()
+        except OSError as exc:
+            await asyncio.to_thread(spawner.close)
+            root.rmdir()
+            reasons = {
+                **self.sandbox.reasons,
+                "unprivileged_uid": f"instances run as the platform's uid: cannot stage "
+                f"their sources for nobody ({exc})",
+            }
+            self.sandbox = dataclasses.replace(self.sandbox, run_as=None, reasons=reasons)
+            if self.sandbox.cgroups:
+                self._spawner = cgroups.Spawner(self.sandbox.cgroups)
+            return
+        self._staging, self._spawner = staging, spawner
 
     async def stop(self) -> None:
         if self._spawner is not None:
             await asyncio.to_thread(self._spawner.close)
             self._spawner = None
+        if self._staging is not None:
+            # Its mounts lived in the spawning thread's namespace, gone with the thread.
+            with contextlib.suppress(OSError):
+                self._staging.root.rmdir()
+            self._staging = None
         cgroups.remove_parents(self.sandbox.cgroups)
 
     def isolates(self, spec: FunctionSpec) -> bool:
@@ -131,27 +189,31 @@ class Launcher:
         cgroup = None
         filter_fd = seccomp.program_fd() if caps.seccomp else None
         descriptors = [] if filter_fd is None else [filter_fd]
-        argv = command
+        staging = self._staging
         try:
             if caps.bwrap:
                 env["TMPDIR"] = "/tmp"
                 sandbox.refresh_etc(self._etc)
-                argv = sandbox.bwrap_command(
-                    caps.bwrap,
-                    command,
-                    etc_dir=self._etc,
-                    code_dir=spec.code_dir,
-                    runtime_package=Path(_STRUM_SRC) / "strum",
-                    tmp_bytes=spec.ephemeral_mb * 1024 * 1024,
-                    files=spec.files,
-                    seccomp_fd=filter_fd,
-                )
             else:
                 tmpdir.mkdir(mode=0o700)
                 env["TMPDIR"] = str(tmpdir)
             namespace = listener.namespace
 
             def fork() -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
+                # In the spawning thread: staged sources are bound there, on first use.
+                argv = command
+                if caps.bwrap:
+                    argv = sandbox.bwrap_command(
+                        caps.bwrap,
+                        command,
+                        etc_dir=self._etc,
+                        code_dir=spec.code_dir,
+                        runtime_package=Path(_STRUM_SRC) / "strum",
+                        tmp_bytes=spec.ephemeral_mb * 1024 * 1024,
+                        files=spec.files,
+                        seccomp_fd=filter_fd,
+                        staging=staging,
+                    )
                 return spawn(
                     argv,
                     env,
@@ -161,6 +223,7 @@ class Launcher:
                     namespace=namespace,
                     prlimit_command=bool(caps.bwrap) and not spec.runtime.startswith("python"),
                     pass_fds=tuple(descriptors),
+                    run_as=caps.run_as if staging is not None else None,
                 )
 
             if self._spawner is not None:

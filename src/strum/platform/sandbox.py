@@ -8,7 +8,7 @@ it declared:
   ``/var/runtime``, a private ``/tmp`` (tmpfs, the function's ephemeral-storage size) and
   the extra read-only ``files`` it declared. No platform state, no other function's code,
   no home directory. Its own PID, IPC and user namespaces; no capabilities; /proc's
-  global settings read-only.
+  global settings read-only. A root platform runs it as nobody on the host (``Staging``).
 - **network**: a network namespace of its own (only loopback) unless it declared
   network. The platform binds the instance's Runtime API listener *inside* that
   namespace (a worker thread enters it, binds, and leaves), so the function reaches
@@ -45,6 +45,9 @@ from strum.platform.cgroups import probe_cgroups
 logger = logging.getLogger(__name__)
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWNS, CLONE_FS = 0x00020000, 0x00000200
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+NOBODY = 65534
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
 # /etc entries programs need (DNS, TLS roots, users, the dynamic loader, time zones, MIME
@@ -66,6 +69,10 @@ class Capabilities:
     netns: bool = False
     cgroups: tuple[Path, Path] | None = None  # (memory, pids) parents, cgroup v1
     seccomp: bool = False
+    # The host uid (and gid) bubblewrap and the instance run as: nobody when the platform
+    # is root (see ``Staging``), so the function is not root's uid even inside its user
+    # namespace; None: the platform's own uid.
+    run_as: int | None = None
     reasons: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -82,6 +89,7 @@ class Capabilities:
             "network_namespace": self.netns,
             "cgroups": self.cgroups is not None,
             "seccomp": self.seccomp,
+            "host_uid": "nobody" if self.run_as is not None else "the platform's",
             "rlimits": {
                 "RLIMIT_DATA": "MemorySize (allocation failure -> Runtime.OutOfMemory)",
                 "RLIMIT_FSIZE": "EphemeralStorage",
@@ -101,7 +109,7 @@ class Capabilities:
 def probe() -> Capabilities:
     """Find out which sandboxing mechanisms work here (run once per process)."""
     reasons: dict[str, str] = {}
-    bwrap = _probe_bwrap(reasons)
+    bwrap, run_as = _probe_bwrap(reasons)
     netns = _probe_netns(reasons)
     cgroups = probe_cgroups(reasons)
     filtered = bool(bwrap) and seccomp.supported()
@@ -114,30 +122,46 @@ def probe() -> Capabilities:
         netns=netns,
         cgroups=cgroups,
         seccomp=filtered,
+        run_as=run_as,
         reasons=reasons,
     )
 
 
-def _probe_bwrap(reasons: dict[str, str]) -> str | None:
+def _probe_bwrap(reasons: dict[str, str]) -> tuple[str | None, int | None]:
+    """bubblewrap's path if it runs here, and the uid to run it as (``run_as``)."""
     import subprocess
 
     path = shutil.which("bwrap")
     if path is None:
         why = "bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap; Fedora: dnf install bubblewrap)"
         reasons["filesystem"] = reasons["pid_namespace"] = why
-        return None
+        return None, None
     command = [path, *_base_arguments(), "--", "/usr/bin/true"]
-    check = subprocess.run(command, capture_output=True, timeout=10, check=False)
-    if check.returncode != 0:
-        why = (
-            "bubblewrap does not run here ("
-            + check.stderr.decode(errors="replace").strip()
-            + "); if it cannot create namespaces, enable unprivileged user namespaces "
-            "(sysctl kernel.unprivileged_userns_clone=1)"
+    failure = ""
+    for run_as in (NOBODY, None) if os.geteuid() == 0 else (None,):
+        check = subprocess.run(
+            command,
+            capture_output=True,
+            timeout=10,
+            check=False,
+            user=run_as,
+            group=run_as,
+            extra_groups=None if run_as is None else [],
         )
-        reasons["filesystem"] = reasons["pid_namespace"] = why
-        return None
-    return path
+        if check.returncode == 0:
+            if failure:
+                reasons["unprivileged_uid"] = (
+                    f"instances run as root's uid inside their user namespace: bubblewrap "
+                    f"cannot run as nobody ({failure}); enable unprivileged user namespaces"
+                )
+            return path, run_as
+        failure = check.stderr.decode(errors="replace").strip()
+    why = (
+        f"bubblewrap does not run here ({failure}); if it cannot create namespaces, enable "
+        "unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+    )
+    reasons["filesystem"] = reasons["pid_namespace"] = why
+    return None, None
 
 
 def _probe_netns(reasons: dict[str, str]) -> bool:
@@ -232,6 +256,73 @@ def entered(namespace: int | None) -> Iterator[None]:
         os.close(home)
 
 
+# -- staging ------------------------------------------------------------------------------------
+
+
+class Staging:
+    """Where an unprivileged bubblewrap finds the paths it mounts.
+
+    A root platform keeps code, its interpreter and its state under root-only directories
+    (``/root``), which nobody cannot traverse - and bubblewrap resolves every source path
+    as the user it runs as. So the spawning thread gets a mount namespace of its own, with
+    a tmpfs at ``root`` holding bind mounts of those paths (``sources``, by name): nobody
+    reaches them there, and the host never sees any of it. Declared ``files`` are bound
+    on first use.
+    """
+
+    def __init__(self, root: Path, sources: dict[str, Path]) -> None:
+        self.root = root
+        self.sources = sources
+        self._extra: dict[str, str] = {}
+
+    def enter(self) -> None:
+        """Run once, in the spawning thread."""
+        if _libc().unshare(CLONE_NEWNS | CLONE_FS) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"unshare: {os.strerror(error)}")
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing propagates to the host
+        _mount("tmpfs", str(self.root), "tmpfs", 0, "mode=0755")
+        for name, source in self.sources.items():
+            target = self.root / name
+            target.mkdir()
+            _mount(str(source), str(target), None, MS_BIND | MS_REC)
+
+    def path(self, name: str) -> Path:
+        """Where ``sources[name]`` is reached."""
+        return self.root / name
+
+    def locate(self, path: Path) -> str:
+        """Where ``path`` is reached: inside a staged source, else bound on first use."""
+        for name, source in self.sources.items():
+            if path.is_relative_to(source):
+                return str(self.root / name / path.relative_to(source))
+        return self.extra(str(path))
+
+    def extra(self, path: str) -> str:
+        """A declared path, bound into the staging area (in the spawning thread)."""
+        staged = self._extra.get(path)
+        if staged is None:
+            source = Path(path)
+            if not source.exists():
+                return path  # --ro-bind-try skips it
+            target = self.root / "files" / str(len(self._extra))
+            target.parent.mkdir(exist_ok=True)
+            if source.is_dir():
+                target.mkdir()
+            else:
+                target.touch()
+            _mount(path, str(target), None, MS_BIND | MS_REC)
+            self._extra[path] = staged = str(target)
+        return staged
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    arguments = [None if value is None else value.encode() for value in (source, target, fstype)]
+    if _libc().mount(*arguments, flags, data.encode() if data else None) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"mount {source} on {target}: {os.strerror(error)}")
+
+
 # -- bubblewrap -------------------------------------------------------------------------------
 
 
@@ -311,6 +402,11 @@ def refresh_etc(destination: Path) -> None:
             continue
 
 
+def interpreter_prefix() -> Path:
+    """The directory tree of the host interpreter (its standard library included)."""
+    return Path(sys.base_prefix).resolve()
+
+
 def interpreter() -> str:
     """The host interpreter, by its real path (a venv's ``bin/python`` is a symlink to it)."""
     return os.path.realpath(sys.executable)
@@ -326,21 +422,28 @@ def bwrap_command(
     tmp_bytes: int,
     files: tuple[str, ...],
     seccomp_fd: int | None = None,
+    staging: Staging | None = None,
 ) -> list[str]:
     """The bubblewrap command line that runs ``command`` in an instance's sandbox
-    (``seccomp_fd``: a filter program for bubblewrap to read and apply)."""
+    (``seccomp_fd``: a filter program for bubblewrap to read and apply; ``staging``: where
+    an unprivileged bubblewrap reaches the sources - call this in the spawning thread)."""
     arguments = [bwrap, *_base_arguments()]
     if seccomp_fd is not None:
         arguments += ["--seccomp", str(seccomp_fd)]
+    prefix = interpreter_prefix()
+    if staging is not None:
+        etc_dir, code_dir = staging.path("etc"), Path(staging.locate(code_dir))
+        runtime_package = staging.path("runtime")
     arguments += ["--ro-bind", str(etc_dir), "/etc"]
-    prefix = Path(sys.base_prefix).resolve()
     if not prefix.is_relative_to("/usr"):
-        arguments += ["--ro-bind", str(prefix), str(prefix)]
+        source = staging.path("python") if staging is not None else prefix
+        arguments += ["--ro-bind", str(source), str(prefix)]
     arguments += ["--ro-bind", str(code_dir), TASK_ROOT]
     arguments += ["--ro-bind", str(runtime_package), f"{RUNTIME_DIR}/strum"]
     arguments += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     for path in files:
-        arguments += ["--ro-bind-try", path, path]
+        source_path = staging.extra(path) if staging is not None else path
+        arguments += ["--ro-bind-try", source_path, path]
     # The root bubblewrap builds is a writable tmpfs; only /tmp (sized) may be written.
     arguments += ["--remount-ro", "/", "--chdir", TASK_ROOT, "--", *command]
     return arguments
@@ -363,13 +466,16 @@ def descendants(pid: int) -> list[int]:
 
 
 __all__ = [
+    "NOBODY",
     "RUNTIME_DIR",
     "TASK_ROOT",
     "Capabilities",
+    "Staging",
     "bwrap_command",
     "descendants",
     "entered",
     "interpreter",
+    "interpreter_prefix",
     "new_network",
     "prepare_etc",
     "probe",
