@@ -68,7 +68,7 @@ def build_desired_stage(
     from strum.aws.consumers_io import desired_consumers
     from strum.aws.policy import execution_policy, policy_warnings, project_uses_tasks, trust_policy
     from strum.build import Target, build
-    from strum.deploy.local import package_spec, rule_name
+    from strum.deploy.local import event_invoke, package_spec, rule_name
 
     function = config.function_name
     target = Target(config.python, config.architecture, "aws")
@@ -133,7 +133,7 @@ def build_desired_stage(
         mappings=_mappings(config, notes),
         consumers=desired_consumers(config),
         log_retention_days=config.log_retention_days,
-        event_invoke=_event_invoke(config, lambda_arn),
+        event_invoke=event_invoke(config, lambda_arn),
     )
 
 
@@ -246,20 +246,3 @@ def _mappings(config: Any, notes: list[str]) -> tuple[Mapping, ...]:
             )
         )
     return tuple(mappings)
-
-
-def _event_invoke(config: Any, lambda_arn: str) -> tuple[int, int, str | None, str | None] | None:
-    settings = config.async_invocation
-
-    def arn(target: str | None) -> str | None:
-        if target is None or target.startswith("arn:"):
-            return target
-        return lambda_arn + target
-
-    wanted = (
-        settings.retries,
-        settings.max_age,
-        arn(settings.on_success),
-        arn(settings.on_failure),
-    )
-    return None if wanted == (2, 21600, None, None) else wanted

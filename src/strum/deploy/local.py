@@ -159,17 +159,20 @@ def permissions_field(config: Any) -> tuple[bool | tuple[str, ...], tuple[str, .
     return permissions.network, tuple(permissions.files)
 
 
-def event_invoke(config: Any) -> tuple[int, int, str | None, str | None] | None:
+def event_invoke(
+    config: Any, function_arn_prefix: str = "arn:aws:lambda:us-east-1:000000000000:function:"
+) -> tuple[int, int, str | None, str | None] | None:
     """The stage's ``[async]`` settings as the plan compares them (None: AWS's defaults).
 
-    A destination given as a function name becomes that function's ARN on the platform.
+    A destination given as a function name becomes ``function_arn_prefix`` + that name
+    (by default, the function's ARN on the platform; the AWS target passes its account's).
     """
     settings = config.async_invocation
 
     def arn(target: str | None) -> str | None:
         if target is None or target.startswith("arn:"):
             return target
-        return f"arn:aws:lambda:us-east-1:000000000000:function:{target}"
+        return function_arn_prefix + target
 
     wanted = (
         settings.retries,
