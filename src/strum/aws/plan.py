@@ -46,7 +46,7 @@ from strum.aws.steps import (
     UpdateMapping,
     UpdateTrust,
 )
-from strum.deploy.plan import Step
+from strum.deploy.plan import Step, changed_fields
 
 ROLE_POLICY_NAME = "strum-execution"
 URL_SIDS = ("strum-url", "strum-url-invoke")
@@ -249,21 +249,7 @@ def configuration_changes(
     current: dict[str, Any] | None, desired: DesiredStage, layer_arn: str | None
 ) -> tuple[str, ...]:
     """Names of the managed configuration fields that differ."""
-    wanted = desired.configuration(layer_arn)
-    if current is None:
-        return tuple(wanted)
-    now = {
-        "Role": current.get("Role"),
-        "Runtime": current.get("Runtime"),
-        "Handler": current.get("Handler"),
-        "MemorySize": current.get("MemorySize"),
-        "Timeout": current.get("Timeout"),
-        "EphemeralStorage": {"Size": (current.get("EphemeralStorage") or {}).get("Size", 512)},
-        "Environment": {"Variables": (current.get("Environment") or {}).get("Variables") or {}},
-        "Description": current.get("Description") or "",
-        "Layers": [layer["Arn"] for layer in current.get("Layers") or ()],
-    }
-    return tuple(key for key, value in wanted.items() if now[key] != value)
+    return changed_fields(desired.configuration(layer_arn), current)
 
 
 def _architecture(configuration: dict[str, Any]) -> str:

@@ -193,10 +193,17 @@ def configuration_changes(
     current: dict[str, Any] | None, desired: DesiredFunction
 ) -> tuple[str, ...]:
     """Names of the managed configuration fields that differ."""
+    return changed_fields(desired.configuration(), current)
+
+
+def changed_fields(wanted: dict[str, Any], current: dict[str, Any] | None) -> tuple[str, ...]:
+    """The keys of ``wanted`` (managed configuration fields) that ``current`` - a function
+    configuration as Lambda reports it, or None - does not match. Both targets' planners
+    compare through it; Lambda leaves out or nulls fields at their defaults."""
     if current is None:
-        return tuple(desired.configuration())
-    wanted = desired.configuration()
-    now = {
+        return tuple(wanted)
+    reported = {
+        "Role": current.get("Role"),
         "Runtime": current.get("Runtime"),
         "Handler": current.get("Handler"),
         "MemorySize": current.get("MemorySize"),
@@ -204,9 +211,10 @@ def configuration_changes(
         "EphemeralStorage": {"Size": (current.get("EphemeralStorage") or {}).get("Size", 512)},
         "Environment": {"Variables": (current.get("Environment") or {}).get("Variables") or {}},
         "Description": current.get("Description") or "",
+        "Layers": [layer["Arn"] for layer in current.get("Layers") or ()],
         "StrumPermissions": current.get("StrumPermissions") or {"Network": False, "Files": []},
     }
-    return tuple(key for key, value in wanted.items() if now[key] != value)
+    return tuple(key for key, value in wanted.items() if reported[key] != value)
 
 
 def plan_deploy(desired: DesiredFunction, current: CurrentFunction) -> list[Step]:
