@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from strum.deploy.api import PlatformLambdaAPI
 from strum.platform import sandbox
 from strum.platform.cgroups import MAX_TASKS
 from tests.platform.conftest import RunningPlatform, start_platform
@@ -347,7 +348,7 @@ def test_declared_permissions_are_granted(platform: RunningPlatform, tmp_path: P
         FunctionName="benign", Runtime=runtime(), Role=ROLE, Handler="app.handler",
         Code={"ZipFile": make_zip({"app.py": BENIGN})}, Timeout=10,
     )  # fmt: skip
-    # strum's extension field; boto3 does not know it, so it goes over plain HTTP.
+    # strum's extension field; boto3 does not know it, so it goes through strum's client.
     configure(platform, "benign", {"Network": True, "Files": [str(shared)]})
     with listening(answer=b"pong") as address:
         result = invoke(platform, "benign", {"file": str(shared / "data.txt"), "server": address})
@@ -379,16 +380,11 @@ def test_the_status_says_what_is_enforced(platform: RunningPlatform) -> None:
 
 
 def configure(running: RunningPlatform, name: str, permissions: dict[str, Any]) -> None:
-    import urllib.request
-
-    request = urllib.request.Request(
-        f"{running.endpoint}/2015-03-31/functions/{name}/configuration",
-        data=json.dumps({"StrumPermissions": permissions}).encode(),
-        method="PUT",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
+    api = PlatformLambdaAPI(running.endpoint)
+    try:
+        api.update_function_configuration(name, {"StrumPermissions": permissions})
+    finally:
+        api.close()
 
 
 class listening:
