@@ -119,7 +119,7 @@ def _owned_function(client: AwsClient, config: Any) -> dict[str, Any] | None:
 
 def status(config: Any, client: AwsClient | None = None) -> dict[str, Any]:
     """The stage as deployed on AWS; ``deployed`` False if there is no function."""
-    from strum.redact import redact_mapping
+    from strum.deploy.local import configuration_summary
 
     client = client or connect(config)
     name, stage = config.function_name, config.stage
@@ -149,15 +149,7 @@ def status(config: Any, client: AwsClient | None = None) -> dict[str, Any]:
         "versions": [v["Version"] for v in client.list_versions(name) if v["Version"] != "$LATEST"],
         "url": api.endpoint if api else (url["FunctionUrl"] if url else None),
         "domain": config.domain if api else None,
-        "runtime": configuration.get("Runtime"),
-        "memory": configuration.get("MemorySize"),
-        "timeout": configuration.get("Timeout"),
-        # As deployed, for people to read: secret-looking values are masked.
-        "environment": redact_mapping(
-            (configuration.get("Environment") or {}).get("Variables") or {}
-        ),
-        "code_sha256": configuration.get("CodeSha256"),
-        "last_modified": configuration.get("LastModified"),
+        **configuration_summary(configuration),
         "role": configuration.get("Role"),
         "layers": [layer["Arn"] for layer in configuration.get("Layers") or ()],
         "schedules": {

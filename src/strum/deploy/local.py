@@ -238,10 +238,26 @@ def deploy(
         api.close()
 
 
+def configuration_summary(configuration: dict[str, Any]) -> dict[str, Any]:
+    """The status fields both targets read off a function's configuration."""
+    from strum.redact import redact_mapping
+
+    return {
+        "runtime": configuration.get("Runtime"),
+        "memory": configuration.get("MemorySize"),
+        "timeout": configuration.get("Timeout"),
+        # As deployed, for people to read: secret-looking values are masked.
+        "environment": redact_mapping(
+            (configuration.get("Environment") or {}).get("Variables") or {}
+        ),
+        "code_sha256": configuration.get("CodeSha256"),
+        "last_modified": configuration.get("LastModified"),
+    }
+
+
 def status(config: Any, home: Home) -> dict[str, Any]:
     """The stage's function as deployed: versions, alias, URL; ``deployed`` False if none."""
     from strum.platform import daemon
-    from strum.redact import redact_mapping
 
     running = daemon.find_running(home)
     base: dict[str, Any] = {
@@ -271,15 +287,7 @@ def status(config: Any, home: Home) -> dict[str, Any]:
             "version": alias["FunctionVersion"] if alias else None,
             "versions": versions,
             "url": url["FunctionUrl"] if url else None,
-            "runtime": configuration.get("Runtime"),
-            "memory": configuration.get("MemorySize"),
-            "timeout": configuration.get("Timeout"),
-            # As deployed, for people to read: secret-looking values are masked.
-            "environment": redact_mapping(
-                (configuration.get("Environment") or {}).get("Variables") or {}
-            ),
-            "code_sha256": configuration.get("CodeSha256"),
-            "last_modified": configuration.get("LastModified"),
+            **configuration_summary(configuration),
             "schedules": {
                 name: {"expression": schedule.expression, "next": _next_fire(schedule.expression)}
                 for name, schedule in config.schedules.items()
