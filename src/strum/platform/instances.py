@@ -25,6 +25,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Protocol
 
 from strum.platform import sandbox
@@ -396,6 +397,11 @@ def exit_description(status: int) -> str:
     return f"exit status {status}"
 
 
+@cache
+def _prlimit() -> str | None:
+    return shutil.which("prlimit")
+
+
 def spawn(
     argv: list[str],
     env: dict[str, str],
@@ -427,7 +433,7 @@ def spawn(
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_NOFILE, 1024),
     )
-    prlimit = shutil.which("prlimit") if prlimit_command else None
+    prlimit = _prlimit() if prlimit_command else None
     if prlimit is not None:
         argv = [
             prlimit,

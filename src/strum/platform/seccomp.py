@@ -19,6 +19,7 @@ import errno
 import os
 import platform
 import struct
+from functools import cache
 
 # <linux/audit.h> and <linux/seccomp.h>
 _ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
@@ -50,8 +51,9 @@ def supported() -> bool:
     return platform.machine() in _ARCH
 
 
+@cache
 def program() -> bytes:
-    """The filter as ``struct sock_filter`` records (host byte order)."""
+    """The filter as ``struct sock_filter`` records (host byte order); built once."""
     machine = platform.machine()
     column = 0 if machine == "x86_64" else 1
     denied = sorted(DENIED.items(), key=lambda item: item[1][column])
