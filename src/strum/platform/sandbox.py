@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
-import logging
 import os
 import platform
 import shutil
@@ -41,8 +40,6 @@ from pathlib import Path
 
 from strum.platform import seccomp
 from strum.platform.cgroups import probe_cgroups
-
-logger = logging.getLogger(__name__)
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS, CLONE_FS = 0x00020000, 0x00000200
