@@ -36,8 +36,6 @@ from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# bench/platform.py would shadow the standard library's `platform` for scripts run from here.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 SRC = ROOT / "src"
 
 Handler = Callable[[dict[str, Any], Any], Any]

@@ -21,43 +21,23 @@ Each platform is a process of its own on an ephemeral loopback port with a fresh
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# bench/platform.py would shadow the standard library's `platform` for scripts in bench/.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
-
 import argparse
 import http.client
-import importlib.util
 import json
 import os
 import random
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from typing import Any
+from pathlib import Path
 from urllib.parse import urlsplit
 
-
-def _bench_platform() -> Any:
-    # Shared helpers (platform process, boto3 client, zips) from bench/platform.py, loaded
-    # under another name so it cannot shadow the standard library's `platform`.
-    spec = importlib.util.spec_from_file_location(
-        "strum_bench_platform", Path(__file__).with_name("platform.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-shared = _bench_platform()
+# Shared helpers (platform process, boto3 client, zips); bench/ is first on sys.path.
+import embedded_platform as shared
 
 # The first thing it does is note when it started and for which request.
 RECORDER = """

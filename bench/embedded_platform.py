@@ -1,6 +1,6 @@
 """Benchmark strum's embedded platform, side by side in one run (issue 4's Benchmark section).
 
-Run: ``.venv/bin/python bench/platform.py [--quick] [--no-js]``. Prints:
+Run: ``.venv/bin/python bench/embedded_platform.py [--quick] [--no-js]``. Prints:
 
 1. Warm latency through a Function URL: a hello-world WSGI app behind ``make_handler``,
    sequential requests on one keep-alive connection (goal p50 <= 1 ms, p99 <= 5 ms).
@@ -23,14 +23,6 @@ loopback ports with a fresh ``$STRUM_HOME``; every loop is bounded in count and 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Running bench/platform.py puts bench/ first on sys.path, where this file would shadow the
-# standard library's `platform` module (uuid, botocore and aiohttp import it).
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
-
 import argparse
 import asyncio
 import io
@@ -41,12 +33,14 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
