@@ -22,3 +22,8 @@ A normal exit runs ``atexit`` hooks, so code that registers cleanup with
 ``atexit.register`` (the adapter does, for ASGI lifespan shutdown) gets to run it. A
 handler module that installs its own ``SIGTERM`` handler replaces this behaviour.
 """
+
+# Nothing is imported here: the runtime is entered as a program (``python -m strum.runtime``)
+# and by path (``_HANDLER=strum.runtime.entry.handler``), and whatever this module imported
+# every cold start would pay for.
+__all__: list[str] = []

@@ -12,6 +12,8 @@ from strum.adapter._request import HttpRequest
 from strum.adapter.sources import alb, api_gateway_v1, api_gateway_v2, function_url, lattice
 from strum.errors import UnsupportedEvent
 
+__all__ = ["SOURCES", "describe_event", "find_source"]
+
 # Typing names only: importing typing and collections.abc would cost milliseconds of cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
