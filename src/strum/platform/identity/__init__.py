@@ -2,10 +2,23 @@
 
 ``policy`` parses IAM policy documents (refusing a bad one with its line and field) and
 evaluates a request against them the way IAM does; ``conditions`` decides their
-``Condition`` blocks. Pure: no I/O, no HTTP - the API layer asks, this answers.
+``Condition`` blocks; ``sessions`` issues and checks the short-lived credentials each
+function instance gets. Pure: no I/O, no HTTP - the API layer asks, this answers.
 """
 
 from strum.platform.identity.conditions import ConditionError
 from strum.platform.identity.policy import Decision, Policy, PolicyError, Request, authorize
+from strum.platform.identity.sessions import Credentials, Session, SessionError, SessionIssuer
 
-__all__ = ["ConditionError", "Decision", "Policy", "PolicyError", "Request", "authorize"]
+__all__ = [
+    "ConditionError",
+    "Credentials",
+    "Decision",
+    "Policy",
+    "PolicyError",
+    "Request",
+    "Session",
+    "SessionError",
+    "SessionIssuer",
+    "authorize",
+]
