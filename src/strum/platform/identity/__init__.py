@@ -2,13 +2,14 @@
 
 ``policy`` parses IAM policy documents (refusing a bad one with its line and field) and
 evaluates a request against them the way IAM does; ``conditions`` decides their
-``Condition`` blocks; ``sessions`` issues and checks the short-lived credentials each
-function instance gets. Pure: no I/O, no HTTP - the API layer asks, this answers.
+``Condition`` blocks; ``signatures`` checks AWS Signature Version 4 on requests;
+``sessions`` issues and checks the short-lived credentials each function instance gets. Pure: no I/O, no HTTP - the API layer asks, this answers.
 """
 
 from strum.platform.identity.conditions import ConditionError
 from strum.platform.identity.policy import Decision, Policy, PolicyError, Request, authorize
 from strum.platform.identity.sessions import Credentials, Session, SessionError, SessionIssuer
+from strum.platform.identity.signatures import SignatureRejected, SignedBy
 
 __all__ = [
     "ConditionError",
@@ -20,5 +21,7 @@ __all__ = [
     "Session",
     "SessionError",
     "SessionIssuer",
+    "SignatureRejected",
+    "SignedBy",
     "authorize",
 ]
