@@ -3,18 +3,23 @@
 ``policy`` parses IAM policy documents (refusing a bad one with its line and field) and
 evaluates a request against them the way IAM does; ``conditions`` decides their
 ``Condition`` blocks; ``signatures`` checks AWS Signature Version 4 on requests;
-``sessions`` issues and checks the short-lived credentials each function instance gets. Pure: no I/O, no HTTP - the API layer asks, this answers.
+``sessions`` issues and checks the short-lived credentials each function instance gets;
+``keys`` holds the long-term keys the platform issued (the owner's and named ones). Pure: no I/O, no HTTP - the API layer asks, this answers.
 """
 
 from strum.platform.identity.conditions import ConditionError
+from strum.platform.identity.keys import AccessKey, AccessKeyError, KeyRing
 from strum.platform.identity.policy import Decision, Policy, PolicyError, Request, authorize
 from strum.platform.identity.sessions import Credentials, Session, SessionError, SessionIssuer
 from strum.platform.identity.signatures import SignatureRejected, SignedBy
 
 __all__ = [
+    "AccessKey",
+    "AccessKeyError",
     "ConditionError",
     "Credentials",
     "Decision",
+    "KeyRing",
     "Policy",
     "PolicyError",
     "Request",
