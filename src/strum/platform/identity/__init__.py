@@ -4,9 +4,11 @@
 evaluates a request against them the way IAM does; ``conditions`` decides their
 ``Condition`` blocks; ``signatures`` checks AWS Signature Version 4 on requests;
 ``sessions`` issues and checks the short-lived credentials each function instance gets;
-``keys`` holds the long-term keys the platform issued (the owner's and named ones). Pure: no I/O, no HTTP - the API layer asks, this answers.
+``keys`` holds the long-term keys the platform issued (the owner's and named ones);
+``authority`` puts them together: who signed a request, and may they do what it asks. Pure: no I/O, no HTTP - the API layer asks, this answers.
 """
 
+from strum.platform.identity.authority import AccessDenied, Authority, Caller
 from strum.platform.identity.conditions import ConditionError
 from strum.platform.identity.keys import AccessKey, AccessKeyError, KeyRing
 from strum.platform.identity.policy import Decision, Policy, PolicyError, Request, authorize
@@ -14,8 +16,11 @@ from strum.platform.identity.sessions import Credentials, Session, SessionError,
 from strum.platform.identity.signatures import SignatureRejected, SignedBy
 
 __all__ = [
+    "AccessDenied",
     "AccessKey",
     "AccessKeyError",
+    "Authority",
+    "Caller",
     "ConditionError",
     "Credentials",
     "Decision",

@@ -24,7 +24,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-__all__ = ["OPERATORS", "Condition", "ConditionError", "Context", "arn_glob", "glob"]
+__all__ = [
+    "OPERATORS",
+    "Condition",
+    "ConditionError",
+    "Context",
+    "ContextValue",
+    "arn_glob",
+    "glob",
+]
 
 # A request context: condition key (any case) -> one value or several.
 ContextValue = str | bool | int | float | Sequence[str]

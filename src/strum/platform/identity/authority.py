@@ -1,0 +1,156 @@
+"""Who is calling and may they: authentication and authorisation for one platform.
+
+``authenticate`` turns a signed request into a ``Caller``: an issued key (the owner's or a
+named one) or a function instance's session. ``authorize`` checks the caller's policy,
+and the resource's own policy where it has one, for an IAM action on a resource ARN, and
+raises ``AccessDenied`` with AWS's message otherwise. The API layer calls both for every
+request; this module knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from strum.platform.identity.conditions import Context, ContextValue
+from strum.platform.identity.keys import KeyRing
+from strum.platform.identity.policy import Decision, Policy, Request, authorize
+from strum.platform.identity.sessions import Session, SessionError, SessionIssuer
+from strum.platform.identity.signatures import SignatureRejected, parse, verify
+
+__all__ = ["AccessDenied", "Authority", "Caller"]
+
+
+class AccessDenied(Exception):
+    """A caller whose policies do not allow what it asked; AWS's 403 and message."""
+
+    status = 403
+    error_type = "AccessDeniedException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated caller: its ARN, account, the region it signed for, its policy."""
+
+    access_key_id: str
+    arn: str
+    account: str
+    region: str
+    policy: Policy = field(repr=False)
+    # A function instance's session, when the caller is one.
+    session: Session | None = None
+
+    @property
+    def name(self) -> str:
+        return self.arn.rpartition("/")[2]
+
+
+def _unrecognized() -> SignatureRejected:
+    return SignatureRejected(
+        403, "UnrecognizedClientException", "The security token included in the request is invalid."
+    )
+
+
+class Authority:
+    """Authenticates and authorises requests against one platform's keys and sessions.
+
+    ``function_policy`` gives a session's execution policy (None for a function that no
+    longer exists, which ends its sessions); ``account`` owns every key of this platform.
+    """
+
+    def __init__(
+        self,
+        *,
+        keys: KeyRing,
+        sessions: SessionIssuer,
+        function_policy: Callable[[Session], Policy | None],
+        account: str,
+        service: str = "lambda",
+    ) -> None:
+        self._keys = keys
+        self._sessions = sessions
+        self._function_policy = function_policy
+        self._account = account
+        self._service = service
+
+    def authenticate(
+        self,
+        *,
+        method: str,
+        raw_path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        now: float | None = None,
+    ) -> Caller:
+        """The verified caller of a request; ``SignatureRejected`` when it is not one."""
+        claim = parse(headers=headers, service=self._service, now=now)
+        if claim.session_token is not None:
+            try:
+                session = self._sessions.check(claim.access_key_id, claim.session_token, now=now)
+            except SessionError as exc:
+                raise SignatureRejected(403, exc.error_type, exc.message) from None
+            policy = self._function_policy(session)
+            if policy is None:
+                raise _unrecognized()
+            secret = self._sessions.secret_for(claim.session_token)
+            caller = Caller(
+                claim.access_key_id,
+                session.role_arn,
+                session.account,
+                claim.region,
+                policy,
+                session,
+            )
+        else:
+            key = self._keys.lookup(claim.access_key_id)
+            if key is None:
+                raise _unrecognized()
+            secret = key.secret
+            arn = f"arn:aws:iam::{self._account}:{'root' if key.is_owner else 'user/' + key.name}"
+            caller = Caller(
+                key.access_key_id, arn, self._account, claim.region, self._keys.policy(key)
+            )
+        verify(claim, secret=secret, method=method, raw_path=raw_path, headers=headers, body=body)
+        return caller
+
+    def authorize(
+        self,
+        caller: Caller,
+        action: str,
+        resource: str,
+        *,
+        resource_policies: Sequence[Policy] = (),
+        context: Context | None = None,
+    ) -> None:
+        """Raise ``AccessDenied`` unless the caller may perform ``action`` on ``resource``."""
+        keys: dict[str, ContextValue] = {
+            "aws:PrincipalArn": caller.arn,
+            "aws:PrincipalAccount": caller.account,
+            "aws:RequestedRegion": caller.region,
+            **(context or {}),
+        }
+        request = Request(
+            action=action,
+            resource=resource,
+            principal=caller.arn,
+            principal_account=caller.account,
+            context=keys,
+        )
+        decision = authorize(request, [caller.policy], resource_policies)
+        if decision.allowed:
+            return
+        raise AccessDenied(denial_message(caller.arn, action, resource, decision))
+
+
+def denial_message(principal: str, action: str, resource: str, decision: Decision) -> str:
+    """AWS's AccessDenied message, naming the caller, the action, the resource and why."""
+    why = (
+        "with an explicit deny in an identity-based policy"
+        if decision is Decision.EXPLICIT_DENY
+        else f"because no identity-based policy allows the {action} action"
+    )
+    return f"User: {principal} is not authorized to perform: {action} on resource: {resource} {why}"
