@@ -81,6 +81,29 @@ def test_memory_limit_is_enforced(tmp_path: Path) -> None:
     assert after.function_error is None
 
 
+def test_out_of_memory_writes_its_log_line(tmp_path: Path) -> None:
+    # Lambda logs why the runtime went away; the line must reach the tail and the log store.
+    code = write_code(tmp_path / "code", {"app.py": APP})
+    spec = make_spec(code, memory_mb=128)
+
+    async def scenario(engine: Engine):
+        big = await call(engine, spec, {"action": "allocate", "mb": 512}, tail=True)
+        return big, engine.logs.query(spec.name)
+
+    big, entries = run_engine(tmp_path, scenario)
+    line = f"RequestId: {big.request_id} Error: Runtime exited with error: signal: killed"
+    assert json.loads(big.payload)["errorType"] == "Runtime.OutOfMemory"
+    assert line in big.log_tail.splitlines()
+    logged = [entry for entry in entries if entry["message"] == line]
+    assert [(entry["stream"], entry["request_id"]) for entry in logged] == [
+        ("platform", big.request_id)
+    ]
+    messages = [entry["message"] for entry in entries if entry["request_id"] == big.request_id]
+    assert messages.index(line) < next(
+        i for i, message in enumerate(messages) if message.startswith("END RequestId:")
+    )
+
+
 def test_crash_fails_only_its_own_request_and_is_replaced(tmp_path: Path) -> None:
     code = write_code(tmp_path / "code", {"app.py": APP})
     spec = make_spec(code)

@@ -320,7 +320,7 @@ class Engine:
             # RLIMIT_DATA made an allocation fail inside the function: on Lambda the
             # sandbox is killed at its memory size, so end the instance the same way.
             instance.kill("oom")
-            outcome = self._out_of_memory(invocation)
+            outcome = self._out_of_memory(instance, invocation)
         instance.flush_partial()
         request_id = invocation.request_id
         spec = instance.spec
@@ -380,11 +380,11 @@ class Engine:
             if not pool:
                 del self._pools[instance.spec.instance_key]
 
-    def _out_of_memory(self, invocation: Invocation) -> Outcome:
+    def _out_of_memory(self, instance: Instance, invocation: Invocation) -> Outcome:
         message = (
             f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed"
         )
-        self._platform_line(invocation, message)
+        self._log(instance, invocation, "platform", message)
         return Outcome(
             _error_document("Runtime.OutOfMemory", message),
             error_type="Runtime.OutOfMemory",
@@ -441,13 +441,13 @@ class Engine:
             return
         limit_kb = instance.spec.memory_mb * 1024
         if instance.kill_reason == "oom" or (status < 0 and max_rss_kb >= 0.9 * limit_kb):
-            outcome = self._out_of_memory(invocation)
+            outcome = self._out_of_memory(instance, invocation)
         else:
             message = (
                 f"RequestId: {invocation.request_id} Error: Runtime exited with error: "
                 f"{exit_description(status)}"
             )
-            self._platform_line(invocation, message, instance)
+            self._log(instance, invocation, "platform", message)
             outcome = Outcome(
                 _error_document("Runtime.ExitError", message),
                 error_type="Runtime.ExitError",
@@ -455,12 +455,6 @@ class Engine:
                 status="error",
             )
         instance.finish(invocation, outcome)
-
-    def _platform_line(
-        self, invocation: Invocation, message: str, instance: Instance | None = None
-    ) -> None:
-        if instance is not None:
-            self._log(instance, invocation, "platform", message)
 
     def _log(self, instance: Instance, invocation: Invocation, stream: str, line: str) -> None:
         spec = instance.spec
