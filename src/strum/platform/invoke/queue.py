@@ -30,94 +30,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from strum.events import iso_millis
+__all__ = ["AsyncQueue", "Delivery", "QueuedEvent", "RetryPolicy"]
+
 from strum.platform.errors import PlatformError, ResourceNotFound, TooManyRequests
+from strum.platform.invoke.queue_db import QueuedEvent, connect, dead_letter_filter
+from strum.platform.invoke.retries import (
+    RETRY_DELAYS_S,
+    THROTTLE_BACKOFF_MAX_S,
+    THROTTLE_BACKOFF_START_S,
+    RetryPolicy,
+    error_type_of,
+    invocation_record,
+)
 from strum.platform.settings import Settings
 from strum.platform.spec import InvokeResult
 from strum.platform.state import LATEST, Store, parse_function_name
 
 logger = logging.getLogger(__name__)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    request_id TEXT PRIMARY KEY,
-    function_name TEXT NOT NULL,
-    qualifier TEXT,
-    payload BLOB NOT NULL,
-    enqueued_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    throttles INTEGER NOT NULL DEFAULT 0,
-    due_at REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT 'ready',
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS events_due ON events (state, due_at);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    request_id TEXT PRIMARY KEY,
-    function_name TEXT NOT NULL,
-    qualifier TEXT,
-    payload BLOB NOT NULL,
-    enqueued_at REAL NOT NULL,
-    failed_at REAL NOT NULL,
-    attempts INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    error TEXT
-);
-"""
-
-# AWS's delays before the first and second retry after a function error.
-RETRY_DELAYS_S = (60.0, 120.0)
-THROTTLE_BACKOFF_START_S = 1.0
-THROTTLE_BACKOFF_MAX_S = 300.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How one function's asynchronous invocations are retried (AWS's defaults)."""
-
-    max_retries: int = 2  # 0-2
-    max_event_age_s: float = 6 * 3600.0  # 60 s - 6 h
-    on_success: str | None = None  # a function ARN
-    on_failure: str | None = None
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any] | None) -> RetryPolicy:
-        """The policy an event-invoke config (AWS's shape) describes; defaults for None."""
-        if not config:
-            return cls()
-        destinations = config.get("DestinationConfig") or {}
-        return cls(
-            max_retries=int(config.get("MaximumRetryAttempts", 2)),
-            max_event_age_s=float(config.get("MaximumEventAgeInSeconds", 6 * 3600)),
-            on_success=(destinations.get("OnSuccess") or {}).get("Destination"),
-            on_failure=(destinations.get("OnFailure") or {}).get("Destination"),
-        )
-
-
-@dataclass(frozen=True)
-class QueuedEvent:
-    """One event row, as the queue and its inspection methods see it."""
-
-    request_id: str
-    function_name: str
-    qualifier: str | None
-    payload: bytes
-    enqueued_at: float
-    attempts: int
-    throttles: int
-    due_at: float
-    state: str
-    last_error: str | None
 
 
 class Delivery(Protocol):
@@ -260,7 +197,7 @@ class AsyncQueue:
         """Events given up on, oldest first: request_id, function_name, qualifier, payload,
         enqueued_at, failed_at, attempts, reason, error. ``name`` and ``request_ids``
         narrow the answer."""
-        sql, args = _dead_letter_filter("SELECT * FROM dead_letters", name, request_ids)
+        sql, args = dead_letter_filter("SELECT * FROM dead_letters", name, request_ids)
         with self._lock:
             rows = self._connection().execute(sql + " ORDER BY failed_at", args).fetchall()
         return [dict(row) for row in rows]
@@ -271,7 +208,7 @@ class AsyncQueue:
         dead or queued, never both or neither."""
         now = time.time()
         with self._lock, self._connection() as db:
-            select, args = _dead_letter_filter(
+            select, args = dead_letter_filter(
                 "SELECT request_id FROM dead_letters", name, request_ids
             )
             moved = [row[0] for row in db.execute(select, args)]
@@ -290,7 +227,7 @@ class AsyncQueue:
 
     def discard(self, name: str | None = None, request_ids: list[str] | None = None) -> int:
         """Delete dead letters for good; answers how many."""
-        sql, args = _dead_letter_filter("DELETE FROM dead_letters", name, request_ids)
+        sql, args = dead_letter_filter("DELETE FROM dead_letters", name, request_ids)
         with self._lock, self._connection() as db:
             return int(db.execute(sql, args).rowcount)
 
@@ -408,7 +345,7 @@ class AsyncQueue:
             return
         logger.info(
             "async invocation %s of %s failed (%s); retry %d in %.3f s",
-            event.request_id, event.function_name, _error_type(error), attempts, delay,
+            event.request_id, event.function_name, error_type_of(error), attempts, delay,
         )  # fmt: skip
         self._reschedule(event, attempts=attempts, throttles=event.throttles, delay=delay,
                          error=error)  # fmt: skip
@@ -444,7 +381,7 @@ class AsyncQueue:
         if policy.on_success:
             record = (
                 policy.on_success,
-                self._record(event, "Success", event.attempts + 1, result),
+                invocation_record(event, self._arn(event), "Success", event.attempts + 1, result),
             )
         self._finish(event, destination=record)
 
@@ -465,45 +402,15 @@ class AsyncQueue:
             f"; record sent to {policy.on_failure}" if policy.on_failure else "",
         )  # fmt: skip
         if policy.on_failure:
-            record = self._record(event, reason, max(attempts, 1), result, error)
+            record = invocation_record(
+                event, self._arn(event), reason, max(attempts, 1), result, error
+            )
             self._finish(event, destination=(policy.on_failure, record))
         else:
             self._finish(event, dead=(reason, error, attempts))
 
-    def _record(
-        self,
-        event: QueuedEvent,
-        condition: str,
-        attempts: int,
-        result: InvokeResult | None,
-        error: str | None = None,
-    ) -> bytes:
-        """AWS's invocation record for a destination (version 1.0)."""
-        arn = self._store.arn(event.function_name, event.qualifier or LATEST)
-        document: dict[str, Any] = {
-            "version": "1.0",
-            "timestamp": iso_millis(time.time()),
-            "requestContext": {
-                "requestId": event.request_id,
-                "functionArn": arn,
-                "condition": condition,
-                "approximateInvokeCount": attempts,
-            },
-            "requestPayload": _json_or_text(event.payload),
-        }
-        if result is not None:
-            response: dict[str, Any] = {
-                "statusCode": 200,
-                "executedVersion": result.executed_version,
-            }
-            if result.function_error:
-                response["functionError"] = result.function_error
-            document["responseContext"] = response
-            document["responsePayload"] = _json_or_text(result.payload)
-        elif error is not None:
-            document["responseContext"] = {"statusCode": 0, "functionError": condition}
-            document["responsePayload"] = {"errorMessage": error, "errorType": condition}
-        return json.dumps(document).encode()
+    def _arn(self, event: QueuedEvent) -> str:
+        return self._store.arn(event.function_name, event.qualifier or LATEST)
 
     def _finish(
         self,
@@ -546,49 +453,8 @@ class AsyncQueue:
         # starting or already stopping is stored all the same, for the next start.
         if durable:
             if self._db is None:
-                self._db = _connect(self.path, "FULL")
+                self._db = connect(self.path, "FULL")
             return self._db
         if self._fast is None:
-            self._fast = _connect(self.path, "NORMAL")
+            self._fast = connect(self.path, "NORMAL")
         return self._fast
-
-
-def _connect(path: Any, synchronous: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    db.row_factory = sqlite3.Row
-    db.execute("PRAGMA journal_mode=WAL")
-    # FULL: a commit returns only after the WAL is synced, so an acknowledged event survives
-    # power loss, not only a crash of the process. NORMAL (in WAL mode): no sync per commit.
-    db.execute(f"PRAGMA synchronous={synchronous}")
-    db.executescript(_SCHEMA)
-    # The connection commits through `with db:` blocks from here on.
-    db.isolation_level = "DEFERRED"
-    return db
-
-
-def _dead_letter_filter(
-    sql: str, name: str | None, request_ids: list[str] | None
-) -> tuple[str, tuple[str, ...]]:
-    clauses, args = [], []
-    if name is not None:
-        clauses.append("function_name = ?")
-        args.append(name)
-    if request_ids is not None:
-        clauses.append(f"request_id IN ({', '.join('?' * len(request_ids))})")
-        args.extend(request_ids)
-    return (sql + " WHERE " + " AND ".join(clauses) if clauses else sql), tuple(args)
-
-
-def _json_or_text(payload: bytes) -> Any:
-    try:
-        return json.loads(payload)
-    except ValueError:
-        return payload.decode("utf-8", "replace")
-
-
-def _error_type(document: str) -> str:
-    try:
-        parsed = json.loads(document)
-    except ValueError:
-        return "error"
-    return str(parsed.get("errorType", "error")) if isinstance(parsed, dict) else "error"
