@@ -13,10 +13,12 @@ import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from strum.events import iso_millis
 from strum.platform.errors import ResourceNotFound
+from strum.platform.spec import FunctionSpec
 
 LATEST = "$LATEST"
 
@@ -173,4 +175,44 @@ def url_config_from_row(row: sqlite3.Row) -> dict[str, Any]:
         "port": row["port"],
         "creation_time": row["creation_time"],
         "last_modified_time": row["last_modified_time"],
+    }
+
+
+def function_spec(
+    record: FunctionRecord,
+    *,
+    arn: str,
+    code_dir: Path,
+    reserved_concurrency: int | None,
+    region: str,
+) -> FunctionSpec:
+    """What the engine runs for ``record``: its configuration as a ``FunctionSpec``."""
+    config = record.config
+    variables = config.get("Environment", {}).get("Variables", {})
+    return FunctionSpec(
+        name=record.name,
+        version=record.version,
+        arn=arn,
+        runtime=config.get("Runtime", ""),
+        handler=config.get("Handler", ""),
+        code_sha256=record.code_sha,
+        code_dir=code_dir,
+        memory_mb=int(config.get("MemorySize", 128)),
+        timeout_s=int(config.get("Timeout", 3)),
+        ephemeral_mb=int(config.get("EphemeralStorage", {}).get("Size", 512)),
+        environment=tuple(sorted(variables.items())),
+        reserved_concurrency=reserved_concurrency,
+        region=region,
+        config_revision=record.revision_id,
+        **_permissions(config),
+    )
+
+
+def _permissions(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``FunctionSpec`` fields of a configuration's ``StrumPermissions``."""
+    permissions = config.get("StrumPermissions") or {}
+    network = permissions.get("Network", False)
+    return {
+        "network": tuple(network) if isinstance(network, list) else bool(network),
+        "files": tuple(permissions.get("Files", ())),
     }

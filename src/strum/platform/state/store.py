@@ -43,6 +43,7 @@ from strum.platform.state.records import (
     AliasRecord,
     FunctionRecord,
     alias_from_row,
+    function_spec,
     new_revision,
     now_timestamp,
     parse_function_name,
@@ -572,41 +573,16 @@ class Store:
         spec = self._specs.get((name, version))
         if spec is None:
             record = self.function(name, version)
-            spec = self._spec(record)
+            spec = function_spec(
+                record,
+                arn=self.arn(record.name),
+                code_dir=self.code.unpack(record.code_sha),
+                reserved_concurrency=self.concurrency(record.name),
+                region=self.region,
+            )
             self._specs[(name, version)] = spec
         return spec
-
-    def _spec(self, record: FunctionRecord) -> FunctionSpec:
-        config = record.config
-        variables = config.get("Environment", {}).get("Variables", {})
-        return FunctionSpec(
-            name=record.name,
-            version=record.version,
-            arn=self.arn(record.name),
-            runtime=config.get("Runtime", ""),
-            handler=config.get("Handler", ""),
-            code_sha256=record.code_sha,
-            code_dir=self.code.unpack(record.code_sha),
-            memory_mb=int(config.get("MemorySize", 128)),
-            timeout_s=int(config.get("Timeout", 3)),
-            ephemeral_mb=int(config.get("EphemeralStorage", {}).get("Size", 512)),
-            environment=tuple(sorted(variables.items())),
-            reserved_concurrency=self.concurrency(record.name),
-            region=self.region,
-            config_revision=record.revision_id,
-            **_permissions(config),
-        )
 
     def code_path(self, sha_hex: str) -> Path:
         """Where the zip of ``sha_hex`` lives (it may not exist)."""
         return self.code.zip_path(sha_hex)
-
-
-def _permissions(config: dict[str, Any]) -> dict[str, Any]:
-    """The ``FunctionSpec`` fields of a configuration's ``StrumPermissions``."""
-    permissions = config.get("StrumPermissions") or {}
-    network = permissions.get("Network", False)
-    return {
-        "network": tuple(network) if isinstance(network, list) else bool(network),
-        "files": tuple(permissions.get("Files", ())),
-    }
