@@ -116,7 +116,7 @@ PLATFORM_PROCESS = """
 import asyncio, contextlib, json, signal, sys
 from pathlib import Path
 from strum.platform.home import Home
-from strum.platform.server import Settings, serve
+from strum.platform import Settings, serve
 
 async def main():
     settings = Settings(port=0, **json.loads(sys.argv[2]))

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from tests.cli.test_end_to_end import home, strum  # noqa: F401 - the module's platform
-from tests.platform.test_asyncq import wait_for
+from tests.platform.invoke.test_queue import wait_for
 
 JOBS = """
 import json, os

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from strum.platform import Platform, Settings
 from strum.platform.home import Home
-from strum.platform.server import Platform, Settings
 
 
 @dataclass

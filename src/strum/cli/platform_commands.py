@@ -65,7 +65,7 @@ def run(
     import logging
     import signal
 
-    from strum.platform.server import Settings, serve
+    from strum.platform import Settings, serve
     from strum.redact import install_filter
 
     logging.basicConfig(

@@ -8,17 +8,45 @@ It runs as one asyncio process (``strum platform run``) and speaks:
   instance on a listener of its own (a Runtime API address identifies one instance);
 - Function URLs: one plain HTTP listener per URL config, so the app sees its own root.
 
-Modules and who depends on whom (arrows point at what is used)::
+Packages, top to bottom; an arrow points at what is used, and nothing imports upwards::
 
-    server (Platform: wiring, HTTP listeners, lifecycle)
-      ├─> control  (control-plane routes: functions, versions, aliases, concurrency, URL
-      │             configs) ─> store (SQLite, WAL) + codestore (content-addressed zips)
-      ├─> invoke   (Invoke route: qualifier/alias resolution, payload limits, error shapes)
-      │             ─> engine
-      ├─> engine   (instances, pools, the Runtime API, limits, logs) - the data plane
-      ├─> urls     (Function URL listeners: request <-> payload 2.0 event) ─> invoke
-      └─> asyncq   (durable queue for InvocationType=Event) ─> invoke
+    server      wiring + lifecycle: builds each part with exactly what it uses
+     ├─> api    AWS's REST API and /strum/v1 (routes; errors become responses here)
+     ├─> urls   Function URL listeners, payload 2.0 events, SigV4
+     │     api, urls ─> invoke   the Invoker (one path in for every entry point:
+     │                           qualifiers, weights, payload limits, invocation
+     │                           types), the async queue, the schedules
+     │     api, urls, invoke ─> state    SQLite store, records, code store
+     │     invoke ─> engine     instances, pools, limits, Runtime API, logs
+     │     engine ─> sandbox    probe, bubblewrap, cgroups, seccomp, spawn
+     └─ below everything: settings (Settings), errors (status + AWS error type, no
+        HTTP), spec (FunctionSpec, InvokeResult), home ($STRUM_HOME), daemon (the CLI's
+        background process)
 
-``types`` holds the small frozen records these parts pass each other; ``home`` the layout
-of ``$STRUM_HOME``. Nothing here is imported by code that ships inside functions.
+aiohttp is imported only by ``api``, ``urls``, ``engine.runtime_api`` and ``server``;
+importing this package imports none of them (``Platform`` and ``serve`` load on first
+use). Nothing here is imported by code that ships inside functions.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from strum.platform.home import Home, default_home
+from strum.platform.settings import LOOPBACK, Settings
+
+if TYPE_CHECKING:
+    from strum.platform.server import Platform, serve
+
+__all__ = ["LOOPBACK", "Home", "Platform", "Settings", "default_home", "serve"]
+
+_LAZY = {"Platform", "serve"}
+
+
+def __getattr__(name: str) -> Any:
+    # The server pulls in aiohttp and every layer; the CLI imports this package for Home.
+    if name in _LAZY:
+        from strum.platform import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'strum.platform' has no attribute {name!r}")

@@ -1,141 +1,87 @@
 """The platform process: wiring of its parts, its HTTP listener and its lifecycle.
 
-``Platform`` owns one asyncio loop's worth of state: the store, the engine, the Function
-URL listeners and the asynchronous queue. ``serve()`` runs it until cancelled (the CLI's
-``strum platform run``); tests start it on an ephemeral loopback port.
+``Platform`` builds each part once, with exactly the collaborators it uses, from the
+bottom up: the store, the engine, the async queue, the invoker on top of those, the
+schedules and the Function URL listeners on top of the invoker, then the API routes.
+Two parts call back into the invoker that is built on them - the engine (an instance's
+``@task`` self-invocation) and the queue (its deliveries) - and get it when they start.
+Functions learn the platform's own address (``STRUM_PLATFORM_API``) by asking ``endpoint``
+when their first instance starts, by which time the API listens.
+
+``serve()`` runs a platform until cancelled (the CLI's ``strum platform run``); tests
+start one on an ephemeral loopback port.
 """
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import json
 import logging
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
+from strum.platform import api
+from strum.platform.engine import Engine
 from strum.platform.home import Home
+from strum.platform.invoke import AsyncQueue, Invoker, Scheduler
+from strum.platform.settings import LOOPBACK, Settings
+from strum.platform.state import Store
+from strum.platform.urls import FunctionUrls
+
+__all__ = ["Platform", "serve"]
 
 logger = logging.getLogger(__name__)
 
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How one platform runs. Defaults suit one developer machine."""
-
-    host: str = "127.0.0.1"
-    port: int = 8700
-    # Scale to zero: an instance idle this long is stopped.
-    idle_timeout_s: float = 300.0
-    # Platform-wide concurrency (AWS's account limit): beyond it, 429.
-    max_concurrency: int = 64
-    # Required to bind anything but loopback: clients send "Authorization: Bearer <token>".
-    auth_token: str | None = None
-    # Multiplies async retry delays (1.0 = AWS's minutes); tests shrink it.
-    retry_delay_scale: float = 1.0
-    region: str = "us-east-1"
-    account_id: str = "000000000000"
-    # SigV4 keys (access key id, secret) that AWS_IAM Function URLs verify signatures
-    # against; with none issued, a well-formed, current signature is required but not checked.
-    access_keys: tuple[tuple[str, str], ...] = ()
-    # Run each instance in a sandbox (namespaces, cgroups) where the machine allows it.
-    sandbox: bool = True
+# Deployment packages travel in CreateFunction / UpdateFunctionCode bodies (base64).
+_MAX_REQUEST_BYTES = 70 * 1024 * 1024
 
 
 class Platform:
     """One running platform: store, engine, Function URLs, the async queue and schedules."""
 
     def __init__(self, home: Home, settings: Settings) -> None:
-        from strum.platform.asyncq import AsyncQueue
-        from strum.platform.engine import Engine
-        from strum.platform.scheduler import Scheduler
-        from strum.platform.store import Store
-        from strum.platform.urls import FunctionUrls
-
         self.home = home.ensure()
         self.settings = settings
-        self.store = Store(home, region=settings.region, account_id=settings.account_id)
-        self.engine = Engine(home, settings)
-        self.urls = FunctionUrls(self)
-        self.asyncq = AsyncQueue(self)
-        self.scheduler = Scheduler(self)
         self.started_at = time.time()
-        self._runner: web.AppRunner | None = None
         self.port = settings.port
+        self.store = Store(home, region=settings.region, account_id=settings.account_id)
+        self.engine = Engine(home, settings, api_endpoint=lambda: self.endpoint)
+        self.asyncq = AsyncQueue(home.queue_db, self.store, settings)
+        self.invoker = Invoker(self.store, self.engine, self.asyncq)
+        self.scheduler = Scheduler(home.root / "schedules.db", settings, self.invoker)
+        self.urls = FunctionUrls(self.store, settings, self.invoker)
+        self._runner: web.AppRunner | None = None
 
     def application(self) -> web.Application:
         """The aiohttp application serving the control and Invoke APIs."""
-        from strum.platform import asyncapi, control, invoke, scheduler
-
-        app = web.Application(client_max_size=70 * 1024 * 1024, middlewares=self._middlewares())
-        control.add_routes(app, self)
-        invoke.add_routes(app, self)
-        scheduler.add_routes(app, self)
-        asyncapi.add_routes(app, self)
-        app.router.add_get("/strum/v1/health", self._health)
-        app.router.add_get("/strum/v1/status", self._status)
-        app.router.add_get("/strum/v1/logs", self._logs)
-        return app
-
-    async def _logs(self, request: web.Request) -> web.Response:
-        """Log entries of one function: ``?function=NAME[&since=EPOCH][&limit=N]``."""
-        name = request.query.get("function")
-        if not name:
-            return web.json_response(
-                {"Type": "User", "message": "give ?function=NAME"},
-                status=400,
-                headers={"x-amzn-ErrorType": "InvalidParameterValueException"},
-            )
-        try:
-            since = float(request.query["since"]) if "since" in request.query else None
-            limit = min(int(request.query.get("limit", "1000")), 10000)
-        except ValueError:
-            return web.json_response(
-                {"Type": "User", "message": "since must be epoch seconds and limit a number"},
-                status=400,
-                headers={"x-amzn-ErrorType": "InvalidParameterValueException"},
-            )
-        entries = self.engine.logs.query(name, since=since, limit=limit)
-        return web.json_response({"entries": entries})
-
-    async def _health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "pid": os.getpid()})
-
-    async def _status(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "endpoint": self.endpoint,
-                "pid": os.getpid(),
-                "home": str(self.home.root),
-                "started_at": self.started_at,
-                "engine": self.engine.status(),
-            }
+        app = web.Application(
+            client_max_size=_MAX_REQUEST_BYTES,
+            middlewares=api.token_middleware(self.settings.auth_token),
         )
-
-    def _middlewares(self) -> list[Middleware]:
-        token = self.settings.auth_token
-        if not token:
-            return []
-
-        @web.middleware
-        async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if request.path != "/strum/v1/health" and not hmac.compare_digest(
-                request.headers.get("Authorization", ""), f"Bearer {token}"
-            ):
-                return web.json_response(
-                    {"Type": "User", "message": "missing or wrong bearer token"},
-                    status=403,
-                    headers={"x-amzn-ErrorType": "AccessDeniedException"},
-                )
-            return await handler(request)
-
-        return [require_token]
+        api.functions.add_routes(
+            app,
+            self.store,
+            self.settings,
+            instances=self.engine,
+            urls=self.urls,
+            scheduler=self.scheduler,
+            endpoint=lambda: self.endpoint,
+        )
+        api.invoke.add_routes(app, self.invoker)
+        api.schedules.add_routes(app, self.store, self.scheduler)
+        api.async_config.add_routes(app, self.store, self.asyncq)
+        status = api.StatusRoutes(
+            self.home,
+            self.engine.logs,
+            engine_status=self.engine.status,
+            endpoint=lambda: self.endpoint,
+            started_at=self.started_at,
+        )
+        api.status.add_routes(app, status)
+        return app
 
     async def start(self) -> None:
         """Open the store, start the engine, bind the API, restore URLs and the queue."""
@@ -144,8 +90,7 @@ class Platform:
                 f"refusing to listen on {self.settings.host}: binding beyond loopback needs "
                 "authentication; set a token with --token (or STRUM_PLATFORM_TOKEN)"
             )
-        await self.engine.start()
-        self.engine.runtime_api.self_invoke = self._invoke_self
+        await self.engine.start(self_invoke=api.self_invoke_route(self.invoker))
         self._runner = web.AppRunner(self.application(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
@@ -154,17 +99,10 @@ class Platform:
         if addresses:
             self.port = int(addresses[0][1])
         await self.urls.start()
-        await self.asyncq.start()
+        await self.asyncq.start(self.invoker)
         await self.scheduler.start()
         self._write_address()
         logger.info("strum platform listening on %s", self.endpoint)
-
-    async def _invoke_self(self, name: str, qualifier: str, payload: bytes) -> str:
-        """An instance's asynchronous invocation of its own function (``@task``)."""
-        from strum.platform.invoke import invoke_function
-
-        result = await invoke_function(self, name, qualifier, payload, invocation_type="Event")
-        return result.request_id
 
     async def stop(self) -> None:
         """Stop taking work, stop every instance, close listeners and the store."""
@@ -181,6 +119,7 @@ class Platform:
 
     @property
     def endpoint(self) -> str:
+        """The API's address (``http://host:port``), the bound port once listening."""
         host = self.settings.host
         return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
 
@@ -202,8 +141,6 @@ def _owned_by_us(path: os.PathLike[str]) -> bool:
 
 async def serve(home: Home, settings: Settings) -> None:
     """Run a platform until the task is cancelled (SIGINT/SIGTERM in the CLI)."""
-    import asyncio
-
     platform = Platform(home, settings)
     await platform.start()
     try:

@@ -1,0 +1,520 @@
+"""The data plane: runs invocations on warm or freshly started instances, within limits.
+
+``Engine.invoke`` takes a ``FunctionSpec`` (one exact version, resolved by the control
+plane) and a payload: it checks concurrency (reserved per function, and the platform-wide
+limit: AWS's 429 reasons), takes an idle instance of that spec from its warm pool or
+starts one (a cold start), hands it the event through the Runtime API, waits for the
+result, writes START/END/REPORT, and puts the instance back, warm, for the next request.
+Instances idle for ``settings.idle_timeout_s`` are stopped (scale to zero).
+
+Limits, as AWS applies them: the timeout kills the instance (``Sandbox.Timedout``); memory
+is capped with RLIMIT_DATA and an allocation failure ends the instance as
+``Runtime.OutOfMemory``; a process that dies mid-invocation is ``Runtime.ExitError``, and
+only its own request fails - the next one gets a new instance. How an instance is started
+(its command, environment and sandbox) is ``launch``'s business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import math
+import os
+import shutil
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from strum.platform.engine.instances import (
+    Instance,
+    Invocation,
+    Outcome,
+    error_document,
+    exit_description,
+)
+from strum.platform.engine.launch import InvalidEntrypoint, Launcher
+from strum.platform.engine.logs import LogStore, end_line, report_line, start_line, tail_of
+from strum.platform.engine.runtime_api import RESPONSE_MODE, RuntimeAPI, SelfInvoke
+from strum.platform.errors import TooManyRequests
+from strum.platform.home import Home
+from strum.platform.settings import Settings
+from strum.platform.spec import FunctionSpec, InvokeResult
+
+logger = logging.getLogger(__name__)
+
+_RATE_EXCEEDED = "Rate Exceeded."
+
+
+class StreamFailed(Exception):
+    """A streamed response ended with the function's error (AWS's error trailers).
+
+    Raised by the body iterator of ``Engine.invoke_stream`` after the chunks that were
+    sent; ``error_type`` and ``document`` (the JSON error body) describe the failure.
+    """
+
+    def __init__(self, error_type: str, document: bytes) -> None:
+        super().__init__(f"{error_type}: {document[:200]!r}")
+        self.error_type = error_type
+        self.document = document
+
+
+class Engine:
+    """Instances, warm pools, limits and logs for every function of one platform."""
+
+    def __init__(
+        self, home: Home, settings: Settings, api_endpoint: Callable[[], str] | None = None
+    ) -> None:
+        self.home = home.ensure()
+        self.settings = settings
+        self.logs = LogStore(home.logs_db)
+        # ``api_endpoint``: the platform's Invoke API as functions reach it (asked at launch).
+        self.launcher = Launcher(home, settings, api_endpoint)
+        self.runtime_api = RuntimeAPI()
+        self._pools: dict[tuple[str, str, str, str], list[Instance]] = {}
+        self._instances: set[Instance] = set()
+        self._busy_total = 0
+        self._busy: dict[str, int] = {}
+        self._ids = 0
+        self._cold_starts = 0
+        self._invocations = 0
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, self_invoke: SelfInvoke | None = None) -> None:
+        """Bind the Runtime API (its first listener is made ready now).
+
+        ``self_invoke`` answers an instance's asynchronous invocation of its own function;
+        it is given here, not at construction, because it runs through the invoker, which
+        is built on this engine.
+        """
+        await self.launcher.start()
+        await self.runtime_api.start(self_invoke)
+        self._started = True
+
+    async def stop(self) -> None:
+        """Stop every instance (SIGTERM, then SIGKILL after the grace period)."""
+        instances = list(self._instances)
+        for instance in instances:
+            instance.stop()
+        if instances:
+            await asyncio.wait([i.exited for i in instances], timeout=10)
+        await self.runtime_api.stop()
+        await self.launcher.stop()
+        self.logs.close()
+        self._started = False
+
+    def retire(self, name: str, version: str | None = None) -> None:
+        """Stop instances of ``name`` (one version, or all): idle ones now, busy ones after
+        their invocation. Called whenever code or configuration changes."""
+        for instance in list(self._instances):
+            spec = instance.spec
+            if spec.name == name and (version is None or spec.version == version):
+                instance.retired = True
+                if instance.invocation is None or instance.invocation.finished:
+                    self._remove_idle(instance)
+                    instance.stop()
+
+    # -- invoking --------------------------------------------------------------------------
+
+    async def invoke(
+        self,
+        spec: FunctionSpec,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+        tail: bool = False,
+    ) -> InvokeResult:
+        """Run one synchronous invocation; raises ``TooManyRequests`` when over a limit."""
+        invocation = self._invocation(spec, payload, request_id, client_context, tail)
+        await self._begin(spec, invocation)
+        # Shielded: a caller that goes away must not cancel the invocation's bookkeeping.
+        await asyncio.shield(invocation.done)
+        outcome = self._settle(spec, invocation, invocation.done)
+        assert outcome is not None
+        return InvokeResult(
+            request_id=invocation.request_id,
+            payload=outcome.body,
+            executed_version=spec.version,
+            function_error="Unhandled" if outcome.error_type is not None else None,
+            log_tail=tail_of(invocation.log) if invocation.log is not None else None,
+            content_type=outcome.content_type,
+            streamed=outcome.streamed,
+        )
+
+    async def invoke_stream(
+        self,
+        spec: FunctionSpec,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+    ) -> tuple[dict[str, str], AsyncIterator[bytes]]:
+        """Start an invocation and return as soon as the function answers: the response
+        headers and an iterator over the body chunks as the function streams them.
+
+        A buffered response comes back as one chunk; a function error as the error
+        document with ``X-Amz-Function-Error``; a failure mid-stream makes the iterator
+        raise ``StreamFailed`` after the chunks sent before it.
+        """
+        invocation = self._invocation(spec, payload, request_id, None, False)
+        invocation.chunks = asyncio.Queue()
+        invocation.answering = asyncio.get_running_loop().create_future()
+        await self._begin(spec, invocation)
+        headers = dict(await asyncio.shield(invocation.answering))
+        if invocation.finished:
+            self._settle(spec, invocation, invocation.done)
+        headers["X-Amz-Executed-Version"] = spec.version
+        headers["x-amzn-RequestId"] = invocation.request_id
+        outcome = invocation.outcome
+        if outcome is not None and outcome.error_type is not None and not outcome.streamed:
+            headers["X-Amz-Function-Error"] = "Unhandled"
+        return headers, self._chunks(invocation)
+
+    async def _begin(self, spec: FunctionSpec, invocation: Invocation) -> None:
+        """Admit the invocation and hand it to an instance; bookkeeping runs when it ends."""
+        self._admit(spec)
+        # Registered before anyone awaits `done`, so it runs before they resume.
+        invocation.done.add_done_callback(lambda done: self._settle(spec, invocation, done))
+        try:
+            instance = await self._acquire(spec, invocation)
+        except BaseException:
+            if not invocation.done.done():
+                invocation.done.cancel()
+            raise
+        if instance is not None:
+            invocation.instance = instance
+            instance.assign(invocation)
+
+    def _settle(self, spec: FunctionSpec, invocation: Invocation, done: Any) -> Outcome | None:
+        """Bookkeeping once an invocation is over; runs once (done callback or caller)."""
+        if invocation.settled:
+            return invocation.outcome
+        invocation.settled = True
+        self._release(spec)
+        if done.cancelled():
+            return None
+        outcome: Outcome = done.result()
+        instance = invocation.instance
+        if instance is not None:
+            outcome = self._complete(instance, invocation, outcome)
+        invocation.outcome = outcome
+        if invocation.answering is not None and not invocation.answering.done():
+            invocation.answering.set_result({"Content-Type": outcome.content_type})
+        if invocation.chunks is not None:
+            if not outcome.streamed:
+                invocation.chunks.put_nowait(outcome.body)
+            invocation.chunks.put_nowait(None)
+        return outcome
+
+    @staticmethod
+    async def _chunks(invocation: Invocation) -> AsyncIterator[bytes]:
+        assert invocation.chunks is not None
+        while (chunk := await invocation.chunks.get()) is not None:
+            yield chunk
+        outcome = invocation.outcome
+        if outcome is not None and outcome.error_type is not None and outcome.streamed:
+            raise StreamFailed(outcome.error_type, outcome.body)
+
+    def _invocation(
+        self,
+        spec: FunctionSpec,
+        payload: bytes,
+        request_id: str | None,
+        client_context: str | None,
+        tail: bool,
+    ) -> Invocation:
+        loop = asyncio.get_running_loop()
+        return Invocation(
+            request_id=request_id or str(uuid.uuid4()),
+            payload=payload,
+            timeout_s=float(spec.timeout_s),
+            trace_id=f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Sampled=0",
+            client_context=_decode_client_context(client_context),
+            done=loop.create_future(),
+            log=[] if tail else None,
+        )
+
+    def _admit(self, spec: FunctionSpec) -> None:
+        """Count the invocation in, or raise TooManyRequests (no await: checks are atomic)."""
+        busy = self._busy.get(spec.name, 0)
+        reserved = spec.reserved_concurrency
+        if reserved is not None and busy >= reserved:
+            raise TooManyRequests(
+                _RATE_EXCEEDED, "ReservedFunctionConcurrentInvocationLimitExceeded"
+            )
+        if self._busy_total >= self.settings.max_concurrency:
+            raise TooManyRequests(_RATE_EXCEEDED, "ConcurrentInvocationLimitExceeded")
+        self._busy[spec.name] = busy + 1
+        self._busy_total += 1
+        self._invocations += 1
+
+    def _release(self, spec: FunctionSpec) -> None:
+        self._busy_total -= 1
+        left = self._busy[spec.name] - 1
+        if left:
+            self._busy[spec.name] = left
+        else:
+            del self._busy[spec.name]
+
+    async def _acquire(self, spec: FunctionSpec, invocation: Invocation) -> Instance | None:
+        """A warm idle instance of ``spec``, else a new one; None if it cannot start (the
+        invocation is then already finished with the reason)."""
+        pool = self._pools.get(spec.instance_key)
+        while pool:
+            instance = pool.pop()
+            if instance.alive and not instance.retired:
+                if instance.idle_timer is not None:
+                    instance.idle_timer.cancel()
+                    instance.idle_timer = None
+                return instance
+        return await self._start_instance(spec, invocation)
+
+    async def _start_instance(self, spec: FunctionSpec, invocation: Invocation) -> Instance | None:
+        try:
+            argv = self.launcher.argv(spec)
+        except InvalidEntrypoint as exc:
+            document = error_document("Runtime.InvalidEntrypoint", str(exc))
+            invocation.done.set_result(
+                Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
+            )
+            return None
+        isolated = self.launcher.isolates(spec)
+        listener = await (
+            self.runtime_api.listen_isolated() if isolated else self.runtime_api.listen()
+        )
+        self._ids += 1
+        ident = f"{os.getpid():x}{self._ids:08x}{os.urandom(8).hex()}"
+        try:
+            launched = await self.launcher.launch(spec, argv, ident, listener, isolated)
+        except OSError as exc:
+            listener.close()
+            document = error_document(
+                "Runtime.InvalidEntrypoint",
+                f"RequestId: {invocation.request_id} Error: cannot start {argv[0]}: {exc}",
+            )
+            invocation.done.set_result(
+                Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
+            )
+            return None
+        listener.release_namespace()
+        instance = Instance(
+            spec,
+            ident,
+            listener.port,
+            launched.popen,
+            launched.pipes,
+            self,
+            listener.close,
+            launched.tmpdir,
+            cgroup=launched.cgroup,
+            sandboxed=launched.sandboxed,
+        )
+        listener.attach(instance)
+        self._instances.add(instance)
+        self._cold_starts += 1
+        return instance
+
+    # -- after an invocation ---------------------------------------------------------------
+
+    def _complete(self, instance: Instance, invocation: Invocation, outcome: Outcome) -> Outcome:
+        """Write END/REPORT, translate out-of-memory, and return the instance to its pool."""
+        if outcome.error_type == "MemoryError" and not outcome.streamed:
+            # RLIMIT_DATA made an allocation fail inside the function: on Lambda the
+            # sandbox is killed at its memory size, so end the instance the same way.
+            instance.kill("oom")
+            outcome = self._out_of_memory(instance, invocation)
+        instance.flush_partial()
+        request_id = invocation.request_id
+        spec = instance.spec
+        if invocation.delivered_at:
+            duration = (invocation.finished_at - invocation.delivered_at) * 1000
+        else:
+            duration = (invocation.finished_at - instance.spawned_at) * 1000
+        init_ms = None
+        if not instance.init_reported and instance.init_ms is not None:
+            instance.init_reported = True
+            init_ms = instance.init_ms
+        billed = math.ceil(duration)
+        if init_ms is not None and spec.runtime.startswith("provided"):
+            billed += math.ceil(init_ms)  # AWS bills a custom runtime's init
+        max_kb = instance.max_memory_kb() if instance.alive else instance.final_rss_kb
+        if not max_kb:
+            max_kb = instance.final_rss_kb
+        status = outcome.status
+        self._log(instance, invocation, "platform", end_line(request_id))
+        self._log(
+            instance,
+            invocation,
+            "platform",
+            report_line(
+                request_id,
+                duration_ms=duration,
+                billed_ms=billed,
+                memory_mb=spec.memory_mb,
+                max_memory_mb=max(1, math.ceil(max_kb / 1024)),
+                init_ms=init_ms,
+                status=status,
+                error_type=outcome.error_type if status == "error" else None,
+            ),
+        )
+        instance.invocation = None
+        if outcome.fatal or instance.init_failed:
+            instance.kill(instance.kill_reason or "failed")
+        elif instance.retired or not instance.alive:
+            instance.stop()
+        else:
+            self._pools.setdefault(spec.instance_key, []).append(instance)
+            instance.idle_timer = asyncio.get_running_loop().call_later(
+                self.settings.idle_timeout_s, self._reap_idle, instance
+            )
+        return outcome
+
+    def _reap_idle(self, instance: Instance) -> None:
+        instance.idle_timer = None
+        if instance.invocation is None:
+            self._remove_idle(instance)
+            instance.stop()
+
+    def _remove_idle(self, instance: Instance) -> None:
+        pool = self._pools.get(instance.spec.instance_key)
+        if pool and instance in pool:
+            pool.remove(instance)
+            if not pool:
+                del self._pools[instance.spec.instance_key]
+
+    def _out_of_memory(self, instance: Instance, invocation: Invocation) -> Outcome:
+        message = (
+            f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed"
+        )
+        self._log(instance, invocation, "platform", message)
+        return Outcome(
+            error_document("Runtime.OutOfMemory", message),
+            error_type="Runtime.OutOfMemory",
+            fatal=True,
+            status="error",
+        )
+
+    # -- InstanceEvents ----------------------------------------------------------------------
+
+    def delivered(self, instance: Instance, invocation: Invocation) -> None:
+        self._log(
+            instance,
+            invocation,
+            "platform",
+            start_line(invocation.request_id, instance.spec.version),
+        )
+
+    def output(self, instance: Instance, stream: str, line: str) -> None:
+        invocation = instance.invocation
+        if invocation is not None and invocation.delivered_at and not invocation.finished:
+            self._log(instance, invocation, stream, line)
+            return
+        spec = instance.spec
+        self.logs.append(spec.name, spec.version, "", stream, line)
+        if invocation is not None and not invocation.finished and invocation.log is not None:
+            invocation.log.append(line)  # init output of the cold start this request waits for
+
+    def timed_out(self, instance: Instance, invocation: Invocation) -> Outcome:
+        seconds = f"{invocation.timeout_s:.2f}"
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        self._log(
+            instance,
+            invocation,
+            "platform",
+            f"{stamp}Z {invocation.request_id} Task timed out after {seconds} seconds",
+        )
+        message = (
+            f"RequestId: {invocation.request_id} Error: Task timed out after {seconds} seconds"
+        )
+        return Outcome(
+            error_document("Sandbox.Timedout", message),
+            error_type="Sandbox.Timedout",
+            fatal=True,
+            status="timeout",
+        )
+
+    def exited(self, instance: Instance, status: int, max_rss_kb: int) -> None:
+        instance.final_rss_kb = max_rss_kb
+        self._instances.discard(instance)
+        self._remove_idle(instance)
+        shutil.rmtree(instance.tmpdir, ignore_errors=True)
+        invocation = instance.invocation
+        if invocation is None or invocation.finished:
+            return
+        limit_kb = instance.spec.memory_mb * 1024
+        if instance.kill_reason == "oom" or (status < 0 and max_rss_kb >= 0.9 * limit_kb):
+            outcome = self._out_of_memory(instance, invocation)
+        else:
+            message = (
+                f"RequestId: {invocation.request_id} Error: Runtime exited with error: "
+                f"{exit_description(status)}"
+            )
+            self._log(instance, invocation, "platform", message)
+            outcome = Outcome(
+                error_document("Runtime.ExitError", message),
+                error_type="Runtime.ExitError",
+                fatal=True,
+                status="error",
+            )
+        instance.finish(invocation, outcome)
+
+    def _log(self, instance: Instance, invocation: Invocation, stream: str, line: str) -> None:
+        spec = instance.spec
+        self.logs.append(spec.name, spec.version, invocation.request_id, stream, line)
+        if invocation.log is not None:
+            invocation.log.append(line)
+
+    # -- status ------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Instances per function and version (busy / idle / starting), counters, and
+        which isolation and limit mechanisms are in effect."""
+        functions: dict[str, dict[str, dict[str, int]]] = {}
+        busy = idle = starting = 0
+        for instance in self._instances:
+            if not instance.alive:
+                continue
+            counts = functions.setdefault(instance.spec.name, {}).setdefault(
+                instance.spec.version, {"busy": 0, "idle": 0, "starting": 0}
+            )
+            if instance.init_ms is None:
+                state = "starting"
+                starting += 1
+            elif instance.invocation is not None:
+                state = "busy"
+                busy += 1
+            else:
+                state = "idle"
+                idle += 1
+            counts[state] += 1
+        return {
+            "instances": {
+                "total": busy + idle + starting,
+                "busy": busy,
+                "idle": idle,
+                "starting": starting,
+                "functions": functions,
+                "cold_starts": self._cold_starts,
+                "invocations": self._invocations,
+                "concurrent_invocations": self._busy_total,
+                "max_concurrency": self.settings.max_concurrency,
+                "idle_timeout_s": self.settings.idle_timeout_s,
+                "isolation": self.launcher.sandbox.enforcement(),
+            }
+        }
+
+
+def _decode_client_context(value: str | None) -> str | None:
+    """X-Amz-Client-Context is base64 JSON; the Runtime API header carries the JSON."""
+    if not value:
+        return None
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except ValueError:
+        return value
+
+
+__all__ = ["RESPONSE_MODE", "Engine", "StreamFailed"]

@@ -1,0 +1,325 @@
+"""Launching instances: the command, the environment and the sandbox around a process.
+
+``Launcher`` turns a ``FunctionSpec`` into a running process: the runtime's command (or
+an error document when there is none), an environment built from scratch, and - where
+the machine allows it - the sandbox (``strum.platform.sandbox``): bubblewrap, a network
+namespace, cgroups (``strum.platform.cgroups``) and a seccomp filter
+(``strum.platform.seccomp``). The engine decides when to launch; this module decides how.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from strum.platform import sandbox
+from strum.platform.engine.runtime_api import Listener
+from strum.platform.home import Home
+from strum.platform.sandbox import Cgroup, spawn
+from strum.platform.settings import Settings
+from strum.platform.spec import FunctionSpec
+
+logger = logging.getLogger(__name__)
+
+# The strum runtime, started with -c rather than -m: runpy's imports cost a few ms of
+# every cold start. -S skips site (its .pth processing is most of a bare start-up): a
+# function sees its package, not the platform's virtualenv, as on Lambda.
+_BOOTSTRAP = "import sys; from strum.runtime._bootstrap import main; sys.exit(main())"
+# In a sandbox the runtime sets its own rlimits before anything of the function's is
+# imported (cheaper than a prlimit exec in front of bubblewrap). sys.path[0] is the task
+# root ('' with -c); it goes first, so no module in the package can stand in for resource.
+_LIMITED_BOOTSTRAP = (
+    "import sys; del sys.path[0]; import resource as r\n"
+    "for k, v in ((r.RLIMIT_DATA, %d), (r.RLIMIT_FSIZE, %d), (r.RLIMIT_CORE, 0), "
+    "(r.RLIMIT_NOFILE, 1024)): r.setrlimit(k, (v, v))\n" + _BOOTSTRAP
+)
+# The directory holding the strum package (src/ here): engine/ -> platform/ -> strum/ -> it.
+_STRUM_SRC = str(Path(__file__).resolve().parents[3])
+
+
+class InvalidEntrypoint(Exception):
+    """The runtime has no command to start (AWS's ``Runtime.InvalidEntrypoint``)."""
+
+
+def _remove_stale_mount_roots(directory: Path) -> None:
+    """Remove the (empty) bind-mount roots of platforms that died without stopping."""
+    # The directory names keep their first spelling, so roots left by older platforms go too.
+    for stage in directory.glob("strum-stage-*-*"):
+        pid = stage.name.split("-")[2]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                stage.rmdir()
+        except PermissionError:
+            continue
+
+
+@dataclass
+class Launched:
+    """A started instance process: its pipes, its cgroup and its host TMPDIR (if any)."""
+
+    popen: subprocess.Popen[bytes]
+    pipes: tuple[int, int]
+    tmpdir: str
+    cgroup: Cgroup | None
+    sandboxed: bool
+
+
+class Launcher:
+    """Starts instance processes for one engine, sandboxed as far as the machine allows."""
+
+    def __init__(
+        self, home: Home, settings: Settings, api_endpoint: Callable[[], str] | None = None
+    ) -> None:
+        self.home = home
+        self.settings = settings
+        # The Invoke API address given to functions (STRUM_PLATFORM_API). Asked when the
+        # first instance starts, by which time the platform's API is listening.
+        self._api_endpoint = api_endpoint
+        # What the operating system enforces around instances; probed in start().
+        self.sandbox = sandbox.Capabilities()
+        self._spawner: sandbox.Spawner | None = None
+        self._mounts: sandbox.BindMounts | None = None
+        self._etc = home.root / "sandbox" / "etc"  # what sandboxed instances see as /etc
+        self._tmp = home.root / "tmp"  # TMPDIRs of unsandboxed instances
+        self._env: dict[tuple[str, str, str, str], dict[str, str]] = {}
+        self._warned: set[str] = set()
+
+    async def start(self) -> None:
+        """Probe the sandbox (once per process) and prepare what instances share."""
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._tmp.mkdir(mode=0o700, exist_ok=True)
+        if not self.settings.sandbox:
+            self.sandbox = sandbox.Capabilities.off("turned off (strum platform run --no-sandbox)")
+            logger.warning("functions run without a sandbox (--no-sandbox): rlimits only")
+            return
+        self.sandbox = await asyncio.to_thread(sandbox.probe)
+        if self.sandbox.bwrap:
+            self._etc = await asyncio.to_thread(sandbox.prepare_etc, self._etc)
+        if self.sandbox.run_as is not None:
+            await self._bind_sources()
+        elif self.sandbox.cgroups:
+            self._spawner = sandbox.Spawner(self.sandbox.cgroups)
+        for line in self.sandbox.missing():
+            logger.warning("not enforced: %s", line)
+
+    async def _bind_sources(self) -> None:
+        """Bind what nobody's bubblewrap must reach into the spawning thread (see
+        ``sandbox.BindMounts``); if that fails, instances run as the platform's uid, and
+        the status says why."""
+        sources = {
+            "code": self.home.unpacked,
+            "etc": self._etc,
+            "runtime": Path(_STRUM_SRC) / "strum",
+            "python": sandbox.interpreter_prefix(),
+        }
+        # Traversable, not listable: code directories are reached by their content hash.
+        self.home.unpacked.chmod(0o711)
+        _remove_stale_mount_roots(Path(tempfile.gettempdir()))
+        root = Path(tempfile.mkdtemp(prefix=f"strum-stage-{os.getpid()}-"))
+        mounts = sandbox.BindMounts(root, sources)
+        spawner = sandbox.Spawner(self.sandbox.cgroups, init=mounts.enter)
+        try:
+            await spawner.ready()
+        except OSError as exc:
+            await asyncio.to_thread(spawner.close)
+            root.rmdir()
+            reasons = {
+                **self.sandbox.reasons,
+                "unprivileged_uid": f"instances run as the platform's uid: cannot stage "
+                f"their sources for nobody ({exc})",
+            }
+            self.sandbox = dataclasses.replace(self.sandbox, run_as=None, reasons=reasons)
+            if self.sandbox.cgroups:
+                self._spawner = sandbox.Spawner(self.sandbox.cgroups)
+            return
+        self._mounts, self._spawner = mounts, spawner
+
+    async def stop(self) -> None:
+        if self._spawner is not None:
+            await asyncio.to_thread(self._spawner.close)
+            self._spawner = None
+        if self._mounts is not None:
+            # Its mounts lived in the spawning thread's namespace, gone with the thread.
+            with contextlib.suppress(OSError):
+                self._mounts.root.rmdir()
+            self._mounts = None
+        sandbox.remove_parents(self.sandbox.cgroups)
+
+    def isolates(self, spec: FunctionSpec) -> bool:
+        """Whether ``spec``'s instances get a network namespace of their own."""
+        return self.sandbox.netns and spec.network is False
+
+    async def launch(
+        self,
+        spec: FunctionSpec,
+        command: list[str],
+        ident: str,
+        listener: Listener,
+        isolated: bool,
+    ) -> Launched:
+        """Start ``command`` for ``spec`` with ``listener`` as its Runtime API (raises
+        OSError when the process cannot start)."""
+        caps = self.sandbox
+        port = listener.port
+        env = dict(self.base_env(spec))
+        env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{port}"
+        env["AWS_LAMBDA_LOG_STREAM_NAME"] = (
+            f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{spec.version}]{ident}"
+        )
+        if isolated:
+            # The only platform address an instance without network can reach.
+            env["STRUM_PLATFORM_API"] = f"http://127.0.0.1:{port}"
+        tmpdir = self._tmp / ident
+        cgroup = None
+        filter_fd = sandbox.program_fd() if caps.seccomp else None
+        descriptors = [] if filter_fd is None else [filter_fd]
+        mounts = self._mounts
+        try:
+            if caps.bwrap:
+                env["TMPDIR"] = "/tmp"
+                sandbox.refresh_etc(self._etc)
+            else:
+                tmpdir.mkdir(mode=0o700)
+                env["TMPDIR"] = str(tmpdir)
+            namespace = listener.namespace
+
+            def fork() -> tuple[subprocess.Popen[bytes], tuple[int, int]]:
+                # In the spawning thread: staged sources are bound there, on first use.
+                argv = command
+                if caps.bwrap:
+                    argv = sandbox.bwrap_command(
+                        caps.bwrap,
+                        command,
+                        etc_dir=self._etc,
+                        code_dir=spec.code_dir,
+                        runtime_package=Path(_STRUM_SRC) / "strum",
+                        tmp_bytes=spec.ephemeral_mb * 1024 * 1024,
+                        files=spec.files,
+                        seccomp_fd=filter_fd,
+                        mounts=mounts,
+                    )
+                return spawn(
+                    argv,
+                    env,
+                    "/" if caps.bwrap else str(spec.code_dir),  # bubblewrap changes directory
+                    memory_mb=spec.memory_mb,
+                    ephemeral_mb=spec.ephemeral_mb,
+                    namespace=namespace,
+                    prlimit_command=bool(caps.bwrap) and not spec.runtime.startswith("python"),
+                    pass_fds=tuple(descriptors),
+                    run_as=caps.run_as if mounts is not None else None,
+                )
+
+            if self._spawner is not None:
+                # Memory plus /tmp: tmpfs pages are charged to the cgroup that writes them.
+                limit = (spec.memory_mb + spec.ephemeral_mb) * 1024 * 1024
+                (popen, pipes), cgroup = await self._spawner.spawn(fork, limit)
+            else:
+                popen, pipes = fork()
+        except OSError:
+            if cgroup is not None:
+                cgroup.remove()
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            raise
+        finally:
+            for descriptor in descriptors:
+                os.close(descriptor)
+        return Launched(popen, pipes, str(tmpdir), cgroup, bool(caps.bwrap))
+
+    def argv(self, spec: FunctionSpec) -> list[str]:
+        """The command of the runtime; ``InvalidEntrypoint`` when there is none."""
+        runtime = spec.runtime
+        if runtime.startswith("python3"):
+            host = f"python{sys.version_info.major}.{sys.version_info.minor}"
+            if runtime != host and runtime not in self._warned:
+                self._warned.add(runtime)
+                logger.warning(
+                    "%s asks for %s; the local platform runs functions on the host's %s",
+                    spec.name,
+                    runtime,
+                    host,
+                )
+            if self.sandbox.bwrap:
+                mib = 1024 * 1024
+                limits = (spec.memory_mb * mib, spec.ephemeral_mb * mib)
+                return [sandbox.interpreter(), "-S", "-c", _LIMITED_BOOTSTRAP % limits]
+            return [sys.executable, "-S", "-c", _BOOTSTRAP]
+        if runtime.startswith("provided"):
+            bootstrap = spec.code_dir / "bootstrap"
+            if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
+                if self.sandbox.bwrap:
+                    return [f"{sandbox.TASK_ROOT}/bootstrap"]
+                return [str(bootstrap)]
+            raise InvalidEntrypoint(f"Couldn't find valid bootstrap(s): [{bootstrap}]")
+        raise InvalidEntrypoint(
+            f"the runtime {runtime} is not available on this platform "
+            "(use python3.x, or provided.al2023 with an executable bootstrap)"
+        )
+
+    def base_env(self, spec: FunctionSpec) -> dict[str, str]:
+        key = spec.instance_key
+        env = self._env.get(key)
+        if env is not None:
+            return env
+        python = spec.runtime.startswith("python")
+        boxed = self.sandbox.bwrap is not None
+        runtime_dir = sandbox.RUNTIME_DIR if boxed else _STRUM_SRC
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+        }
+        if python:
+            env["PYTHONPATH"] = runtime_dir
+        env.update(spec.environment)
+        if python and "PYTHONPATH" in dict(spec.environment):
+            env["PYTHONPATH"] += os.pathsep + runtime_dir
+        env.update(
+            {
+                "_HANDLER": spec.handler,
+                "LAMBDA_TASK_ROOT": sandbox.TASK_ROOT if boxed else str(spec.code_dir),
+                "LAMBDA_RUNTIME_DIR": runtime_dir,
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_REGION": spec.region,
+                "AWS_DEFAULT_REGION": spec.region,
+                "STRUM_PLATFORM_API": self.endpoint(),
+            }
+        )
+        if python:
+            env["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{spec.runtime}"
+            env["PYTHONUNBUFFERED"] = "1"
+            if boxed:
+                # Nothing writable is shared between instances, so no bytecode cache: the
+                # build compiles it into the package when the Python versions match.
+                env["PYTHONDONTWRITEBYTECODE"] = "1"
+            else:
+                # Bytecode outside the read-only code: one cache per code version (the
+                # prefix mirrors the absolute path; each version's code has its own path).
+                env["PYTHONPYCACHEPREFIX"] = str(self.home.bytecode)
+        if len(self._env) > 1000:
+            self._env.clear()
+        self._env[key] = env
+        return env
+
+    def endpoint(self) -> str:
+        """The platform's Invoke API as functions reach it ("" when none was given)."""
+        return self._api_endpoint() if self._api_endpoint is not None else ""

@@ -1,0 +1,32 @@
+"""How invocations get in: the ``Invoker`` (the one path into the engine for every entry
+point - qualifiers, weighted aliases, payload limits, invocation types), the durable queue
+behind ``InvocationType=Event`` (``queue``) and the schedules that fire into it
+(``schedules``). Above ``engine`` and ``state``, below ``api`` and ``urls``; no HTTP.
+"""
+
+from strum.platform.invoke.invoker import (
+    ASYNC_PAYLOAD_LIMIT,
+    INVOCATION_TYPES,
+    SYNC_PAYLOAD_LIMIT,
+    Invoker,
+    invocation_type_error,
+    resolve_spec,
+)
+from strum.platform.invoke.queue import AsyncQueue, QueuedEvent, RetryPolicy
+from strum.platform.invoke.schedules import Rule, Scheduler, iso_time, utc_now
+
+__all__ = [
+    "ASYNC_PAYLOAD_LIMIT",
+    "INVOCATION_TYPES",
+    "SYNC_PAYLOAD_LIMIT",
+    "AsyncQueue",
+    "Invoker",
+    "QueuedEvent",
+    "RetryPolicy",
+    "Rule",
+    "Scheduler",
+    "invocation_type_error",
+    "iso_time",
+    "resolve_spec",
+    "utc_now",
+]

@@ -1,0 +1,46 @@
+"""What the operating system enforces around each instance, as far as the machine allows:
+``probe`` finds out what works here (``Capabilities``), ``bwrap`` builds the bubblewrap root
+and the bind mounts a root platform needs, ``cgroups`` caps memory and processes,
+``seccomp`` denies system calls, ``spawn`` starts the process with its rlimits inside its
+network namespace. The bottom of the platform: it imports nothing of the layers above.
+"""
+
+from strum.platform.sandbox.bwrap import (
+    NOBODY,
+    RUNTIME_DIR,
+    TASK_ROOT,
+    BindMounts,
+    bwrap_command,
+    interpreter,
+    interpreter_prefix,
+    prepare_etc,
+    refresh_etc,
+)
+from strum.platform.sandbox.cgroups import MAX_TASKS, Cgroup, Spawner, remove_parents
+from strum.platform.sandbox.probe import Capabilities, probe
+from strum.platform.sandbox.seccomp import DENIED, program_fd
+from strum.platform.sandbox.spawn import descendants, entered, new_network, spawn
+
+__all__ = [
+    "DENIED",
+    "MAX_TASKS",
+    "NOBODY",
+    "RUNTIME_DIR",
+    "TASK_ROOT",
+    "BindMounts",
+    "Capabilities",
+    "Cgroup",
+    "Spawner",
+    "bwrap_command",
+    "descendants",
+    "entered",
+    "interpreter",
+    "interpreter_prefix",
+    "new_network",
+    "prepare_etc",
+    "probe",
+    "program_fd",
+    "refresh_etc",
+    "remove_parents",
+    "spawn",
+]

@@ -1,0 +1,27 @@
+"""The platform's state: functions, versions, aliases, concurrency and URL configs in SQLite
+(``store``), the records and schema they are kept in (``records``), and deployment
+packages stored and unpacked once by content (``codestore``). Plain Python and plain errors
+(``strum.platform.errors``): no HTTP, no aiohttp.
+"""
+
+from strum.platform.state.codestore import CodeStore, StoredCode, code_sha256
+from strum.platform.state.records import (
+    LATEST,
+    AliasRecord,
+    FunctionRecord,
+    parse_function_name,
+    url_key,
+)
+from strum.platform.state.store import Store
+
+__all__ = [
+    "LATEST",
+    "AliasRecord",
+    "CodeStore",
+    "FunctionRecord",
+    "Store",
+    "StoredCode",
+    "code_sha256",
+    "parse_function_name",
+    "url_key",
+]

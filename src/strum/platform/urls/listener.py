@@ -1,0 +1,366 @@
+"""Function URLs: one plain HTTP listener per URL config, so the app sees its own root.
+
+Each URL config gets a loopback port of its own (``http://127.0.0.1:<port>/``), kept in the
+store so the same URL works again after a restart. A request becomes the payload 2.0 event
+(``events``), runs through the ``Invoker`` like any other invocation (``invoke_stream`` for
+``RESPONSE_STREAM`` URLs, which stream the function's body to the client as the function
+produces it), and the result becomes the HTTP response by AWS's rules.
+
+AWS's answers where the function is not the one answering: 403 ``{"Message":"Forbidden"}``
+for a missing or bad SigV4 signature on an ``AWS_IAM`` URL, 429 when throttled, 413 for a
+request over the 6 MB payload limit, and 502 ``Internal Server Error`` for a function error
+or a response that cannot be mapped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from strum.platform.api import error_response
+from strum.platform.errors import AccessDenied, PlatformError, RequestTooLarge, TooManyRequests
+from strum.platform.invoke import SYNC_PAYLOAD_LIMIT, Invoker
+from strum.platform.settings import Settings
+from strum.platform.state import Store
+from strum.platform.urls import events, sigv4
+from strum.platform.urls.events import MalformedResponse, UrlContext, UrlRequest, UrlResponse
+
+__all__ = ["FunctionUrls"]
+
+logger = logging.getLogger(__name__)
+
+# The synchronous invoke payload limit applies to the event, which carries the body.
+MAX_REQUEST_BODY = SYNC_PAYLOAD_LIMIT
+# A streaming prelude larger than this is not a prelude.
+MAX_PRELUDE = 64 * 1024
+_ANY_HOST = ("", "0.0.0.0", "::")
+_HOP_BY_HOP = frozenset(
+    (b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"upgrade")
+)
+
+
+class FunctionUrls:
+    """The Function URL listeners of one platform, keyed like the store's URL configs.
+
+    A key is the function name, or ``name:alias`` for an alias's URL. ``open`` binds (or
+    refreshes the configuration of) a listener; ``close`` unbinds it.
+    """
+
+    def __init__(self, store: Store, settings: Settings, invoker: Invoker) -> None:
+        self._store = store
+        self._settings = settings
+        self._invoker = invoker
+        self._listeners: dict[str, _Listener] = {}
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Bind a listener for every stored URL config, on its stored port when free."""
+        for config in self._store.list_url_configs():
+            try:
+                await self.open(config["key"])
+            except OSError:
+                logger.exception("could not bind the function URL of %s", config["key"])
+
+    async def open(self, name: str) -> str:
+        """Bind the URL config under key ``name`` if not bound yet; return its URL."""
+        async with self._lock:
+            config = self._store.get_url_config(name)
+            if config is None:
+                raise KeyError(f"no function URL config for {name}")
+            listener = self._listeners.get(name)
+            if listener is not None:
+                listener.config = config
+                return listener.url
+            listener = _Listener(self._settings, self._invoker, config)
+            await listener.bind(config.get("port"))
+            if listener.port != config.get("port"):
+                self._store.set_url_port(name, listener.port)
+            self._listeners[name] = listener
+            logger.info("function URL of %s at %s", name, listener.url)
+            return listener.url
+
+    async def close(self, name: str) -> None:
+        """Unbind the listener of ``name`` (nothing happens when none is bound)."""
+        async with self._lock:
+            listener = self._listeners.pop(name, None)
+        if listener is not None:
+            await listener.close()
+
+    def url_for(self, name: str) -> str | None:
+        """The URL of a bound listener, or None."""
+        listener = self._listeners.get(name)
+        return listener.url if listener is not None else None
+
+    async def stop(self) -> None:
+        """Unbind every listener."""
+        async with self._lock:
+            listeners, self._listeners = list(self._listeners.values()), {}
+        await asyncio.gather(*(listener.close() for listener in listeners))
+
+
+class _Listener:
+    """One URL config's HTTP listener and its request handling."""
+
+    def __init__(self, settings: Settings, invoker: Invoker, config: dict[str, Any]) -> None:
+        self.settings = settings
+        self.invoker = invoker
+        self.config = config
+        self.url_id = events.url_id(settings.account_id, config["key"])
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.settings.host
+        host = "127.0.0.1" if host in _ANY_HOST else host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}/"
+
+    async def bind(self, preferred: int | None) -> None:
+        app = web.Application(client_max_size=MAX_REQUEST_BODY)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        host = self.settings.host
+        try:
+            site = await self._start_site(runner, host, preferred or 0)
+        except OSError:
+            if not preferred:
+                await runner.cleanup()
+                raise
+            logger.warning("port %s of the function URL is taken; binding a new one", preferred)
+            site = await self._start_site(runner, host, 0)
+        sockets = site._server.sockets if site._server else []  # type: ignore[attr-defined]
+        self.port = int(sockets[0].getsockname()[1])
+        self._runner = runner
+
+    @staticmethod
+    async def _start_site(runner: web.AppRunner, host: str, port: int) -> web.TCPSite:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        return site
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- requests -----------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        config = self.config
+        request_id = str(uuid.uuid4())
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            too_large = RequestTooLarge(
+                f"Request must be smaller than {MAX_REQUEST_BODY} bytes for the InvokeFunction "
+                "operation"
+            )
+            return _front_end_error(too_large, request_id)
+        headers = _lower_headers(request)
+        cors: dict[str, Any] = config.get("cors") or {}
+        if request.method == "OPTIONS":
+            preflight = events.cors_preflight(cors, headers)
+            if preflight is not None:
+                return _respond(preflight, request_id)
+        caller: dict[str, Any] | None = None
+        if config["auth_type"] == "AWS_IAM":
+            try:
+                caller = self._authenticate(request, headers, body)
+            except sigv4.SignatureError as exc:
+                logger.info("function URL %s refused a request: %s", config["key"], exc)
+                return _front_end_error(AccessDenied("Forbidden"), request_id)
+        context = UrlContext(
+            url_id=self.url_id,
+            region=self.settings.region,
+            account_id=self.settings.account_id,
+            auth_type=config["auth_type"],
+            caller=caller,
+        )
+        event = events.build_event(
+            UrlRequest(
+                method=request.method,
+                raw_path=request.raw_path,
+                headers=_arrival_headers(request, self.port),
+                body=body,
+                source_ip=request.remote or "127.0.0.1",
+                protocol=f"HTTP/{request.version.major}.{request.version.minor}",
+            ),
+            context,
+            request_id,
+        )
+        payload = json.dumps(event, ensure_ascii=False).encode("utf-8")
+        try:
+            if config["invoke_mode"] == "RESPONSE_STREAM":
+                return await self._stream(request, payload, request_id, cors, headers)
+            return await self._buffered(payload, request_id, cors, headers)
+        except TooManyRequests as throttled:
+            logger.info("function URL %s throttled: %s", config["key"], throttled.reason)
+            return _front_end_error(throttled, request_id, "Rate Exceeded.")
+        except PlatformError as error:
+            return _front_end_error(error, request_id)
+
+    def _authenticate(
+        self, request: web.Request, headers: dict[str, str], body: bytes
+    ) -> dict[str, Any]:
+        keys = dict(self.settings.access_keys)
+        caller = sigv4.verify(
+            method=request.method,
+            raw_path=request.raw_path,
+            headers=headers,
+            body=body,
+            secret_for=keys.get if keys else None,
+            region=self.settings.region,
+        )
+        account = self.settings.account_id
+        return {
+            "accessKey": caller.access_key,
+            "accountId": account,
+            "callerId": caller.access_key,
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": f"arn:aws:iam::{account}:user/{caller.access_key}",
+            "userId": caller.access_key,
+        }
+
+    async def _buffered(
+        self, payload: bytes, request_id: str, cors: dict[str, Any], headers: dict[str, str]
+    ) -> web.StreamResponse:
+        result = await self.invoker.invoke(
+            self.config["function_name"],
+            self.config["qualifier"],
+            payload,
+            request_id=request_id,
+        )
+        if result.function_error:
+            response = events.bad_gateway()
+        else:
+            try:
+                response = events.interpret_result(result.payload)
+            except MalformedResponse as exc:
+                logger.warning("function URL %s: %s", self.config["key"], exc)
+                response = events.bad_gateway()
+        response.headers = events.apply_cors(cors, headers, response.headers)
+        return _respond(response, request_id)
+
+    async def _stream(
+        self,
+        request: web.Request,
+        payload: bytes,
+        request_id: str,
+        cors: dict[str, Any],
+        headers: dict[str, str],
+    ) -> web.StreamResponse:
+        answer, chunks = await self.invoker.invoke_stream(
+            self.config["function_name"], self.config["qualifier"], payload, request_id=request_id
+        )
+        iterator = chunks.__aiter__()
+        if answer.get("X-Amz-Function-Error"):
+            await _drain(iterator)
+            return _respond(events.bad_gateway(), request_id)
+        content_type = answer.get("Content-Type") or "application/octet-stream"
+        first = b""
+        if content_type == events.HTTP_INTEGRATION_TYPE:
+            try:
+                head, first = await _read_prelude(iterator)
+            except Exception as exc:
+                logger.warning("function URL %s: %s", self.config["key"], exc)
+                await _drain(iterator)
+                return _respond(events.bad_gateway(), request_id)
+        else:
+            head = UrlResponse(200, [("Content-Type", content_type)])
+        response = web.StreamResponse(
+            status=head.status,
+            headers=CIMultiDict(events.apply_cors(cors, headers, head.headers)),
+        )
+        response.headers["x-amzn-RequestId"] = request_id
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            if first:
+                await response.write(first)
+            async for chunk in iterator:
+                await response.write(chunk)
+        except Exception as exc:
+            # Headers are gone already: like AWS, end the response abruptly so the client
+            # sees a broken stream rather than a truncated success.
+            logger.warning("function URL %s: stream failed: %s", self.config["key"], exc)
+            if request.transport is not None:
+                request.transport.close()
+            return response
+        await response.write_eof()
+        return response
+
+
+async def _read_prelude(iterator: AsyncIterator[bytes]) -> tuple[UrlResponse, bytes]:
+    """Read chunks until the http-integration prelude is complete."""
+    buffer = b""
+    async for chunk in iterator:
+        buffer += chunk
+        split = events.split_prelude(buffer)
+        if split is not None:
+            prelude, rest = split
+            return events.response_from_document(prelude, body_required=False), rest
+        if len(buffer) > MAX_PRELUDE:
+            break
+    raise MalformedResponse("the streamed response has no http-integration prelude")
+
+
+async def _drain(iterator: AsyncIterator[bytes]) -> None:
+    try:
+        async for _ in iterator:
+            pass
+    except Exception:
+        logger.debug("error while draining a failed stream", exc_info=True)
+
+
+def _arrival_headers(request: web.Request, port: int) -> list[tuple[str, str]]:
+    """The request's headers as sent, plus the ones AWS's front end adds."""
+    # Hop-by-hop headers end at AWS's front end; live captures never carry them.
+    headers = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in request.raw_headers
+        if name.lower() not in _HOP_BY_HOP
+    ]
+    # A client-sent X-Forwarded-For gets the peer appended, as proxies do.
+    headers.append(("x-forwarded-for", request.remote or "127.0.0.1"))
+    headers.append(("x-forwarded-port", str(port)))
+    headers.append(("x-forwarded-proto", request.scheme))
+    if "X-Amzn-Trace-Id" not in request.headers:
+        headers.append(("x-amzn-trace-id", _trace_id()))
+    return headers
+
+
+def _trace_id() -> str:
+    """An X-Ray trace header: ``Root=1-<epoch seconds hex>-<96 random bits hex>``."""
+    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+
+
+def _lower_headers(request: web.Request) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        lower = name.lower()
+        headers[lower] = f"{headers[lower]},{value}" if lower in headers else value
+    return headers
+
+
+def _respond(response: UrlResponse, request_id: str) -> web.Response:
+    headers = CIMultiDict(response.headers)
+    headers["x-amzn-RequestId"] = request_id
+    return web.Response(status=response.status, body=response.body, headers=headers)
+
+
+def _front_end_error(
+    error: PlatformError, request_id: str, message: str | None = None
+) -> web.Response:
+    """An error as a Function URL's front end answers it: ``{"Message": ...}``."""
+    return error_response(error, request_id, body={"Message": message or error.message})
