@@ -6,18 +6,20 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from strum.aws.consumers import Consumer, CurrentConsumers, bucket_entry
-from strum.aws.domain import CurrentDomain, Record
-from strum.aws.plan import (
+from strum.aws.model import (
     HTTP_API_SID,
+    Consumer,
     CurrentApi,
+    CurrentConsumers,
+    CurrentDomain,
     CurrentStage,
     DesiredStage,
+    Record,
     Schedule,
     api_grant,
     canonical,
-    plan_deploy,
 )
+from strum.aws.plan import bucket_entry, plan_deploy
 
 
 def desired(**changes) -> DesiredStage:

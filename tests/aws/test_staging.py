@@ -9,10 +9,10 @@ import hashlib
 import boto3
 import pytest
 
-from strum.aws import deploy as aws_target
+from strum.aws import AwsTarget
 from strum.aws.client import AwsClient
-from strum.aws.errors import AwsDeployError
 from strum.config import load_config
+from strum.deploy import DeployError
 from strum.platform.home import Home
 from tests.aws.conftest import REGION, make_project
 from tests.aws.test_deploy import ACCOUNT, Quiet
@@ -24,8 +24,8 @@ def deploy(root, tmp_path, limit=1):
     config = load_config(root, "prod")
     client = AwsClient(config.region, None)
     quiet = Quiet()
-    result = aws_target.deploy(
-        config, Home(tmp_path / "home"), quiet.step, quiet.info, client=client, upload_limit=limit
+    result = AwsTarget(config, Home(tmp_path / "home"), client=client, upload_limit=limit).deploy(
+        quiet.step, quiet.info
     )
     return result, client
 
@@ -80,7 +80,7 @@ def test_big_packages_go_through_a_private_bucket_named_by_content(aws, tmp_path
 def test_an_object_already_in_the_bucket_is_not_uploaded_again(aws, tmp_path):
     root = make_project(tmp_path / "shop")
     deploy(root, tmp_path)
-    aws_target.undeploy(load_config(root, "prod"), Quiet().step)
+    AwsTarget(load_config(root, "prod")).undeploy(Quiet().step)
     _, client = deploy(root, tmp_path)
     assert ("s3", "PutObject") not in client.log.writes
     assert ("s3", "CreateBucket") not in client.log.writes
@@ -89,7 +89,7 @@ def test_an_object_already_in_the_bucket_is_not_uploaded_again(aws, tmp_path):
 
 def test_the_configs_bucket_is_used_and_must_exist_in_the_region(aws, tmp_path):
     root = make_project(tmp_path / "shop", top_extra='bucket = "team-artifacts"')
-    with pytest.raises(AwsDeployError) as failure:
+    with pytest.raises(DeployError) as failure:
         deploy(root, tmp_path)
     assert "the S3 bucket team-artifacts (bucket = in the config) does not exist" in str(
         failure.value
@@ -100,7 +100,7 @@ def test_the_configs_bucket_is_used_and_must_exist_in_the_region(aws, tmp_path):
     s3.create_bucket(
         Bucket="team-artifacts", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
     )
-    with pytest.raises(AwsDeployError, match=r"is in us-west-2, but Lambda in eu-west-1"):
+    with pytest.raises(DeployError, match=r"is in us-west-2, but Lambda in eu-west-1"):
         deploy(root, tmp_path)
 
     s3.delete_bucket(Bucket="team-artifacts")

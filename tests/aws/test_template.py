@@ -14,7 +14,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from strum.aws.plan import DesiredStage, canonical
+from strum.aws.model import DesiredStage, canonical
 from strum.aws.template import ACCOUNT, PARTITION, REGION, render, stage_template
 from strum.cli import cli
 from tests.aws.conftest import REGION as MOTO_REGION
