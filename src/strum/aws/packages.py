@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 from strum.deploy.errors import DeployError
 from strum.deploy.target import Upload
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from strum.build import Artifact
 
 # Lambda takes zips up to 50 MB in the request itself (CreateFunction, UpdateFunctionCode,
 # PublishLayerVersion); larger ones must come from S3.
 DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 
 
-def split_package(artifact: Any, cache: Path) -> tuple[Path, str, Path, str]:
+def split_package(artifact: Artifact, cache: Path) -> tuple[Path, str, Path, str]:
     """The build's packages as Lambda wants them: (app zip, its SHA, layer zip, its SHA).
 
     strum's own runtime moves from the code zip into the layer, beside the dependencies
@@ -50,7 +53,7 @@ def split_package(artifact: Any, cache: Path) -> tuple[Path, str, Path, str]:
 
 
 def deploy_uploads(
-    artifact: Any,
+    artifact: Artifact,
     cache: Path,
     out_dir: Path | None = None,
     *,
