@@ -26,8 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.aws.motoserver import aws_environment, start_moto  # noqa: E402
 
-from strum.aws import deploy as aws  # noqa: E402
-from strum.aws.client import AwsClient  # noqa: E402
+from strum.aws import AwsClient, AwsTarget  # noqa: E402
 from strum.config import load_config  # noqa: E402
 from strum.platform.home import Home  # noqa: E402
 
@@ -38,7 +37,7 @@ def measured(label: str, project: Path, home: Home) -> None:
     config = load_config(project, "prod")
     client = AwsClient(config.region, config.profile)
     started = time.perf_counter()
-    result = aws.deploy(config, home, _quiet, lambda message: None, client=client)
+    result = AwsTarget(config, home, client=client).deploy(_quiet, lambda message: None)
     elapsed = time.perf_counter() - started
     log = client.log
     writes = ", ".join(operation for _, operation in log.writes) or "none"

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from strum.config import load_config  # noqa: E402
-from strum.deploy import local  # noqa: E402
+from strum.deploy.local import LocalTarget  # noqa: E402
 from strum.platform import daemon  # noqa: E402
 from strum.platform.home import Home  # noqa: E402
 
@@ -85,10 +85,10 @@ def many(workdir: Path, count: int) -> None:
         for label in ("cold", "warm"):
             started = time.perf_counter()
             for project in projects:
-                local.deploy(load_config(project), home, quiet.step, quiet.info)
+                LocalTarget(load_config(project), home).deploy(quiet.step, quiet.info)
             timings.append((label, time.perf_counter() - started))
             for project in projects:
-                local.undeploy(load_config(project), home, quiet.step)
+                LocalTarget(load_config(project), home).undeploy(quiet.step)
         print(
             f"\n{count} functions x 5 dependencies ({', '.join(FIVE)}) deployed to the local platform:"
         )

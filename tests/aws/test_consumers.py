@@ -7,7 +7,7 @@ import json
 
 import boto3
 
-from strum.aws import deploy as aws_target
+from strum.aws import AwsTarget
 from strum.config import load_config
 from tests.aws.conftest import REGION, make_project
 from tests.aws.test_deploy import ACCOUNT, Quiet, run_deploy
@@ -133,7 +133,7 @@ def test_undeploy_takes_the_stage_off_its_sources_and_a_users_rule_keeps_its_oth
     _, client = run_deploy(root, tmp_path)
     assert client.log.writes == []
 
-    assert aws_target.undeploy(load_config(root, "prod"), Quiet().step) is True
+    assert AwsTarget(load_config(root, "prod")).undeploy(Quiet().step) is True
     assert boto("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
     assert not s3.get_bucket_notification_configuration(Bucket="uploads").get(
         "LambdaFunctionConfigurations"

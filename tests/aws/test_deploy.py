@@ -11,12 +11,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from strum.aws import deploy as aws_target
+from strum.aws import AwsTarget
 from strum.aws.client import AwsClient
-from strum.aws.errors import AwsDeployError
 from strum.aws.execute import Patience
 from strum.aws.policy import execution_policy
 from strum.config import load_config
+from strum.deploy import DeployError
 from strum.platform.home import Home
 from tests.aws.conftest import REGION, make_project
 
@@ -44,8 +44,8 @@ def run_deploy(root: Path, tmp_path: Path, **kwargs):
     config = load_config(root, "prod")
     client = AwsClient(config.region, config.profile)
     quiet = Quiet()
-    result = aws_target.deploy(
-        config, Home(tmp_path / "strum-home"), quiet.step, quiet.info, client=client, **kwargs
+    result = AwsTarget(config, Home(tmp_path / "strum-home"), client=client, **kwargs).deploy(
+        quiet.step, quiet.info
     )
     return result, client
 
@@ -221,12 +221,12 @@ def test_a_second_stage_reuses_the_published_layer(aws, tmp_path, wheelhouse):
     config = load_config(root, "staging")
     client = AwsClient(config.region, None)
     quiet = Quiet()
-    aws_target.deploy(config, Home(tmp_path / "strum-home"), quiet.step, quiet.info, client=client)
+    AwsTarget(config, Home(tmp_path / "strum-home"), client=client).deploy(quiet.step, quiet.info)
     assert ("lambda", "PublishLayerVersion") not in client.log.writes
     assert len(boto("lambda").list_layer_versions(LayerName="shop-deps")["LayerVersions"]) == 1
 
     # Undeploying one stage keeps the layer the other still uses.
-    aws_target.undeploy(config, quiet.step)
+    AwsTarget(config).undeploy(quiet.step)
     assert len(boto("lambda").list_layer_versions(LayerName="shop-deps")["LayerVersions"]) == 1
     assert boto("lambda").get_function(FunctionName="shop-prod")
 
@@ -239,10 +239,10 @@ def test_rollback_moves_the_alias_back_atomically(aws, tmp_path):
     run_deploy(root, tmp_path)
     config = load_config(root, "prod")
     quiet = Quiet()
-    assert aws_target.rollback(config, 1, quiet.step) == ("2", "1")
+    assert AwsTarget(config).rollback(1, quiet.step) == ("2", "1")
     assert boto("lambda").get_alias(FunctionName="shop-prod", Name="prod")["FunctionVersion"] == "1"
-    with pytest.raises(AwsDeployError, match="only 0 older"):
-        aws_target.rollback(config, 1, quiet.step)
+    with pytest.raises(DeployError, match="only 0 older"):
+        AwsTarget(config).rollback(1, quiet.step)
     # The next deploy serves the current code again.
     result, _ = run_deploy(root, tmp_path)
     alias = boto("lambda").get_alias(FunctionName="shop-prod", Name="prod")
@@ -319,12 +319,12 @@ def test_undeploy_leaves_nothing_behind(aws, tmp_path, wheelhouse):
     run_deploy(root, tmp_path)
     config = load_config(root, "prod")
     quiet = Quiet()
-    assert aws_target.undeploy(config, quiet.step) is True
+    assert AwsTarget(config).undeploy(quiet.step) is True
     logs = boto("logs")
     # Logs outlive the function unless asked...
     assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/shop-prod")["logGroups"]
-    assert aws_target.undeploy(config, quiet.step, purge_logs=True) is True
-    assert aws_target.undeploy(config, quiet.step, purge_logs=True) is False
+    assert AwsTarget(config).undeploy(quiet.step, purge_logs=True) is True
+    assert AwsTarget(config).undeploy(quiet.step, purge_logs=True) is False
 
     assert boto("lambda").list_functions()["Functions"] == []
     assert boto("lambda").list_layer_versions(LayerName="shop-deps")["LayerVersions"] == []
@@ -336,7 +336,7 @@ def test_undeploy_leaves_nothing_behind(aws, tmp_path, wheelhouse):
         TagFilters=[{"Key": "strum:project", "Values": ["shop"]}]
     )["ResourceTagMappingList"]
     assert tagged == []
-    assert aws_target.status(config)["deployed"] is False
+    assert AwsTarget(config).status()["deployed"] is False
 
 
 def test_a_role_of_the_users_own_means_no_role_is_created(aws, tmp_path):
@@ -349,7 +349,7 @@ def test_a_role_of_the_users_own_means_no_role_is_created(aws, tmp_path):
     assert not any(service == "iam" for service, _ in client.log.writes)
     conf = boto("lambda").get_function_configuration(FunctionName="shop-prod")
     assert conf["Role"] == role_arn
-    aws_target.undeploy(load_config(root, "prod"), Quiet().step)
+    AwsTarget(load_config(root, "prod")).undeploy(Quiet().step)
     assert boto("iam").get_role(RoleName="team-lambda")  # never ours to delete
 
 
@@ -365,10 +365,10 @@ def test_a_function_strum_did_not_create_is_left_alone(aws, tmp_path):
         Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18},
     )
     root = make_project(tmp_path / "shop", stage_extra=f'role_arn = "{role}"')
-    with pytest.raises(AwsDeployError, match="strum did not create it"):
+    with pytest.raises(DeployError, match="strum did not create it"):
         run_deploy(root, tmp_path)
-    with pytest.raises(AwsDeployError, match="lacks the strum"):
-        aws_target.undeploy(load_config(root, "prod"), Quiet().step)
+    with pytest.raises(DeployError, match="lacks the strum"):
+        AwsTarget(load_config(root, "prod")).undeploy(Quiet().step)
 
 
 def test_a_failed_deploy_says_what_serves_and_resumes_where_it_stopped(aws, tmp_path):
@@ -384,7 +384,7 @@ def test_a_failed_deploy_says_what_serves_and_resumes_where_it_stopped(aws, tmp_
             f'arn = "{missing}"\n\n[tool.strum.stages.prod]',
         )
     )
-    with pytest.raises(AwsDeployError) as failure:
+    with pytest.raises(DeployError) as failure:
         run_deploy(root, tmp_path)
     message = str(failure.value)
     assert "CreateEventSourceMapping" in message
@@ -410,7 +410,7 @@ def test_a_role_lambda_cannot_assume_is_retried_within_a_deadline(aws, tmp_path)
     root = make_project(tmp_path / "shop", stage_extra=f'role_arn = "{missing}"')
     clock = FakeClock()
     patience = Patience(role_propagation=30, sleep=clock.sleep, clock=lambda: clock.now)
-    with pytest.raises(AwsDeployError) as failure:
+    with pytest.raises(DeployError) as failure:
         run_deploy(root, tmp_path, patience=patience)
     assert "cannot be assumed" in str(failure.value)
     assert "Nothing serves the stage yet" in str(failure.value)

@@ -9,11 +9,11 @@ import time
 import boto3
 import pytest
 
-from strum.aws import deploy as aws_target
+from strum.aws import AwsTarget
 from strum.aws.client import AwsClient
-from strum.aws.errors import AwsDeployError
 from strum.aws.execute import Patience
 from strum.config import load_config
+from strum.deploy import DeployError
 from strum.platform.home import Home
 from tests.aws.conftest import REGION, make_project
 from tests.aws.test_deploy import Quiet
@@ -55,8 +55,8 @@ def deploy(root, tmp_path):
     client = MotoDomainTargets(config.region, None)
     quiet = Quiet()
     patience = Patience(certificate_issued=30)
-    result = aws_target.deploy(
-        config, Home(tmp_path / "home"), quiet.step, quiet.info, client=client, patience=patience
+    result = AwsTarget(config, Home(tmp_path / "home"), client=client, patience=patience).deploy(
+        quiet.step, quiet.info
     )
     return result, client, quiet
 
@@ -64,7 +64,7 @@ def deploy(root, tmp_path):
 def undeploy(root):
     config = load_config(root, "prod")
     client = MotoDomainTargets(config.region, None)
-    return aws_target.undeploy(config, Quiet().step, client=client), client
+    return AwsTarget(config, client=client).undeploy(Quiet().step), client
 
 
 def zone(name: str = "example.com") -> str:
@@ -181,7 +181,7 @@ def test_dropping_the_domain_removes_it_and_keeps_the_api(aws, tmp_path):
 
 def test_no_hosted_zone_says_which_to_create(aws, tmp_path):
     root = make_project(tmp_path / "shop", stage_extra=STAGE)
-    with pytest.raises(AwsDeployError) as failure:
+    with pytest.raises(DeployError) as failure:
         deploy(root, tmp_path)
     message = str(failure.value)
     assert f"no public Route 53 hosted zone holds {DOMAIN}" in message
@@ -208,6 +208,6 @@ def test_a_record_strum_did_not_make_is_not_replaced(aws, tmp_path):
         },
     )
     root = make_project(tmp_path / "shop", stage_extra=STAGE)
-    with pytest.raises(AwsDeployError, match=r"already has an A record for api\.example\.com"):
+    with pytest.raises(DeployError, match=r"already has an A record for api\.example\.com"):
         deploy(root, tmp_path)
     assert boto("acm").list_certificates()["CertificateSummaryList"] == []

@@ -11,7 +11,7 @@ from tests.test_imports import modules_imported_by
     "statement",
     [
         "import strum.cli",
-        "import strum.aws.deploy, strum.aws.desired, strum.aws.execute, strum.aws.state",
+        "import strum.aws.target, strum.aws.desired, strum.aws.execute, strum.aws.read",
         "from strum.aws.client import AwsClient\nAwsClient('eu-west-1')",
     ],
 )

@@ -4,30 +4,29 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from strum.aws.client import AwsClient
-from strum.aws.errors import AwsDeployError
-from strum.aws.plan import DesiredStage, Mapping, Schedule, canonical
-from strum.aws.state import role_name
+from strum.aws.model import Consumer, DesiredStage, Mapping, Schedule, canonical, role_name
+from strum.aws.packages import DIRECT_UPLOAD_LIMIT, split_package
+from strum.aws.plan.consumers import event_rule
 from strum.deploy.environment import function_environment
+from strum.deploy.errors import DeployError
+from strum.deploy.stage import event_invoke, package_spec, rule_name
+from strum.deploy.target import Reporter
 
-Reporter = Callable[[str], AbstractContextManager[Any]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from strum.config import ProjectConfig
+    from strum.platform.home import Home
 
-# Lambda takes zips up to 50 MB in the request itself (CreateFunction, UpdateFunctionCode,
-# PublishLayerVersion); larger ones must come from S3.
-DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 POLLED_SOURCES = ("sqs", "kinesis", "dynamodb")
 
 
 def desired_stage(
-    config: Any,
-    home: Any,
+    config: ProjectConfig,
+    home: Home,
     client: AwsClient,
     report: Reporter,
     notes: list[str],
@@ -45,13 +44,13 @@ def desired_stage(
     desired = build_desired_stage(
         config, home, report, notes, account=account, region=region, partition=partition
     )
-    staging = _staging(config, desired, upload_limit)
-    return replace(desired, **staging) if staging else desired
+    uploads = _s3_uploads(config, desired, upload_limit)
+    return replace(desired, **uploads) if uploads else desired
 
 
 def build_desired_stage(
-    config: Any,
-    home: Any,
+    config: ProjectConfig,
+    home: Home,
     report: Reporter,
     notes: list[str],
     *,
@@ -65,10 +64,8 @@ def build_desired_stage(
     ``strum template`` passes CloudFormation's pseudo parameters here (see
     ``strum.aws.template``) and ``host`` to stand in for the shell's variables.
     """
-    from strum.aws.consumers_io import desired_consumers
     from strum.aws.policy import execution_policy, policy_warnings, project_uses_tasks, trust_policy
     from strum.build import Target, build
-    from strum.deploy.local import event_invoke, package_spec, rule_name
 
     function = config.function_name
     target = Target(config.python, config.architecture, "aws")
@@ -79,7 +76,7 @@ def build_desired_stage(
     code_zip, code_sha, layer_zip, layer_sha = split_package(artifact, home.root / "cache")
     own_role = config.role_arn is None
     if own_role and len(role_name(function)) > 64:
-        raise AwsDeployError(
+        raise DeployError(
             f"the role name {role_name(function)} is longer than IAM's 64 characters; shorten "
             "the project or stage name, or set role_arn to a role of your own"
         )
@@ -95,7 +92,7 @@ def build_desired_stage(
     for name, schedule in sorted(config.schedules.items()):
         rule = rule_name(config, name)
         if len(rule) > 64:
-            raise AwsDeployError(
+            raise DeployError(
                 f"the EventBridge rule name {rule} is longer than 64 characters; use a shorter "
                 f"name for schedule {name!r} in [tool.strum.schedules]"
             )
@@ -137,7 +134,7 @@ def build_desired_stage(
     )
 
 
-def _staging(config: Any, desired: DesiredStage, limit: int) -> dict[str, Any]:
+def _s3_uploads(config: ProjectConfig, desired: DesiredStage, limit: int) -> dict[str, Any]:
     """Where packages over ``limit`` bytes go: S3 keys named by content hash, the bucket.
 
     The config's ``bucket``, else strum's own per account and region (S3 names are global,
@@ -161,77 +158,10 @@ def _staging(config: Any, desired: DesiredStage, limit: int) -> dict[str, Any]:
     }
 
 
-def split_package(artifact: Any, cache: Path) -> tuple[Path, str, Path, str]:
-    """The build's packages as Lambda wants them: (app zip, its SHA, layer zip, its SHA).
-
-    strum's own runtime moves from the code zip into the layer, beside the dependencies
-    (under ``python/``, which Lambda puts on ``sys.path``): it changes only when strum does,
-    so a code change uploads the app's own files and manifest - a few KB - and nothing else.
-    The router finds the manifest in the task root, where the app zip puts it. Both zips are
-    deterministic and cached by content.
-    """
-    from strum.build.zipfiles import Entry, file_sha256, write_zip, zip_entries
-
-    app: list[Entry] = []
-    runtime: list[Entry] = []
-    for entry in zip_entries(artifact.code_zip):
-        (runtime if entry.arcname.startswith("strum/") else app).append(entry)
-    app_zip = cache / "packages" / f"aws-app-{artifact.code_sha256[:20]}.zip"
-    if not app_zip.exists():
-        write_zip(app, app_zip)
-    # Named by what goes in, so an unchanged runtime and lock never rebuild (or re-read)
-    # the dependency zip.
-    digest = hashlib.sha256(str(artifact.deps_sha256).encode())
-    for entry in runtime:
-        digest.update(b"\0" + entry.arcname.encode() + b"\0" + (entry.data or b""))
-    layer_zip = cache / "layers" / f"aws-{digest.hexdigest()[:32]}.zip"
-    if not layer_zip.exists():
-        parts = runtime + (zip_entries(artifact.deps_zip) if artifact.deps_zip else [])
-        entries = [
-            Entry(f"python/{e.arcname}", data=e.data, executable=e.executable) for e in parts
-        ]
-        write_zip(entries, layer_zip)
-    return app_zip, file_sha256(app_zip), layer_zip, file_sha256(layer_zip)
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One zip ``strum deploy`` sends for an AWS stage (``strum package`` reports them)."""
-
-    kind: str  # "code": the function's code | "layer": dependencies and strum's runtime
-    path: Path
-    size: int
-    via_s3: bool  # over Lambda's direct upload limit: staged in S3 first
-
-
-def deploy_uploads(
-    artifact: Any,
-    cache: Path,
-    out_dir: Path | None = None,
-    *,
-    project: str = "",
-    limit: int = DIRECT_UPLOAD_LIMIT,
-) -> tuple[Upload, ...]:
-    """The zips an AWS deploy of ``artifact`` uploads - ``split_package``'s, not the build's
-    single code zip - copied into ``out_dir`` (named ``<project>-code|layer-<hash>.zip``,
-    as ``strum template`` names them) when given. No AWS call."""
-    from strum.aws.export import copy_named
-
-    code_zip, _, layer_zip, _ = split_package(artifact, cache)
-    uploads = []
-    for kind, path in (("code", code_zip), ("layer", layer_zip)):
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            path = copy_named(path, out_dir, f"{project}-{kind}" if project else kind)
-        size = path.stat().st_size
-        uploads.append(Upload(kind, path, size, size > limit))
-    return tuple(uploads)
-
-
-def _mappings(config: Any, notes: list[str]) -> tuple[Mapping, ...]:
+def _mappings(config: ProjectConfig, notes: list[str]) -> tuple[Mapping, ...]:
     mappings = []
     for name, event in sorted(config.events.items()):
-        if event.source not in POLLED_SOURCES:  # pushed: see strum.aws.consumers
+        if event.source not in POLLED_SOURCES:  # pushed: see strum.aws.plan.consumers
             continue
         position = event.starting_position or ("LATEST" if event.source != "sqs" else None)
         mappings.append(
@@ -246,3 +176,31 @@ def _mappings(config: Any, notes: list[str]) -> tuple[Mapping, ...]:
             )
         )
     return tuple(mappings)
+
+
+def desired_consumers(config: ProjectConfig) -> tuple[Consumer, ...]:
+    """The config's SNS, S3 and EventBridge consumers (checked by the config loader)."""
+    consumers = []
+    for name, event in sorted(config.events.items()):
+        if event.source not in ("sns", "s3", "eventbridge"):
+            continue
+        own_rule = event.source == "eventbridge" and event.arn is None
+        rule = event_rule(config.function_name, name) if own_rule else None
+        if rule is not None and len(rule) > 64:
+            raise DeployError(
+                f"the EventBridge rule name {rule} is longer than 64 characters; use a shorter "
+                f"name for event {name!r} in [tool.strum.events]"
+            )
+        consumers.append(
+            Consumer(
+                name=name,
+                source=event.source,
+                arn=event.arn,
+                s3_events=tuple(event.s3_events),
+                prefix=event.prefix,
+                suffix=event.suffix,
+                pattern=canonical(dict(event.pattern)) if own_rule and event.pattern else None,
+                rule=rule,
+            )
+        )
+    return tuple(consumers)

@@ -6,7 +6,9 @@ The tree (all under ``strum.errors.StrumError``)::
     ├── AwsCredentialsError  no usable credentials (profile, env, SSO) or they expired
     ├── AwsPermissionError   the credentials may not make the call
     └── AwsUnreachable       the endpoint cannot be reached
-    AwsDeployError           a deploy, rollback or undeploy cannot go ahead as asked
+
+A deploy, rollback or undeploy that cannot go ahead as asked raises the target-neutral
+``strum.deploy.DeployError`` (exit code 7), as the local target does.
 
 Only ``strum.aws.client`` turns botocore's exceptions into these; nothing else in strum
 sees a botocore exception.
@@ -40,12 +42,6 @@ class AwsPermissionError(AwsError):
 
 class AwsUnreachable(AwsError):
     """The AWS endpoint (or the one ``AWS_ENDPOINT_URL`` names) did not answer."""
-
-
-class AwsDeployError(StrumError):
-    """A deploy, rollback or undeploy on AWS cannot go ahead as asked."""
-
-    exit_code = 7
 
 
 _CREDENTIAL_CODES = frozenset(

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from strum.aws.client import AwsClient
-from strum.aws.errors import AwsDeployError, AwsError
+from strum.aws.errors import AwsError
+from strum.deploy.errors import DeployError
 
 # How far back each poll of a follower looks again for events CloudWatch delivered late.
 LATE_WINDOW = 120.0
@@ -25,7 +26,7 @@ def log_entries(client: AwsClient, function: str, since: float) -> list[dict[str
         events = client.filter_log_events(group, int(since * 1000))
     except AwsError as exc:
         if exc.code == "ResourceNotFoundException":
-            raise AwsDeployError(
+            raise DeployError(
                 f"{function} has no logs yet ({group} does not exist): deploy the stage and "
                 "call it, then tail again"
             ) from None
@@ -50,6 +51,7 @@ class LogFollower:
         self.function = function
         self.start = since
         self._seen: dict[str, float] = {}
+        self._idle = 0
 
     def poll(self, now: float) -> list[dict[str, Any]]:
         """The events not returned before; ``now`` is the caller's clock (epoch seconds)."""
@@ -62,3 +64,9 @@ class LogFollower:
         self.start = max(self.start, now - LATE_WINDOW)
         self._seen = {k: t for k, t in self._seen.items() if t >= self.start}
         return fresh
+
+    def pause(self, entries: list[dict[str, Any]]) -> float:
+        """Seconds until the next poll: CloudWatch Logs allows a few FilterLogEvents a second
+        per account, so every 2 s while lines come, backing off to 10 s when quiet."""
+        self._idle = 0 if entries else self._idle + 1
+        return min(2.0 * (1 + self._idle), 10.0)

@@ -60,7 +60,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from strum.cli.event_commands import events
+    from strum.cli.dead_letter_commands import events
     from strum.cli.platform_commands import platform
     from strum.cli.project_commands import COMMANDS
 

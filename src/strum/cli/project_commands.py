@@ -13,6 +13,12 @@ import click
 
 from strum.cli.output import Output
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from strum.config import ProjectConfig
+    from strum.deploy import Target
+    from strum.platform.home import Home
+
 stage_argument = click.argument("stage", required=False)
 project_option = click.option(
     "--project",
@@ -24,7 +30,8 @@ project_option = click.option(
 )
 
 
-def load_stage(project_dir: Path, stage: str | None) -> Any:
+def load_stage(project_dir: Path, stage: str | None) -> ProjectConfig:
+    """The stage's config, its ``env`` values masked in everything printed from here on."""
     from strum.cli.output import hide_secrets
     from strum.config import load_config
 
@@ -33,19 +40,18 @@ def load_stage(project_dir: Path, stage: str | None) -> Any:
     return config
 
 
-def platform_home() -> Any:
+def platform_home() -> Home:
+    """The ``$STRUM_HOME`` of this invocation: the build cache and the local platform."""
     from strum.platform.home import Home, default_home
 
     return Home(default_home())
 
 
-def require_local(config: Any, command: str = "", instead: str = "") -> None:
-    if config.target != "local":
-        what = f"strum {command}" if command else "this command"
-        raise click.ClickException(
-            f"{what} works with local stages only for now; stage {config.stage!r} targets "
-            f"{config.target!r}" + (f". Instead: {instead}" if instead else "")
-        )
+def stage_target(project_dir: Path, stage: str | None) -> Target:
+    """The target that serves the stage (``strum.deploy.target_for``)."""
+    from strum.deploy import target_for
+
+    return target_for(load_stage(project_dir, stage), platform_home())
 
 
 @click.command()
@@ -89,43 +95,23 @@ def package(stage: str | None, project_dir: Path, output: Path | None, as_json: 
     For an AWS stage the report is what ``strum deploy`` uploads: the app's own code, and a
     layer with the dependencies and strum's runtime.
     """
-    from strum.build import Target, build
     from strum.build.report import human
-    from strum.deploy.local import package_spec
 
-    config = load_stage(project_dir, stage)
-    host = Target.local()
-    on_aws = config.target != "local"
-    target = Target(config.python or host.python, config.architecture, "aws") if on_aws else host
+    target = stage_target(project_dir, stage)
     out = Output()
-    home = platform_home()
-    # AWS: the zips -o gets are the deploy's, written below, not the build's.
-    spec = package_spec(config, target, home, None if on_aws else output)
-    with out.step(f"packaging {config.function_name} for {target.key}"):
-        artifact = build(spec)
-    uploads: tuple[Any, ...] = ()  # strum.aws.desired.Upload
-    if on_aws:
-        from strum.aws.desired import deploy_uploads
-
-        uploads = deploy_uploads(artifact, home.root / "cache", output, project=config.project)
-    elif output is not None and artifact.deps_zip is not None:
-        output.mkdir(parents=True, exist_ok=True)
-        layer = (
-            output / f"layer-{artifact.deps_sha256[:20] if artifact.deps_sha256 else 'none'}.zip"
-        )
-        if not layer.exists():
-            layer.write_bytes(artifact.deps_zip.read_bytes())
+    packaged = target.package(output, out.step)
+    artifact, uploads = packaged.artifact, packaged.uploads
     report = artifact.report
     if as_json:
         document = {
-            "target": target.key,
+            "target": packaged.build_target.key,
             "code_zip": str(artifact.code_zip),
             "deps_zip": str(artifact.deps_zip) if artifact.deps_zip else None,
             "dependency_source": artifact.dependency_source,
             "bytecode": artifact.bytecode,
             **report.as_dict(),
         }
-        if on_aws:
+        if uploads is not None:
             document["uploads"] = [
                 {"kind": u.kind, "path": str(u.path), "zipped": u.size, "via_s3": u.via_s3}
                 for u in uploads
@@ -133,7 +119,7 @@ def package(stage: str | None, project_dir: Path, output: Path | None, as_json: 
         click.echo(json.dumps(document, indent=2))
         return
     zipped = report.zipped
-    if on_aws:
+    if uploads is not None:
         source = artifact.dependency_source
         what = {
             "code": "the app's files and manifest",
@@ -166,18 +152,10 @@ def package(stage: str | None, project_dir: Path, output: Path | None, as_json: 
 @click.option("--dry-run", is_flag=True, help="Print the plan without changing anything.")
 def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
     """Package and deploy the stage; print its URL."""
-    from strum.deploy import local
-
-    config = load_stage(project_dir, stage)
+    target = stage_target(project_dir, stage)
     out = Output()
     started = time.perf_counter()
-    result: Any
-    if config.target == "aws":
-        from strum.aws import deploy as aws
-
-        result = aws.deploy(config, platform_home(), out.step, out.info, dry_run=dry_run)
-    else:
-        result = local.deploy(config, platform_home(), out.step, out.info, dry_run=dry_run)
+    result = target.deploy(out.step, out.info, dry_run=dry_run)
     for note in result.notes:
         out.note(note)
     if dry_run:
@@ -209,7 +187,7 @@ def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing template file.")
 def template(stage: str | None, project_dir: Path, output: Path | None, force: bool) -> None:
     """Write the AWS stage as a CloudFormation template, with its zips; no AWS credentials."""
-    from strum.aws.export import write_template
+    from strum.aws import write_template
 
     config = load_stage(project_dir, stage)
     out = Output()
@@ -230,15 +208,7 @@ def template(stage: str | None, project_dir: Path, output: Path | None, force: b
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
     """Show what is deployed for the stage."""
-    from strum.deploy import local
-
-    config = load_stage(project_dir, stage)
-    if config.target == "aws":
-        from strum.aws import deploy as aws
-
-        state = aws.status(config)
-    else:
-        state = local.status(config, platform_home())
+    state = stage_target(project_dir, stage).status()
     if as_json:
         click.echo(json.dumps(state, indent=2))
         return
@@ -303,8 +273,6 @@ def invoke(
     """
     import base64
 
-    from strum.deploy import local
-
     if payload is not None and payload_file is not None:
         raise click.UsageError("give --payload or --file, not both")
     data = (
@@ -316,17 +284,10 @@ def invoke(
         document = json.loads(data)
     except ValueError as exc:
         raise click.UsageError(f"the event is not valid JSON: {exc}") from None
-    config = load_stage(project_dir, stage)
+    target = stage_target(project_dir, stage)
     if event_kind is not None:
-        data = json.dumps(_wrap_event(config, event_kind, document)).encode()
-    if config.target == "aws":
-        from strum.aws import deploy as aws
-
-        _status_code, headers, body = aws.invoke(config, data, asynchronous=asynchronous)
-    else:
-        _status_code, headers, body = local.invoke(
-            config, platform_home(), data, asynchronous=asynchronous
-        )
+        data = json.dumps(_wrap_event(target.config, event_kind, document)).encode()
+    _status_code, headers, body = target.invoke(data, asynchronous=asynchronous)
     out = Output()
     if asynchronous:
         out.ok(f"queued (request {headers.get('x-amzn-requestid', '?')})")
@@ -339,7 +300,7 @@ def invoke(
         sys.exit(1)
 
 
-def _wrap_event(config: Any, wanted: str, payload: Any) -> dict[str, Any]:
+def _wrap_event(config: ProjectConfig, wanted: str, payload: Any) -> dict[str, Any]:
     """``payload`` inside the event ``wanted`` (a kind, or a configured consumer's name)."""
     from strum.events import KINDS, EventShapeError, build_event
 
@@ -369,42 +330,17 @@ def _wrap_event(config: Any, wanted: str, payload: Any) -> dict[str, Any]:
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines.")
 def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None:
     """Print the stage's function logs."""
-    from strum.deploy import local
-
-    config = load_stage(project_dir, stage)
+    target = stage_target(project_dir, stage)
     start = time.time() - _duration(since)
-    if config.target == "aws":
-        _tail_aws(config, start, follow)
-        return
-    home = platform_home()
+    log = target.logs(start)
     while True:
-        entries = local.logs(config, home, start)
-        for entry in entries:
-            stamp = time.strftime("%H:%M:%S", time.localtime(entry["time"]))
-            click.echo(f"{stamp} {entry['message']}".replace("\r", "\n"))
-            start = max(start, entry["time"] + 1e-6)
-        if not follow:
-            return
-        time.sleep(0.5)
-
-
-def _tail_aws(config: Any, start: float, follow: bool) -> None:
-    from strum.aws.deploy import connect
-    from strum.aws.logs import LogFollower
-
-    follower = LogFollower(connect(config), config.function_name, start)
-    idle = 0
-    while True:
-        entries = follower.poll(time.time())
+        entries = log.poll(time.time())
         for entry in entries:
             stamp = time.strftime("%H:%M:%S", time.localtime(entry["time"]))
             click.echo(f"{stamp} {entry['message']}".replace("\r", "\n"))
         if not follow:
             return
-        # CloudWatch Logs allows a few FilterLogEvents a second per account: poll every 2 s
-        # while lines come, backing off to 10 s when quiet.
-        idle = 0 if entries else idle + 1
-        time.sleep(min(2.0 * (1 + idle), 10.0))
+        time.sleep(log.pause(entries))
 
 
 def _duration(text: str) -> float:
@@ -428,16 +364,10 @@ def _duration(text: str) -> float:
 )
 def rollback(stage: str | None, project_dir: Path, steps_back: int) -> None:
     """Point the stage back at an earlier version (atomic)."""
-    from strum.deploy import local
-
-    config = load_stage(project_dir, stage)
+    target = stage_target(project_dir, stage)
+    config = target.config
     out = Output()
-    if config.target == "aws":
-        from strum.aws import deploy as aws
-
-        before, after = aws.rollback(config, steps_back, out.step)
-    else:
-        before, after = local.rollback(config, platform_home(), steps_back, out.step)
+    before, after = target.rollback(steps_back, out.step)
     out.ok(f"{config.function_name}:{config.stage} now serves version {after} (was {before})")
 
 
@@ -448,20 +378,14 @@ def rollback(stage: str | None, project_dir: Path, steps_back: int) -> None:
 @click.option("--purge-logs", is_flag=True, help="AWS: delete the CloudWatch log group too.")
 def undeploy(stage: str | None, project_dir: Path, yes: bool, purge_logs: bool) -> None:
     """Remove everything the stage's deploys created."""
-    from strum.deploy import local
-
-    config = load_stage(project_dir, stage)
+    target = stage_target(project_dir, stage)
+    config = target.config
     if not yes:
         click.confirm(
             f"Remove {config.function_name} with all its versions and its URL?", abort=True
         )
     out = Output()
-    if config.target == "aws":
-        from strum.aws import deploy as aws
-
-        removed = aws.undeploy(config, out.step, purge_logs=purge_logs)
-    else:
-        removed = local.undeploy(config, platform_home(), out.step)
+    removed = target.undeploy(out.step, purge_logs=purge_logs)
     if removed:
         out.ok(f"removed {config.function_name}")
     else:
@@ -485,18 +409,10 @@ class _AfterDoubleDash(click.Command):
 @click.pass_context
 def manage(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
     """Run a Django management command in the deployed function: strum manage [STAGE] -- migrate"""
-    from strum.deploy import local
-
     args = ctx.meta.get("manage_args") or []
     if not args:
         raise click.UsageError("give the command after --, e.g. strum manage -- migrate")
-    config = load_stage(project_dir, stage)
-    if config.target == "aws":
-        from strum.aws import deploy as aws
-
-        result = aws.manage(config, list(args))
-    else:
-        result = local.manage(config, platform_home(), list(args))
+    result = stage_target(project_dir, stage).manage(list(args))
     if result.get("output"):
         click.echo(result["output"].rstrip())
     if result.get("errors"):

@@ -1,5 +1,40 @@
 """Deploys: desired state from config -> plan of typed steps -> executor per target.
 
-``plan`` is pure; ``execute`` carries steps out through one API wrapper (``api``);
-``local`` ties config, build and the platform together for the local target.
+Target-neutral: ``Target`` is the interface both targets implement and ``target_for``
+picks one for a stage; ``steps`` holds the steps and the function planner both share, and
+``stage`` / ``environment`` what both derive from the config. The local target lives in
+``strum.deploy.local``, the AWS target in ``strum.aws``. Light to import: no target is
+loaded until ``target_for`` asks for it.
 """
+
+from __future__ import annotations
+
+from strum.deploy.errors import DeployError, UnsupportedOnTarget
+from strum.deploy.registry import target_for
+from strum.deploy.steps import FunctionSpec, Step
+from strum.deploy.target import (
+    DeadLetters,
+    DeployResult,
+    LogTail,
+    Notify,
+    Packaged,
+    Reporter,
+    Target,
+    Upload,
+)
+
+__all__ = [
+    "DeadLetters",
+    "DeployError",
+    "DeployResult",
+    "FunctionSpec",
+    "LogTail",
+    "Notify",
+    "Packaged",
+    "Reporter",
+    "Step",
+    "Target",
+    "UnsupportedOnTarget",
+    "Upload",
+    "target_for",
+]

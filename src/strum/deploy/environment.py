@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from strum.config import ProjectConfig
 
 
 def function_environment(
-    config: Any, notes: list[str], host: Mapping[str, str] | None = None
+    config: ProjectConfig, notes: list[str], host: Mapping[str, str] | None = None
 ) -> tuple[tuple[str, str], ...]:
     """The stage's variables, sorted, with the declared host variables added.
 

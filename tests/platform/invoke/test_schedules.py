@@ -236,7 +236,7 @@ def test_deleting_the_function_forgets_its_rules(running_platform: RunningPlatfo
 
 
 def test_the_deploy_client_round_trips_rules(running_platform: RunningPlatform, tmp_path: Path):
-    from strum.deploy.api import LambdaAPIError, PlatformLambdaAPI
+    from strum.deploy.local import LambdaAPIError, PlatformLambdaAPI
 
     deploy(running_platform, tmp_path / "record.jsonl")
     client = PlatformLambdaAPI(running_platform.endpoint)
@@ -257,10 +257,14 @@ def test_the_deploy_client_round_trips_rules(running_platform: RunningPlatform, 
 def test_a_deploy_plan_syncs_rules_once(running_platform: RunningPlatform, tmp_path: Path):
     from contextlib import nullcontext
 
-    from strum.deploy.api import PlatformLambdaAPI
-    from strum.deploy.execute import execute
-    from strum.deploy.local import current_function
-    from strum.deploy.plan import DesiredFunction, SyncSchedules, plan_deploy
+    from strum.deploy.local import (
+        DesiredFunction,
+        PlatformLambdaAPI,
+        SyncSchedules,
+        current_function,
+        execute,
+        plan_deploy,
+    )
 
     deploy(running_platform, tmp_path / "record.jsonl")
     client = PlatformLambdaAPI(running_platform.endpoint)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from strum.deploy.api import PlatformLambdaAPI
+from strum.deploy.local import PlatformLambdaAPI
 from strum.platform import sandbox
 from strum.platform.sandbox import MAX_TASKS
 from tests.platform.conftest import RunningPlatform, start_platform

@@ -1,0 +1,334 @@
+"""The local target: config + build + strum's platform, end to end.
+
+``LocalTarget`` serves one resolved stage and talks to the platform of its ``Home`` through
+``PlatformLambdaAPI`` only. The function of a stage is ``<project>-<stage>``; its alias is
+the stage name; its URL serves the alias, so a deploy or a rollback is one atomic alias move.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from strum.deploy.environment import function_environment
+from strum.deploy.errors import DeployError
+from strum.deploy.local.client import LambdaAPIError, PlatformLambdaAPI
+from strum.deploy.local.plan import CurrentFunction, DesiredFunction, plan_deploy
+from strum.deploy.stage import configuration_summary, event_invoke, package_spec, rule_name
+from strum.deploy.target import (
+    DeadLetters,
+    DeployResult,
+    Invocation,
+    LogTail,
+    Notify,
+    Packaged,
+    Reporter,
+    build_stage,
+    manage_command,
+    rollback_version,
+)
+from strum.platform.home import Home
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from strum.config import ProjectConfig
+
+
+def connect(home: Home, notify: Notify, *, start: bool = True) -> PlatformLambdaAPI:
+    """An API client for the platform of ``home``, starting the platform if asked."""
+    from strum.platform import daemon
+
+    running = daemon.find_running(home)
+    if running is None:
+        if not start:
+            raise DeployError(
+                f"no strum platform is running for {home.root}; `strum deploy` starts one, or "
+                "run `strum platform start`"
+            )
+        notify(f"starting strum's platform (state in {home.root}) ...")
+        running = daemon.start(home)
+        notify(f"platform running at {running.endpoint}")
+    return PlatformLambdaAPI(running.endpoint)
+
+
+def desired_function(
+    config: ProjectConfig, home: Home, report: Reporter, notes: list[str]
+) -> DesiredFunction:
+    """Build the stage's package and describe the function it should become."""
+    from strum.build import Target, build
+
+    target = Target.local()
+    if config.python and config.python != target.python:
+        notes.append(
+            f"python = {config.python!r} shapes AWS builds; the local platform runs functions on "
+            f"this machine's Python {target.python}"
+        )
+    cache = home.root / "cache"
+    spec = package_spec(config, target, home)
+    messages: list[str] = []
+    with report("building the package"):
+        artifact = build(spec, progress=messages.append)
+        zip_path, sha_hex = artifact.function_zip(cache)
+    notes.extend(artifact.notes)
+    return DesiredFunction(
+        name=config.function_name,
+        alias=config.stage,
+        runtime=f"python{target.python}",
+        code_sha256=base64.b64encode(bytes.fromhex(sha_hex)).decode(),
+        zip_path=zip_path,
+        memory=config.memory,
+        timeout=config.timeout,
+        ephemeral_storage=config.ephemeral_storage,
+        environment=function_environment(config, notes),
+        permissions=permissions_field(config),
+        url=config.url,
+        invoke_mode="RESPONSE_STREAM" if config.stream else "BUFFERED",
+        reserved_concurrency=config.reserved_concurrency,
+        description=f"strum: {config.project} ({config.stage})",
+        schedules=tuple(
+            (rule_name(config, name), schedule.expression, schedule.enabled)
+            for name, schedule in sorted(config.schedules.items())
+        ),
+        event_invoke=event_invoke(config),
+    )
+
+
+def permissions_field(config: ProjectConfig) -> tuple[bool | tuple[str, ...], tuple[str, ...]]:
+    """What the platform's sandbox allows the stage's function: (network, files)."""
+    permissions = config.permissions
+    return permissions.network, tuple(permissions.files)
+
+
+def current_function(api: PlatformLambdaAPI, name: str, alias: str) -> CurrentFunction:
+    """What the platform has for the stage's function now."""
+    function = api.get_function(name)
+    if function is None:
+        return CurrentFunction()
+    alias_record = api.get_alias(name, alias)
+    aliased = None
+    if alias_record is not None:
+        version = api.get_function(name, alias_record["FunctionVersion"])
+        aliased = version["Configuration"] if version else None
+    return CurrentFunction(
+        latest=function["Configuration"],
+        alias=alias_record,
+        aliased=aliased,
+        url=api.get_url_config(name, alias),
+        reserved_concurrency=(function.get("Concurrency") or {}).get(
+            "ReservedConcurrentExecutions"
+        ),
+        schedules=tuple(
+            (rule["name"], rule["expression"], rule["enabled"]) for rule in api.get_schedules(name)
+        ),
+        event_invoke=api.get_event_invoke_config(name, alias) if alias_record else None,
+    )
+
+
+class LocalTarget:
+    """A stage on strum's platform: the platform of ``home``, started by a deploy if needed."""
+
+    def __init__(self, config: ProjectConfig, home: Home) -> None:
+        self.config = config
+        self.home = home
+
+    @contextmanager
+    def _platform(self) -> Iterator[PlatformLambdaAPI]:
+        """The running platform's API (never starts one), closed afterwards."""
+        api = connect(self.home, lambda message: None, start=False)
+        try:
+            yield api
+        finally:
+            api.close()
+
+    def package(self, output: Path | None, report: Reporter) -> Packaged:
+        """Build for this machine; with ``output``, the zips are written there."""
+        from strum.build import Target
+
+        host = Target.local()
+        artifact = build_stage(self.config, host, self.home, report, output)
+        if output is not None and artifact.deps_zip is not None:
+            output.mkdir(parents=True, exist_ok=True)
+            named = artifact.deps_sha256[:20] if artifact.deps_sha256 else "none"
+            layer = output / f"layer-{named}.zip"
+            if not layer.exists():
+                layer.write_bytes(artifact.deps_zip.read_bytes())
+        return Packaged(host, artifact)
+
+    def deploy(self, report: Reporter, notify: Notify, *, dry_run: bool = False) -> DeployResult:
+        """Package -> plan -> execute for a local stage; idempotent."""
+        from strum.deploy.local.execute import execute
+
+        notes: list[str] = []
+        desired = desired_function(self.config, self.home, report, notes)
+        api = connect(self.home, notify)
+        try:
+            current = current_function(api, desired.name, desired.alias)
+            steps = plan_deploy(desired, current)
+            result = DeployResult(desired.name, desired.alias, steps, None, None, notes, dry_run)
+            if dry_run:
+                return result
+            produced = execute(api, steps, report)
+            url = produced.get("url") or (current.url or {}).get("FunctionUrl")
+            result.url = url if desired.url else None
+            result.version = produced.get("version") or (current.alias or {}).get("FunctionVersion")
+            return result
+        finally:
+            api.close()
+
+    def status(self) -> dict[str, Any]:
+        """The stage's function as deployed: versions, alias, URL; ``deployed`` False if none."""
+        from strum.platform import daemon
+
+        config = self.config
+        running = daemon.find_running(self.home)
+        base: dict[str, Any] = {
+            "function": config.function_name,
+            "stage": config.stage,
+            "target": "local",
+            "platform": running.endpoint if running else None,
+        }
+        if running is None:
+            return {**base, "deployed": False}
+        api = PlatformLambdaAPI(running.endpoint)
+        try:
+            function = api.get_function(config.function_name)
+            if function is None:
+                return {**base, "deployed": False}
+            alias = api.get_alias(config.function_name, config.stage)
+            url = api.get_url_config(config.function_name, config.stage)
+            versions = [
+                v["Version"]
+                for v in api.list_versions(config.function_name)
+                if v["Version"] != "$LATEST"
+            ]
+            return {
+                **base,
+                "deployed": True,
+                "version": alias["FunctionVersion"] if alias else None,
+                "versions": versions,
+                "url": url["FunctionUrl"] if url else None,
+                **configuration_summary(function["Configuration"]),
+                "schedules": {
+                    name: {
+                        "expression": schedule.expression,
+                        "next": _next_fire(schedule.expression),
+                    }
+                    for name, schedule in config.schedules.items()
+                },
+                "dead_letters": len(api.dead_letters(config.function_name)),
+            }
+        finally:
+            api.close()
+
+    def invoke(self, payload: bytes, *, asynchronous: bool = False) -> Invocation:
+        """Invoke the stage's alias with ``payload`` (the log tail comes with a sync call)."""
+        with self._platform() as api:
+            return api.invoke(
+                self.config.function_name,
+                self.config.stage,
+                payload,
+                asynchronous=asynchronous,
+                tail=not asynchronous,
+            )
+
+    def logs(self, since: float) -> LogTail:
+        """The platform's log entries of the stage's function from ``since`` on."""
+        return _PlatformLog(self, since)
+
+    def rollback(self, steps_back: int, report: Reporter) -> tuple[str, str]:
+        """Point the stage's alias ``steps_back`` published versions back; (from, to)."""
+        name, stage = self.config.function_name, self.config.stage
+        with self._platform() as api:
+            alias = api.get_alias(name, stage)
+            if alias is None:
+                raise DeployError(f"{name} has no {stage} alias; deploy first")
+            current = alias["FunctionVersion"]
+            published = [str(v["Version"]) for v in api.list_versions(name)]
+            target = rollback_version(name, stage, current, published, steps_back)
+            with report(f"moving alias {stage} from version {current} to {target}"):
+                api.update_alias(name, stage, target)
+            return current, target
+
+    def undeploy(self, report: Reporter, *, purge_logs: bool = False) -> bool:
+        """Remove the stage's function with its versions, alias and URL; False if none existed.
+
+        The platform keeps no logs apart from the function, so ``purge_logs`` changes nothing.
+        """
+        name = self.config.function_name
+        with self._platform() as api:
+            if api.get_function(name) is None:
+                return False
+            with report(f"removing {name} (URL, alias, versions, code)"):
+                try:
+                    api.delete_url_config(name, self.config.stage)
+                except LambdaAPIError as exc:
+                    if exc.code != "ResourceNotFoundException":
+                        raise
+                api.delete_function(name)
+            if api.get_function(name) is not None:
+                raise DeployError(f"{name} still exists after deletion")
+            return True
+
+    def manage(self, args: list[str]) -> dict[str, Any]:
+        """Run a Django management command in the deployed function; output and exit code."""
+        return manage_command(self, args)
+
+    def dead_letters(self) -> DeadLetters:
+        """The platform's dead letters of the stage's function."""
+        return _PlatformDeadLetters(self)
+
+
+class _PlatformLog:
+    """``strum tail`` on the platform: entries after the last one seen, every half second."""
+
+    def __init__(self, target: LocalTarget, since: float) -> None:
+        self._target = target
+        self.start = since
+
+    def poll(self, now: float) -> list[dict[str, Any]]:
+        with self._target._platform() as api:
+            entries = api.logs(self._target.config.function_name, since=self.start)
+        for entry in entries:
+            self.start = max(self.start, entry["time"] + 1e-6)
+        return entries
+
+    def pause(self, entries: list[dict[str, Any]]) -> float:
+        return 0.5
+
+
+class _PlatformDeadLetters:
+    """The platform's dead-letter routes for one stage's function."""
+
+    def __init__(self, target: LocalTarget) -> None:
+        self._target = target
+        self._name = target.config.function_name
+
+    def letters(self, request_ids: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        with self._target._platform() as api:
+            letters = api.dead_letters(self._name, request_ids)
+        for letter in letters:
+            letter["payload"] = base64.b64decode(letter["payload"]).decode("utf-8", "replace")
+        return letters
+
+    def redrive(self, request_ids: tuple[str, ...] = ()) -> list[str]:
+        with self._target._platform() as api:
+            return api.redrive(self._name, request_ids)
+
+    def discard(self, request_ids: tuple[str, ...] = ()) -> int:
+        with self._target._platform() as api:
+            return api.discard(self._name, request_ids)
+
+
+def _next_fire(expression: str) -> str | None:
+    try:
+        from datetime import datetime, timezone
+
+        from strum.schedule import next_fire_times
+
+        fire = next_fire_times(expression, datetime.now(timezone.utc), 1)
+        return fire[0].isoformat() if fire else None
+    except (ImportError, ValueError):
+        return None
