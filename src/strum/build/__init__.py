@@ -26,12 +26,12 @@ from typing import Any
 
 from strum.build.files import excluded_imports, project_files
 from strum.build.install import install
-from strum.build.report import SizeReport, check_limits, measure
+from strum.build.report import SizeReport, check_limits, human, measure
 from strum.build.sources import DependencyError, find_dependencies
 from strum.build.target import Target
 from strum.build.zipfiles import Entry, file_sha256, is_executable, write_zip, zip_entries
 
-__all__ = ["Artifact", "DependencyError", "PackageSpec", "Target", "build"]
+__all__ = ["Artifact", "DependencyError", "PackageSpec", "Target", "build", "human"]
 
 MANIFEST_NAME = "strum_manifest.json"
 # The parts of strum that ship inside every function: standard library only.

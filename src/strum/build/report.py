@@ -82,7 +82,7 @@ def check_limits(report: SizeReport, target: Target) -> None:
             "files (`exclude` in the config), or move large assets to S3."
         )
     # Zips over Lambda's 50 MB direct-upload limit are not refused here: the AWS deploy
-    # uploads them through S3 (strum.aws.staging); only the unzipped size is a hard limit.
+    # uploads them through S3 (strum.aws.execute.s3_uploads); only the unzipped size is a hard limit.
 
 
 def human(size: int) -> str:

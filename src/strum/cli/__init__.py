@@ -17,6 +17,8 @@ from strum import __version__
 from strum.cli.output import Output, secrets
 from strum.errors import StrumError
 
+__all__ = ["main"]
+
 
 class StrumGroup(click.Group):
     """Runs commands with strum's error handling: one place, clean messages, exit codes."""

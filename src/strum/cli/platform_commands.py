@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from strum.cli.output import Output, secrets
-from strum.platform.home import Home, default_home
+from strum.platform import Home, default_home
 
 
 def _home(home: str | None) -> Home:

@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from strum.config import ProjectConfig
     from strum.deploy import Target
-    from strum.platform.home import Home
+    from strum.platform import Home
 
 stage_argument = click.argument("stage", required=False)
 project_option = click.option(
@@ -42,7 +42,7 @@ def load_stage(project_dir: Path, stage: str | None) -> ProjectConfig:
 
 def platform_home() -> Home:
     """The ``$STRUM_HOME`` of this invocation: the build cache and the local platform."""
-    from strum.platform.home import Home, default_home
+    from strum.platform import Home, default_home
 
     return Home(default_home())
 
@@ -95,7 +95,7 @@ def package(stage: str | None, project_dir: Path, output: Path | None, as_json: 
     For an AWS stage the report is what ``strum deploy`` uploads: the app's own code, and a
     layer with the dependencies and strum's runtime.
     """
-    from strum.build.report import human
+    from strum.build import human
 
     target = stage_target(project_dir, stage)
     out = Output()
