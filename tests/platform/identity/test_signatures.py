@@ -219,3 +219,37 @@ def test_the_date_must_match_the_credential_scope():
     day = headers["x-amz-date"][:8]
     headers["authorization"] = headers["authorization"].replace(f"/{day}/", "/20000101/")
     assert rejected(method, path, headers, body)[2] == "Credential date does not match X-Amz-Date"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "token"),
+    [
+        ("GET", "/2015-03-31/functions/", b"", None),
+        ("POST", "/2015-03-31/functions/shop-dev/invocations?Qualifier=7", b'{"a": 1}', "tok"),
+        ("GET", "/2015-03-31/functions/?MaxItems=5&Marker=a%2Fb", b"", None),
+        ("GET", "/path%20with%20spaces/%C3%A9t%C3%A9", b"", None),
+    ],
+)
+def test_strums_own_signer_signs_what_botocore_signs(method, path, body, token):
+    import calendar
+
+    from strum.runtime.sigv4 import sign
+
+    request = AWSRequest(method=method, url=ENDPOINT + path, data=body)
+    SigV4Auth(Credentials(KEY_ID, SECRET, token), "lambda", "us-east-1").add_auth(request)
+    theirs = request.headers["Authorization"]
+    # Signed at the second botocore signed at, the signature must be the same.
+    signed_at = calendar.timegm(time.strptime(request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ"))
+    ours = sign(
+        method=method,
+        host="127.0.0.1:8700",
+        raw_path=path,
+        body=body,
+        access_key=KEY_ID,
+        secret=SECRET,
+        region="us-east-1",
+        session_token=token,
+        now=signed_at,
+    )
+    assert ours["authorization"] == theirs
+    check(method, path, ours, body)

@@ -6,9 +6,8 @@ what is missing, malformed or outside AWS's 15-minute window; ``verify`` recompu
 signature with the secret that belongs to the key and compares in constant time.
 
 The canonical request is rebuilt the way AWS's signers (botocore, the AWS CLI, the SDKs,
-awscurl) build it for a service other than S3: the path as sent, normalised and
-URI-encoded once more; the query pairs sorted; the signed headers with trimmed values; the
-body's SHA-256 (or the ``X-Amz-Content-Sha256`` header the client signed).
+awscurl) build it for a service other than S3, by the code strum's own signer uses
+(``strum.runtime.sigv4.canonical_request``).
 
 Refusals carry AWS's codes, so SDKs raise their usual exceptions: no signature at all is
 ``MissingAuthenticationTokenException``, a malformed one ``IncompleteSignatureException``,
@@ -21,20 +20,18 @@ botocore's signers do not provide.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
-import posixpath
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import quote, unquote
+
+from strum.runtime.sigv4 import ALGORITHM, canonical_request, signing_key
 
 __all__ = ["MAX_SKEW_S", "SignatureRejected", "SignedBy", "parse", "verify"]
 
-ALGORITHM = "AWS4-HMAC-SHA256"
 # AWS refuses a request whose X-Amz-Date is more than 15 minutes from its clock.
 MAX_SKEW_S = 15 * 60
 _AUTHORIZATION = re.compile(
@@ -195,52 +192,6 @@ def verify(
         "Check your AWS Secret Access Key and signing method. Consult the service "
         "documentation for details."
     )
-
-
-def canonical_request(
-    method: str,
-    raw_path: str,
-    headers: Mapping[str, str],
-    signed: tuple[str, ...],
-    body: bytes,
-    *,
-    reencode_query: bool = True,
-) -> str:
-    """SigV4's canonical request for a service other than S3."""
-    path, _, query = raw_path.partition("?")
-    normalized = posixpath.normpath(path or "/")
-    if path.endswith("/") and normalized != "/":
-        normalized += "/"
-    if normalized.startswith("//"):
-        normalized = normalized[1:]
-    canonical_path = quote(normalized, safe="/~")
-    pairs = []
-    for part in query.split("&") if query else ():
-        name, _, value = part.partition("=")
-        if reencode_query:
-            name, value = _encode(unquote(name)), _encode(unquote(value))
-        pairs.append((name, value))
-    canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs))
-    canonical_headers = "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed)
-    # The header, when sent, is what was signed (possibly the literal "UNSIGNED-PAYLOAD").
-    payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
-    return "\n".join(
-        (method, canonical_path, canonical_query, canonical_headers, ";".join(signed), payload_hash)
-    )
-
-
-# Derived keys change once a day per key and scope; deriving one costs four HMACs.
-@functools.lru_cache(maxsize=512)
-def signing_key(secret: str, day: str, region: str, service: str) -> bytes:
-    """The derived SigV4 key for one day, region and service."""
-    key = ("AWS4" + secret).encode()
-    for part in (day, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
-
-
-def _encode(text: str) -> str:
-    return quote(text, safe="-_.~")
 
 
 def _stamp(epoch: float) -> str:
