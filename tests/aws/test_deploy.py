@@ -14,9 +14,9 @@ import pytest
 from strum.aws import AwsTarget
 from strum.aws.client import AwsClient
 from strum.aws.execute import Patience
-from strum.aws.policy import execution_policy
 from strum.config import load_config
 from strum.deploy import DeployError
+from strum.deploy.policy import execution_policy
 from strum.platform.home import Home
 from tests.aws.conftest import REGION, make_project
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -31,22 +33,39 @@ class RunningPlatform:
     def endpoint(self) -> str:
         return self.platform.endpoint
 
-    def client(self, **config: Any) -> Any:
+    @property
+    def owner(self) -> Any:
+        """The platform's owner key (what the CLI signs with)."""
+        return self.platform.keys.ensure_owner()
+
+    def client(self, *, key: Any = None, session_token: str | None = None, **config: Any) -> Any:
+        """A boto3 Lambda client signing with ``key`` (default: the owner's) - an
+        ``AccessKey``, or an (access key id, secret) pair."""
         import boto3
         from botocore.config import Config
 
+        key = key or self.owner
+        key_id, secret = (key.access_key_id, key.secret) if hasattr(key, "secret") else key
         client = boto3.client(
             "lambda",
             endpoint_url=self.endpoint,
             region_name="us-east-1",
-            aws_access_key_id="strum",
-            aws_secret_access_key="strum",
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+            aws_session_token=session_token,
             config=Config(retries={"max_attempts": 1}, read_timeout=60, **config),
         )
         # Closed in stop(): a pooled keep-alive socket left to the garbage collector is a
         # ResourceWarning (an error here) in whichever test happens to run then.
         self.clients.append(client)
         return client
+
+    def request(
+        self, path: str, *, method: str = "GET", data: bytes | None = None, key: Any = None
+    ) -> urllib.request.Request:
+        """A urllib request to the platform's API, signed like boto3 signs (``key``
+        defaults to the owner's)."""
+        return signed_request(self.endpoint, key or self.owner, path, method=method, data=data)
 
     def call(self, coroutine: Any, timeout: float = 30) -> Any:
         """Run a coroutine on the platform's loop from the test thread."""
@@ -59,6 +78,24 @@ class RunningPlatform:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=30)
         self.loop.close()
+
+
+def signed_request(
+    endpoint: str, key: Any, path: str, *, method: str = "GET", data: bytes | None = None
+) -> urllib.request.Request:
+    """A urllib request signed with SigV4 by ``key`` (an ``AccessKey``)."""
+    from strum.runtime.sigv4 import sign
+
+    headers = sign(
+        method=method,
+        host=urlsplit(endpoint).netloc,
+        raw_path=path,
+        body=data or b"",
+        access_key=key.access_key_id,
+        secret=key.secret,
+        region="us-east-1",
+    )
+    return urllib.request.Request(endpoint + path, data=data, method=method, headers=headers)
 
 
 def start_platform(home: Path, **settings: Any) -> RunningPlatform:

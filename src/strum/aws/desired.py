@@ -64,8 +64,13 @@ def build_desired_stage(
     ``strum template`` passes CloudFormation's pseudo parameters here (see
     ``strum.aws.template``) and ``host`` to stand in for the shell's variables.
     """
-    from strum.aws.policy import execution_policy, policy_warnings, project_uses_tasks, trust_policy
     from strum.build import Target, build
+    from strum.deploy.policy import (
+        execution_policy,
+        policy_warnings,
+        project_uses_tasks,
+        trust_policy,
+    )
 
     function = config.function_name
     target = Target(config.python, config.architecture, "aws")

@@ -124,3 +124,12 @@ class _Spinner:
         colour = "green" if mark == "✓" else "red"
         sys.stderr.write(f"\r\033[K{click.style(mark, fg=colour)} {message}\n")
         sys.stderr.flush()
+
+
+def parse_duration(text: str) -> float:
+    """``30s``, ``10m``, ``2h``, ``1d`` as seconds (``--since``); a usage error otherwise."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return float(text[:-1]) * units[text[-1]]
+    except (KeyError, ValueError, IndexError):
+        raise click.BadParameter(f"{text!r} is not a duration like 30s, 10m, 2h or 1d") from None

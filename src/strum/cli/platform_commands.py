@@ -1,16 +1,15 @@
-"""``strum platform run | start | stop | status``."""
+"""``strum platform run | start | stop | status | credentials | keys | audit``."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from strum.cli.output import Output, secrets
+from strum.cli.output import Output, parse_duration, secrets
 from strum.platform import Home, default_home
 
 
@@ -26,6 +25,34 @@ home_option = click.option(
 )
 
 
+def tls_options(command: Any) -> Any:
+    """``--tls-cert/--tls-key`` or ``--tls-name``: TLS, required to listen off loopback."""
+    for option in reversed(
+        (
+            click.option("--tls-cert", type=click.Path(dir_okay=False), help="PEM certificate."),
+            click.option("--tls-key", type=click.Path(dir_okay=False), help="Its PEM key."),
+            click.option(
+                "--tls-name",
+                "tls_names",
+                multiple=True,
+                help="A name (DNS or IP) to make a self-signed certificate for; repeatable.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _tls_args(tls_cert: str | None, tls_key: str | None, tls_names: tuple[str, ...]) -> list[str]:
+    args = []
+    for flag, value in (("--tls-cert", tls_cert), ("--tls-key", tls_key)):
+        if value:
+            args += [flag, str(Path(value).resolve())]
+    for name in tls_names:
+        args += ["--tls-name", name]
+    return args
+
+
 @click.group()
 def platform() -> None:
     """The embedded serverless platform (Lambda-compatible, one machine)."""
@@ -34,11 +61,7 @@ def platform() -> None:
 @platform.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8700, show_default=True, type=int, help="Port for the API.")
-@click.option(
-    "--token",
-    envvar="STRUM_PLATFORM_TOKEN",
-    help="Bearer token clients must send (required off loopback).",
-)
+@tls_options
 @click.option(
     "--idle-timeout",
     default=300.0,
@@ -55,7 +78,9 @@ def platform() -> None:
 def run(
     host: str,
     port: int,
-    token: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    tls_names: tuple[str, ...],
     idle_timeout: float,
     no_sandbox: bool,
     home: str | None,
@@ -66,21 +91,26 @@ def run(
     import signal
 
     from strum.platform import Settings, serve
+    from strum.platform.identity import KeyRing
     from strum.redact import install_filter
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # platform.log never shows the bearer token or the host's secret-looking variables.
+    state = _home(home)
+    # platform.log never shows an issued key's secret or the host's secret-looking variables.
     hidden = secrets()
-    hidden.add([token] if token else [])
+    if state.keys_file.exists():
+        hidden.add([key.secret for key in KeyRing(state.keys_file)])
     install_filter(hidden)
     settings = Settings(
         host=host,
         port=port,
-        auth_token=token,
         idle_timeout_s=idle_timeout,
         sandbox=not no_sandbox,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_names=tls_names,
     )
 
     async def main() -> None:
@@ -89,7 +119,7 @@ def run(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)  # type: ignore[union-attr]
         with contextlib.suppress(asyncio.CancelledError):
-            await serve(_home(home), settings)
+            await serve(state, settings)
 
     try:
         asyncio.run(main())
@@ -104,17 +134,29 @@ def run(
 @platform.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8700, show_default=True, type=int)
-@click.option("--token", envvar="STRUM_PLATFORM_TOKEN")
+@tls_options
 @click.option("--no-sandbox", is_flag=True, help="Run functions without namespaces or cgroups.")
 @home_option
-def start(host: str, port: int, token: str | None, no_sandbox: bool, home: str | None) -> None:
+def start(
+    host: str,
+    port: int,
+    tls_cert: str | None,
+    tls_key: str | None,
+    tls_names: tuple[str, ...],
+    no_sandbox: bool,
+    home: str | None,
+) -> None:
     """Start the platform in the background."""
     from strum.platform import daemon
 
     state = _home(home)
-    running = daemon.start(state, host=host, port=port, token=token, sandbox=not no_sandbox)
+    tls = tuple(_tls_args(tls_cert, tls_key, tls_names))
+    running = daemon.start(state, host=host, port=port, sandbox=not no_sandbox, tls=tls)
     Output().ok(f"platform running at {running.endpoint} (pid {running.pid})")
-    for line in _isolation_lines(_status(running.endpoint)):
+    details = _status(state, running.endpoint)
+    if details.get("tls"):
+        Output().info(f"TLS certificate SHA-256 fingerprint: {details['tls']['fingerprint']}")
+    for line in _isolation_lines(details):
         Output().note(line)
 
 
@@ -146,7 +188,7 @@ def status(as_json: bool, home: str | None) -> None:
         else:
             Output().info(f"no platform is running for {state.root}")
         raise SystemExit(3)
-    details = _status(running.endpoint)
+    details = _status(state, running.endpoint)
     if as_json:
         click.echo(json.dumps({"running": True, **details}, indent=2))
         return
@@ -160,15 +202,161 @@ def status(as_json: bool, home: str | None) -> None:
         Output().note(line)
 
 
-def _status(endpoint: str) -> dict[str, Any]:
-    import urllib.request
+def _running(home: str | None) -> tuple[Home, Any]:
+    """This home's running platform, or a clear error saying how to start one."""
+    from strum.platform import daemon
 
-    request = urllib.request.Request(endpoint + "/strum/v1/status")
-    token = os.environ.get("STRUM_PLATFORM_TOKEN")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        details: dict[str, Any] = json.loads(response.read())
+    state = _home(home)
+    running = daemon.find_running(state)
+    if running is None:
+        raise click.ClickException(
+            f"no platform is running for {state.root}; start one with `strum platform start`"
+        )
+    return state, running
+
+
+@platform.command()
+@click.option("--json", "as_json", is_flag=True, help="Endpoint, region and keys as JSON.")
+@click.option("--env", "as_env", is_flag=True, help="As export lines for a shell.")
+@home_option
+def credentials(as_json: bool, as_env: bool, home: str | None) -> None:
+    """The owner key of this home's platform, for boto3, the AWS CLI and AWS's SDKs.
+
+    It prints the secret: paste it where it is needed, not into logs or tickets.
+    """
+    from strum.platform.identity import owner_key
+
+    state, running = _running(home)
+    owner = owner_key(state.keys_file)
+    if owner is None:
+        raise click.ClickException(f"{state.keys_file} holds no owner key")
+    details = _status(state, running.endpoint)
+    region = str(details.get("region") or "us-east-1")
+    values = {
+        "AWS_ENDPOINT_URL_LAMBDA": running.endpoint,
+        "AWS_ACCESS_KEY_ID": owner.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": owner.secret,
+        # botocore (boto3, the AWS CLI v1) reads AWS_DEFAULT_REGION; the other SDKs AWS_REGION.
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+    if details.get("tls"):
+        values["AWS_CA_BUNDLE"] = details["tls"]["certificate"]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {**values, "Fingerprint": (details.get("tls") or {}).get("fingerprint")}, indent=2
+            )
+        )
+        return
+    exports = "\n".join(f"export {name}={value}" for name, value in values.items())
+    if as_env:
+        click.echo(exports)
+        return
+    click.echo(f"# strum's platform at {running.endpoint} (home {state.root})\n{exports}\n")
+    click.echo("# or, as an AWS CLI / boto3 profile (~/.aws/config):")
+    profile = [
+        "[profile strum]",
+        f"region = {region}",
+        f"aws_access_key_id = {owner.access_key_id}",
+        f"aws_secret_access_key = {owner.secret}",
+        "services = strum-platform",
+        "",
+        "[services strum-platform]",
+        "lambda =",
+        f"  endpoint_url = {running.endpoint}",
+    ]
+    if details.get("tls"):
+        profile.insert(4, f"ca_bundle = {details['tls']['certificate']}")
+    click.echo("\n".join(profile))
+
+
+@platform.group()
+def keys() -> None:
+    """Access keys this platform issued: create one with a policy, list, revoke."""
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option(
+    "--policy",
+    "policy",
+    required=True,
+    help="An IAM policy document: JSON, or @FILE to read it from a file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="The new key as JSON.")
+@home_option
+def keys_create(name: str, policy: str, as_json: bool, home: str | None) -> None:
+    """Issue a key named NAME that may do what its policy allows (the secret is shown once)."""
+    document = Path(policy[1:]).read_text() if policy.startswith("@") else policy
+    state, running = _running(home)
+    with _client(state, running.endpoint) as client:
+        key = client.create_key(name, document)
+    if as_json:
+        click.echo(json.dumps(key, indent=2))
+        return
+    Output().ok(f"key {key['Name']} created; its secret is shown only now")
+    click.echo(f"AWS_ACCESS_KEY_ID={key['AccessKeyId']}")
+    click.echo(f"AWS_SECRET_ACCESS_KEY={key['SecretAccessKey']}")
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@home_option
+def keys_list(as_json: bool, home: str | None) -> None:
+    """The keys and their status (never their secrets)."""
+    state, running = _running(home)
+    with _client(state, running.endpoint) as client:
+        listed = client.list_keys()
+    if as_json:
+        click.echo(json.dumps(listed, indent=2))
+        return
+    for key in listed:
+        click.echo(f"{key['Name']:<24} {key['AccessKeyId']}  {key['Status']}")
+
+
+@keys.command("revoke")
+@click.argument("name_or_id")
+@home_option
+def keys_revoke(name_or_id: str, home: str | None) -> None:
+    """Revoke a key (by name or id): requests signed with it fail from the next one on."""
+    state, running = _running(home)
+    with _client(state, running.endpoint) as client:
+        key = client.revoke_key(name_or_id)
+    Output().ok(f"key {key['Name']} ({key['AccessKeyId']}) revoked")
+
+
+@platform.command()
+@click.option("--since", default="1h", show_default=True, help="How far back: 30m, 2h, 1d.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@home_option
+def audit(since: str, as_json: bool, home: str | None) -> None:
+    """Who called which control-plane operation on what, and whether it was allowed."""
+    import time
+
+    state, running = _running(home)
+    with _client(state, running.endpoint) as client:
+        entries = client.audit(since=time.time() - parse_duration(since))
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    for entry in entries:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry["time"]))
+        click.echo(
+            f"{stamp}  {entry['decision']:<40} {entry['action']:<34} {entry['resource']}  "
+            f"{entry['principal']} ({entry['access_key_id']}) from {entry['source']}"
+        )
+
+
+def _client(state: Home, endpoint: str) -> Any:
+    from strum.deploy.local import PlatformLambdaAPI
+
+    return PlatformLambdaAPI.for_home(state, endpoint, timeout=10)
+
+
+def _status(state: Home, endpoint: str) -> dict[str, Any]:
+    with _client(state, endpoint) as client:
+        details: dict[str, Any] = client.platform_status()
     return details
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from strum.cli.output import Output
+from strum.cli.output import Output, parse_duration
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -331,7 +331,7 @@ def _wrap_event(config: ProjectConfig, wanted: str, payload: Any) -> dict[str, A
 def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None:
     """Print the stage's function logs."""
     target = stage_target(project_dir, stage)
-    start = time.time() - _duration(since)
+    start = time.time() - parse_duration(since)
     log = target.logs(start)
     while True:
         entries = log.poll(time.time())
@@ -341,14 +341,6 @@ def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None
         if not follow:
             return
         time.sleep(log.pause(entries))
-
-
-def _duration(text: str) -> float:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    try:
-        return float(text[:-1]) * units[text[-1]]
-    except (KeyError, ValueError, IndexError):
-        raise click.BadParameter(f"{text!r} is not a duration like 30s, 10m, 2h or 1d") from None
 
 
 @click.command()

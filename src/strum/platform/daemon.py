@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import sys
 import time
 import urllib.error
@@ -52,8 +53,13 @@ def find_running(home: Home, timeout: float = 2.0) -> Running | None:
 
 def healthy(endpoint: str, timeout: float = 2.0) -> bool:
     """Whether a platform answers its health route at ``endpoint``."""
+    # Only liveness is asked here, of the route that is open to anyone: a platform's own
+    # self-signed certificate need not be trusted for that.
+    context = ssl._create_unverified_context() if endpoint.startswith("https:") else None
     try:
-        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout) as response:
+        with urllib.request.urlopen(
+            endpoint + HEALTH_PATH, timeout=timeout, context=context
+        ) as response:
             return bool(response.status == 200)
     except (OSError, urllib.error.URLError, ValueError):
         return False
@@ -90,9 +96,9 @@ def start(
     *,
     host: str = "127.0.0.1",
     port: int = 8700,
-    token: str | None = None,
     wait: float = 20.0,
     sandbox: bool = True,
+    tls: tuple[str, ...] = (),
 ) -> Running:
     """Start a platform for ``home`` in the background and wait until it answers."""
     running = find_running(home)
@@ -114,9 +120,9 @@ def start(
     ]
     if not sandbox:
         command.append("--no-sandbox")
+    # The TLS options of `strum platform run` (--tls-cert F, --tls-name N, ...), as given.
+    command.extend(tls)
     env = platform_environment(os.environ)
-    if token:
-        env["STRUM_PLATFORM_TOKEN"] = token
     home.address_file.unlink(missing_ok=True)
     log = os.open(home.logfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:

@@ -13,7 +13,9 @@ code from that header, so the exception class a client sees - ``ResourceNotFound
     ├── InvalidParameterValue       400  a value AWS would refuse
     ├── ValidationFailed            400  a value breaking the API model (name patterns)
     ├── InvalidRequestContent       400  an Invoke payload that is not JSON
-    ├── AccessDenied                403  a missing token or signature, a call not allowed
+    ├── AccessDenied                403  a call the caller's policies do not allow
+    ├── SignatureRejected           403  not signed, or not by a key of this platform
+    │                               (400 IncompleteSignature for a malformed signature)
     ├── PreconditionFailed          412  a stale RevisionId
     ├── TooManyRequests             429  throttled, with AWS's ``Reason``
     └── RequestTooLarge             413  payload over the sync / async limit
@@ -30,6 +32,7 @@ __all__ = [
     "RequestTooLarge",
     "ResourceConflict",
     "ResourceNotFound",
+    "SignatureRejected",
     "TooManyRequests",
     "ValidationFailed",
     "model_error",
@@ -90,10 +93,24 @@ class InvalidRequestContent(PlatformError):
 
 
 class AccessDenied(PlatformError):
-    """403: a missing or wrong token or signature, or a call the caller may not make."""
+    """403: a call the caller may not make (its policies do not allow it)."""
 
     status = 403
     error_type = "AccessDeniedException"
+
+
+class SignatureRejected(PlatformError):
+    """A request not signed, or not signed right, by a key this platform issued.
+
+    AWS answers these at its front end with their own codes: ``MissingAuthenticationToken
+    Exception``, ``UnrecognizedClientException``, ``InvalidSignatureException``,
+    ``ExpiredTokenException`` (403) and ``IncompleteSignatureException`` (400).
+    """
+
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
 
 
 class PreconditionFailed(PlatformError):

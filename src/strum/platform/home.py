@@ -49,6 +49,31 @@ class Home:
         return self.root / "bytecode"
 
     @property
+    def identity(self) -> Path:
+        """Keys and the session key (``keys.json``, ``session.key``), private to the user."""
+        return self.root / "identity"
+
+    @property
+    def keys_file(self) -> Path:
+        """The access keys the platform issued, the owner's among them (mode 0600)."""
+        return self.identity / "keys.json"
+
+    @property
+    def session_key_file(self) -> Path:
+        """The key that seals instances' session credentials (mode 0600)."""
+        return self.identity / "session.key"
+
+    @property
+    def audit_db(self) -> Path:
+        """Who called which control-plane operation on what, and whether it was allowed."""
+        return self.root / "audit.db"
+
+    @property
+    def tls(self) -> Path:
+        """The certificate the platform made for itself, when it made one."""
+        return self.root / "tls"
+
+    @property
     def pidfile(self) -> Path:
         return self.root / "platform.pid"
 
@@ -64,6 +89,6 @@ class Home:
 
     def ensure(self) -> Home:
         """Create the directories (private to the user) and return self."""
-        for path in (self.root, self.code, self.unpacked, self.bytecode):
+        for path in (self.root, self.code, self.unpacked, self.bytecode, self.identity):
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self

@@ -8,6 +8,11 @@ Two parts call back into the invoker that is built on them - the engine (an inst
 Functions learn the platform's own address (``STRUM_PLATFORM_API``) by asking ``endpoint``
 when their first instance starts, by which time the API listens.
 
+Identity is wired here too: the keys the platform issued (the owner key is made at first
+start), the session key that seals instances' credentials, the ``Authority`` that checks
+both, and the access middleware in front of every route. Beyond loopback the API listens
+with TLS only.
+
 ``serve()`` runs a platform until cancelled (the CLI's ``strum platform run``); tests
 start one on an ephemeral loopback port.
 """
@@ -18,17 +23,28 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import time
 from pathlib import Path
 
 from aiohttp import web
 
-from strum.platform import api
+from strum.platform import api, tls
 from strum.platform.engine import Engine
+from strum.platform.errors import ResourceNotFound
 from strum.platform.home import Home
+from strum.platform.identity import (
+    Authority,
+    KeyRing,
+    Policy,
+    Session,
+    SessionIssuer,
+    execution_policy,
+)
 from strum.platform.invoke import AsyncQueue, Invoker, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
-from strum.platform.state import Store
+from strum.platform.spec import FunctionSpec
+from strum.platform.state import AuditLog, Store
 from strum.platform.urls import FunctionUrls
 
 __all__ = ["Platform", "serve"]
@@ -48,19 +64,39 @@ class Platform:
         self.started_at = time.time()
         self.port = settings.port
         self.store = Store(home, region=settings.region, account_id=settings.account_id)
-        self.engine = Engine(home, settings, api_endpoint=lambda: self.endpoint)
+        self.keys = KeyRing(home.keys_file)
+        self.keys.ensure_owner()
+        self.sessions = SessionIssuer(_session_key(home.session_key_file))
+        self.authority = Authority(
+            keys=self.keys,
+            sessions=self.sessions,
+            function_policy=self._function_policy,
+            account=settings.account_id,
+        )
+        self.audit = AuditLog(home.audit_db)
+        self.tls = _tls(home, settings)
+        self.engine = Engine(
+            home,
+            settings,
+            api_endpoint=lambda: self.endpoint,
+            credentials=self._instance_credentials,
+        )
         self.asyncq = AsyncQueue(home.queue_db, self.store, settings)
         self.invoker = Invoker(self.store, self.engine, self.asyncq)
         self.scheduler = Scheduler(home.root / "schedules.db", settings, self.invoker)
-        self.urls = FunctionUrls(self.store, settings, self.invoker)
+        self.urls = FunctionUrls(self.store, settings, self.invoker, self.authority)
         self._runner: web.AppRunner | None = None
 
     def application(self) -> web.Application:
         """The aiohttp application serving the control and Invoke APIs."""
-        app = web.Application(
-            client_max_size=_MAX_REQUEST_BYTES,
-            middlewares=api.token_middleware(self.settings.auth_token),
+        access = api.access_middleware(
+            self.authority,
+            self.audit,
+            arn=self.store.arn,
+            log_group_arn=self._log_group_arn,
+            presigned=self.sessions.presigned,
         )
+        app = web.Application(client_max_size=_MAX_REQUEST_BYTES, middlewares=[access])
         api.functions.add_routes(
             app,
             self.store,
@@ -69,31 +105,45 @@ class Platform:
             urls=self.urls,
             scheduler=self.scheduler,
             endpoint=lambda: self.endpoint,
+            presign=self.sessions.presign,
         )
         api.invoke.add_routes(app, self.invoker)
         api.schedules.add_routes(app, self.store, self.scheduler)
         api.async_config.add_routes(app, self.store, self.asyncq)
+        api.keys.add_routes(app, self.keys, self.audit)
         status = api.StatusRoutes(
             self.home,
             self.engine.logs,
             engine_status=self.engine.status,
             endpoint=lambda: self.endpoint,
             started_at=self.started_at,
+            tls=(
+                {"certificate": str(self.tls.certificate), "fingerprint": self.tls.fingerprint()}
+                if self.tls is not None
+                else None
+            ),
+            region=self.settings.region,
+            account=self.settings.account_id,
         )
         api.status.add_routes(app, status)
         return app
 
     async def start(self) -> None:
         """Open the store, start the engine, bind the API, restore URLs and the queue."""
-        if self.settings.host not in LOOPBACK and not self.settings.auth_token:
+        if self.settings.host not in LOOPBACK and self.tls is None:
             raise PermissionError(
-                f"refusing to listen on {self.settings.host}: binding beyond loopback needs "
-                "authentication; set a token with --token (or STRUM_PLATFORM_TOKEN)"
+                f"refusing to listen on {self.settings.host} without TLS: give a certificate "
+                "(--tls-cert and --tls-key) or the names to make one for (--tls-name)"
             )
-        await self.engine.start(self_invoke=api.self_invoke_route(self.invoker))
+        await self.engine.start(
+            self_invoke=api.instance_invoke_route(self.invoker, self.authority, self.store.arn)
+        )
         self._runner = web.AppRunner(self.application(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        context = self.tls.server_context() if self.tls is not None else None
+        site = web.TCPSite(
+            self._runner, self.settings.host, self.settings.port, ssl_context=context
+        )
         await site.start()
         addresses = self._runner.addresses
         if addresses:
@@ -113,6 +163,7 @@ class Platform:
             await self._runner.cleanup()
         await self.engine.stop()
         self.store.close()
+        self.audit.close()
         for path in (self.home.address_file, self.home.pidfile):
             if path.exists() and _owned_by_us(path):
                 path.unlink()
@@ -121,14 +172,72 @@ class Platform:
     def endpoint(self) -> str:
         """The API's address (``http://host:port``), the bound port once listening."""
         host = self.settings.host
-        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
+    def _instance_credentials(self, spec: FunctionSpec) -> dict[str, str]:
+        """A fresh session for one instance of ``spec``: its execution identity."""
+        credentials = self.sessions.issue(
+            account=self.settings.account_id, function=spec.name, version=spec.version
+        )
+        return credentials.environment()
+
+    def _function_policy(self, session: Session) -> Policy | None:
+        """A session's execution policy; None once its function or version is gone."""
+        try:
+            spec = self.store.version_spec(session.function, session.version)
+        except ResourceNotFound:
+            return None
+        return execution_policy(self.store.arn(session.function), spec.policy)
+
+    def _log_group_arn(self, name: str) -> str:
+        region, account = self.settings.region, self.settings.account_id
+        return f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}"
 
     def _write_address(self) -> None:
-        record = {"endpoint": self.endpoint, "pid": os.getpid(), "started_at": self.started_at}
+        record = {
+            "endpoint": self.endpoint,
+            "pid": os.getpid(),
+            "started_at": self.started_at,
+            "region": self.settings.region,
+        }
+        if self.tls is not None:
+            record["tls_certificate"] = str(self.tls.certificate)
+            record["tls_fingerprint"] = self.tls.fingerprint()
         temporary = self.home.address_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(record))
         temporary.replace(self.home.address_file)
         self.home.pidfile.write_text(str(os.getpid()))
+
+
+def _session_key(path: Path) -> bytes:
+    """The key sealing instances' sessions: made once, kept (mode 0600), so sessions
+    survive a restart of the platform."""
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        key = b""
+    if len(key) >= 32:
+        return key
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key)
+    os.replace(temporary, path)
+    return key
+
+
+def _tls(home: Home, settings: Settings) -> tls.TlsFiles | None:
+    """The certificate to listen with: the operator's, one made for the names, or none."""
+    if settings.tls_cert or settings.tls_key:
+        if not (settings.tls_cert and settings.tls_key):
+            raise tls.TlsError("give both --tls-cert and --tls-key")
+        return tls.load(settings.tls_cert, settings.tls_key)
+    if settings.tls_names:
+        return tls.generate(list(settings.tls_names), home.tls)
+    return None
 
 
 def _owned_by_us(path: os.PathLike[str]) -> bool:

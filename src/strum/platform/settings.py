@@ -23,14 +23,14 @@ class Settings:
     idle_timeout_s: float = 300.0
     # Platform-wide concurrency (AWS's account limit): beyond it, 429.
     max_concurrency: int = 64
-    # Required to bind anything but loopback: clients send "Authorization: Bearer <token>".
-    auth_token: str | None = None
     # Multiplies async retry delays (1.0 = AWS's minutes); tests shrink it.
     retry_delay_scale: float = 1.0
     region: str = "us-east-1"
     account_id: str = "000000000000"
-    # SigV4 keys (access key id, secret) that AWS_IAM Function URLs verify signatures
-    # against; with none issued, a well-formed, current signature is required but not checked.
-    access_keys: tuple[tuple[str, str], ...] = ()
+    # TLS, required to listen beyond loopback: a certificate and its key, or the names to
+    # make a self-signed certificate for (kept in $STRUM_HOME/tls).
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_names: tuple[str, ...] = ()
     # Run each instance in a sandbox (namespaces, cgroups) where the machine allows it.
     sandbox: bool = True

@@ -40,6 +40,9 @@ class FunctionSpec:
     # network; True or "host:port" pairs let it on. ``files`` are extra read-only paths.
     network: bool | tuple[str, ...] = False
     files: tuple[str, ...] = ()
+    # The execution policy of the function's instances (IAM JSON, ``StrumPermissions.Policy``);
+    # None: they may invoke their own function and nothing else.
+    policy: str | None = None
 
     @property
     def instance_key(self) -> tuple[str, str, str, str]:

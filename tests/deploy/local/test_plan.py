@@ -114,7 +114,7 @@ def test_async_settings_back_to_the_defaults_delete_the_config():
 
 
 def test_declared_permissions_are_part_of_the_configuration():
-    target = desired(permissions=(("api.stripe.com:443",), ("/srv/data",)))
+    target = desired(permissions=(("api.stripe.com:443",), ("/srv/data",), None))
     assert target.configuration()["StrumPermissions"] == {
         "Network": ["api.stripe.com:443"],
         "Files": ["/srv/data"],

@@ -229,10 +229,9 @@ def test_dead_letters_are_listed_redriven_and_discarded_over_http(
     second = send(lambda_client, "flaky", {"n": 2})
     queue = running_platform.platform.asyncq
     wait_for(lambda: len(queue.dead_letters()) == 2, what="two dead letters")
-    base = running_platform.endpoint + "/strum/v1/events/dead"
 
     def call(method: str, query: str = "") -> dict:
-        request = urllib.request.Request(base + query, method=method)
+        request = running_platform.request("/strum/v1/events/dead" + query, method=method)
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 

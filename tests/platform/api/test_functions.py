@@ -422,7 +422,7 @@ def test_delete_function_removes_everything(lambda_client, running_platform):
 
 
 def test_error_wire_shape(running_platform):
-    request = urllib.request.Request(f"{running_platform.endpoint}/2015-03-31/functions/nope")
+    request = running_platform.request("/2015-03-31/functions/nope")
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         urllib.request.urlopen(request, timeout=10)
     assert excinfo.value.code == 404

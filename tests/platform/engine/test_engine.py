@@ -68,6 +68,24 @@ def test_result_context_and_environment(tmp_path: Path) -> None:
     assert Path(env["TMPDIR"]).is_relative_to(tmp_path / "home")
 
 
+def test_an_instance_is_not_reused_once_its_credentials_near_expiry(tmp_path, monkeypatch):
+    from strum.platform.engine import engine as engine_module
+
+    code = write_code(tmp_path / "code", {"app.py": APP})
+    spec = make_spec(code)
+
+    async def scenario(engine: Engine):
+        _, first = await invoke_json(engine, spec, {"n": 1})
+        _, warm = await invoke_json(engine, spec, {"n": 2})
+        monkeypatch.setattr(engine_module, "MAX_INSTANCE_AGE_S", 0.0)
+        _, fresh = await invoke_json(engine, spec, {"n": 3})
+        return first, warm, fresh
+
+    first, warm, fresh = run_engine(tmp_path, scenario)
+    assert first["pid"] == warm["pid"]
+    assert fresh["pid"] != first["pid"]
+
+
 def test_warm_reuse_and_cold_start_only_when_none_idle(tmp_path: Path) -> None:
     code = write_code(tmp_path / "code", {"app.py": APP})
     spec = make_spec(code)

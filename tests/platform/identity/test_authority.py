@@ -12,8 +12,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from strum.platform.identity import KeyRing, Policy, SessionIssuer, SignatureRejected
-from strum.platform.identity.authority import AccessDenied, Authority
+from strum.platform.errors import AccessDenied, SignatureRejected
+from strum.platform.identity import Authority, KeyRing, Policy, SessionIssuer
 
 ACCOUNT = "111122223333"
 ORDERS = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders"

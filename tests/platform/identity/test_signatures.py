@@ -10,7 +10,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from strum.platform.identity.signatures import SignatureRejected, parse, verify
+from strum.platform.errors import SignatureRejected
+from strum.platform.identity.signatures import parse, verify
 
 KEY_ID, SECRET = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 ENDPOINT = "http://127.0.0.1:8700"
@@ -50,6 +51,7 @@ def check(method, raw_path, headers, body, *, secret=SECRET, now=None):
     ("method", "path", "body"),
     [
         ("GET", "/2015-03-31/functions/", b""),
+        ("GET", "/", b""),
         ("GET", "/2015-03-31/functions/?MaxItems=5&Marker=a%2Fb", b""),
         ("GET", "/2015-03-31/functions/orders/configuration?Qualifier=prod", b""),
         ("POST", "/2015-03-31/functions/orders/invocations", b'{"hello": "world"}'),

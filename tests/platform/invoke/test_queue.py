@@ -213,9 +213,12 @@ def killed_at_exit(home: Path) -> Iterator[Any]:
         import boto3
         from botocore.config import Config
 
+        from strum.platform.identity import owner_key
+
+        owner = owner_key(Home(home).keys_file)
         client = boto3.client(
             "lambda", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="strum", aws_secret_access_key="strum",
+            aws_access_key_id=owner.access_key_id, aws_secret_access_key=owner.secret,
             config=Config(retries={"max_attempts": 1}),
         )  # fmt: skip
         try:

@@ -71,9 +71,7 @@ def api(
     running: RunningPlatform, method: str, rules: list[dict[str, Any]] | None = None
 ) -> tuple[int, dict[str, Any]]:
     body = None if rules is None else json.dumps({"qualifier": ALIAS, "rules": rules}).encode()
-    request = urllib.request.Request(
-        f"{running.endpoint}/strum/v1/schedules/{FUNCTION}", data=body, method=method
-    )
+    request = running.request(f"/strum/v1/schedules/{FUNCTION}", data=body, method=method)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -239,7 +237,7 @@ def test_the_deploy_client_round_trips_rules(running_platform: RunningPlatform, 
     from strum.deploy.local import LambdaAPIError, PlatformLambdaAPI
 
     deploy(running_platform, tmp_path / "record.jsonl")
-    client = PlatformLambdaAPI(running_platform.endpoint)
+    client = PlatformLambdaAPI.for_home(running_platform.platform.home, running_platform.endpoint)
     try:
         rules = ((f"{FUNCTION}-tick", "rate(5 minutes)", True),)
         client.put_schedules(FUNCTION, ALIAS, rules)
@@ -267,7 +265,7 @@ def test_a_deploy_plan_syncs_rules_once(running_platform: RunningPlatform, tmp_p
     )
 
     deploy(running_platform, tmp_path / "record.jsonl")
-    client = PlatformLambdaAPI(running_platform.endpoint)
+    client = PlatformLambdaAPI.for_home(running_platform.platform.home, running_platform.endpoint)
     try:
         desired = DesiredFunction(
             name=FUNCTION,

@@ -380,7 +380,7 @@ def test_the_status_says_what_is_enforced(platform: RunningPlatform) -> None:
 
 
 def configure(running: RunningPlatform, name: str, permissions: dict[str, Any]) -> None:
-    api = PlatformLambdaAPI(running.endpoint)
+    api = PlatformLambdaAPI.for_home(running.platform.home, running.endpoint)
     try:
         api.update_function_configuration(name, {"StrumPermissions": permissions})
     finally:

@@ -267,22 +267,51 @@ def signed_request(url, body, key, secret):
     return request(url, method="POST", body=body, headers=list(aws.headers.items()))
 
 
-def test_aws_iam_urls_verify_signatures(tmp_path):
-    running = start_platform(tmp_path / "home", access_keys=(("AKIDSTRUM", "s3cret"),))
-    try:
-        url = deploy(running.client(), "private", ECHO, auth_type="AWS_IAM")
-        status, _, body = request(url)
-        assert (status, json.loads(body)) == (403, {"Message": "Forbidden"})
-        status, _, _ = signed_request(url + "x?a=1", b"{}", "AKIDSTRUM", "wrong")
-        assert status == 403
-        status, _, body = signed_request(url + "x?a=1", b'{"n": 1}', "AKIDSTRUM", "s3cret")
-        assert status == 200
-        event = json.loads(body)
-        assert event["requestContext"]["accountId"] == "000000000000"
-        assert event["requestContext"]["authorizer"]["iam"]["accessKey"] == "AKIDSTRUM"
-        assert event["headers"]["authorization"].startswith("AWS4-HMAC-SHA256 ")
-    finally:
-        running.stop()
+def test_aws_iam_urls_verify_signatures_against_issued_keys(lambda_client, running_platform):
+    url = deploy(lambda_client, "private", ECHO, auth_type="AWS_IAM")
+    keys = running_platform.platform.keys
+    caller = keys.create(
+        "url-caller",
+        json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "lambda:InvokeFunctionUrl",
+                        "Resource": "arn:aws:lambda:*:*:function:private*",
+                    }
+                ]
+            }
+        ),
+    )
+    bystander = keys.create(
+        "bystander",
+        json.dumps({"Statement": [{"Effect": "Allow", "Action": "lambda:Get*", "Resource": "*"}]}),
+    )
+    status, _, body = request(url)
+    assert (status, json.loads(body)) == (403, {"Message": "Forbidden"})
+    # A correct signature with made-up keys, the right key with the wrong secret, and a
+    # real key whose policy does not allow lambda:InvokeFunctionUrl: all Forbidden.
+    for key_id, secret in (
+        ("AKIAMADEUPMADEUPMADE", "made-up"),
+        (caller.access_key_id, "wrong"),
+        (bystander.access_key_id, bystander.secret),
+    ):
+        status, _, body = signed_request(url + "x?a=1", b"{}", key_id, secret)
+        assert (status, json.loads(body)) == (403, {"Message": "Forbidden"}), key_id
+    status, _, body = signed_request(
+        url + "x?a=1", b'{"n": 1}', caller.access_key_id, caller.secret
+    )
+    assert status == 200
+    event = json.loads(body)
+    assert event["requestContext"]["accountId"] == "000000000000"
+    iam = event["requestContext"]["authorizer"]["iam"]
+    assert iam["accessKey"] == caller.access_key_id
+    assert iam["userArn"] == "arn:aws:iam::000000000000:user/url-caller"
+    assert event["headers"]["authorization"].startswith("AWS4-HMAC-SHA256 ")
+    keys.revoke("url-caller")
+    status, _, _ = signed_request(url + "x?a=1", b"{}", caller.access_key_id, caller.secret)
+    assert status == 403
 
 
 def test_throttled_urls_answer_429(lambda_client):

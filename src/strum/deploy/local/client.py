@@ -2,7 +2,8 @@
 
 It exposes only the calls strum makes, speaks the platform's Lambda REST API with the
 standard library's ``http.client`` (no boto3: 200+ ms of import for a loopback call),
-and turns every error into ``LambdaAPIError`` with AWS's error code and message.
+signs every request with SigV4 like any AWS SDK (the home's owner key, by default), and
+turns every error into ``LambdaAPIError`` with AWS's error code and message.
 The AWS target's counterpart is ``strum.aws.client.AwsClient``, on boto3.
 """
 
@@ -11,11 +12,15 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
+import ssl
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from strum.errors import StrumError
+from strum.platform import Home
+from strum.platform.identity import owner_key
+from strum.runtime.sigv4 import sign
 
 
 class LambdaAPIError(StrumError):
@@ -29,17 +34,61 @@ class LambdaAPIError(StrumError):
         self.status = status
 
 
-class PlatformLambdaAPI:
-    """Lambda API calls against strum's platform at ``endpoint``."""
+@dataclass(frozen=True)
+class SigningKey:
+    """The key a client signs with; the secret never shows in a repr."""
 
-    def __init__(self, endpoint: str, token: str | None = None, timeout: float = 120.0) -> None:
+    access_key: str
+    secret: str = field(repr=False)
+    region: str = "us-east-1"
+    session_token: str | None = field(default=None, repr=False)
+
+
+class PlatformLambdaAPI:
+    """Lambda API calls against strum's platform at ``endpoint``, signed with ``key``.
+
+    ``ca_file`` pins an ``https`` endpoint's certificate (the one a platform made for
+    itself); without it the system's trust store verifies it.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        key: SigningKey | None = None,
+        timeout: float = 120.0,
+        *,
+        ca_file: str | None = None,
+    ) -> None:
         url = urlsplit(endpoint)
         self.endpoint = endpoint
+        self._tls = url.scheme == "https"
         self._host = url.hostname or "127.0.0.1"
-        self._port = url.port or 80
-        self._token = token if token is not None else os.environ.get("STRUM_PLATFORM_TOKEN")
+        self._port = url.port or (443 if self._tls else 80)
+        self._key = key
         self._timeout = timeout
+        self._ca_file = ca_file
         self._connection: http.client.HTTPConnection | None = None
+
+    @classmethod
+    def for_home(cls, home: Home, endpoint: str, **options: Any) -> PlatformLambdaAPI:
+        """A client of the platform of ``home``, signing with its owner key."""
+        owner = owner_key(home.keys_file)
+        if owner is None:
+            raise StrumError(
+                f"{home.keys_file} holds no owner key yet: it is made when the platform "
+                "first starts (`strum platform start`)"
+            )
+        record = _address_record(home)
+        if record.get("tls_certificate") and "ca_file" not in options:
+            options["ca_file"] = record["tls_certificate"]
+        region = str(record.get("region") or "us-east-1")
+        return cls(endpoint, SigningKey(owner.access_key_id, owner.secret, region), **options)
+
+    def __enter__(self) -> PlatformLambdaAPI:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close the kept-alive connection (the next call opens another)."""
@@ -74,13 +123,23 @@ class PlatformLambdaAPI:
             path = f"{path}?{urlencode(query, doseq=True)}"
         data = json.dumps(body).encode() if isinstance(body, dict) else body
         sent = {"Content-Type": "application/json", **(headers or {})}
-        if self._token:
-            sent["Authorization"] = f"Bearer {self._token}"
+        if self._key is not None:
+            default_port = 443 if self._tls else 80
+            host = self._host if self._port == default_port else f"{self._host}:{self._port}"
+            sent = sign(
+                method=method,
+                host=host,
+                raw_path=path,
+                body=data or b"",
+                access_key=self._key.access_key,
+                secret=self._key.secret,
+                region=self._key.region,
+                session_token=self._key.session_token,
+                headers=sent,
+            )
         for attempt in (1, 2):
             if self._connection is None:
-                self._connection = http.client.HTTPConnection(
-                    self._host, self._port, timeout=self._timeout
-                )
+                self._connection = self._connect()
             try:
                 self._connection.request(method, path, body=data, headers=sent)
                 response = self._connection.getresponse()
@@ -106,6 +165,14 @@ class PlatformLambdaAPI:
                 message = payload.decode("utf-8", "replace")[:500]
             raise LambdaAPIError(code, message or f"HTTP {response.status}", response.status)
         return response, payload
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if not self._tls:
+            return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        context = ssl.create_default_context(cafile=self._ca_file)
+        return http.client.HTTPSConnection(
+            self._host, self._port, timeout=self._timeout, context=context
+        )
 
     @staticmethod
     def _fn(name: str) -> str:
@@ -372,9 +439,44 @@ class PlatformLambdaAPI:
         )
         return entries
 
+    # -- the platform itself: status, access keys, the audit log -----------------------
+
+    def platform_status(self) -> dict[str, Any]:
+        """``GET /strum/v1/status``: the engine, its instances and the sandbox."""
+        return self._call("GET", "/strum/v1/status")
+
+    def create_key(self, name: str, policy: str) -> dict[str, Any]:
+        """Issue a named key with an IAM policy document; the answer holds its secret."""
+        return self._call("POST", "/strum/v1/keys", {"Name": name, "Policy": policy})
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        keys: list[dict[str, Any]] = self._call("GET", "/strum/v1/keys").get("Keys", [])
+        return keys
+
+    def revoke_key(self, name_or_id: str) -> dict[str, Any]:
+        return self._call("DELETE", f"/strum/v1/keys/{quote(name_or_id, safe='')}")
+
+    def audit(self, since: float | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"limit": limit}
+        if since is not None:
+            query["since"] = since
+        entries: list[dict[str, Any]] = self._call("GET", "/strum/v1/audit", query=query).get(
+            "Entries", []
+        )
+        return entries
+
 
 def _letter_query(name: str | None, request_ids: tuple[str, ...]) -> dict[str, Any]:
     query: dict[str, Any] = {"request_id": list(request_ids)} if request_ids else {}
     if name is not None:
         query["function"] = name
     return query
+
+
+def _address_record(home: Home) -> dict[str, Any]:
+    """What the running platform of ``home`` wrote about itself ({} when nothing)."""
+    try:
+        record: dict[str, Any] = json.loads(home.address_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record

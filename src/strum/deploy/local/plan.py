@@ -53,7 +53,12 @@ class DesiredFunction:
     # from strum's StrumPermissions configuration field. Lambda's API still requires a
     # role, so local functions name a placeholder.
     role: str = "arn:aws:iam::000000000000:role/strum-local"
-    permissions: tuple[bool | tuple[str, ...], tuple[str, ...]] = (False, ())
+    # (network, files, execution policy): None as the policy keeps the platform's default.
+    permissions: tuple[bool | tuple[str, ...], tuple[str, ...], dict[str, Any] | None] = (
+        False,
+        (),
+        None,
+    )
 
     @property
     def architecture(self) -> str | None:
@@ -75,11 +80,14 @@ class DesiredFunction:
 
     def permissions_document(self) -> dict[str, Any]:
         """The ``StrumPermissions`` field the platform's sandbox reads."""
-        network, files = self.permissions
-        return {
+        network, files, policy = self.permissions
+        document: dict[str, Any] = {
             "Network": list(network) if isinstance(network, tuple) else network,
             "Files": list(files),
         }
+        if policy is not None:
+            document["Policy"] = policy
+        return document
 
     def code_summary(self) -> str:
         return self.code_sha256[:12]

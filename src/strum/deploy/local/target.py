@@ -51,7 +51,7 @@ def connect(home: Home, notify: Notify, *, start: bool = True) -> PlatformLambda
         notify(f"starting strum's platform (state in {home.root}) ...")
         running = daemon.start(home)
         notify(f"platform running at {running.endpoint}")
-    return PlatformLambdaAPI(running.endpoint)
+    return PlatformLambdaAPI.for_home(home, running.endpoint)
 
 
 def desired_function(
@@ -96,10 +96,16 @@ def desired_function(
     )
 
 
-def permissions_field(config: ProjectConfig) -> tuple[bool | tuple[str, ...], tuple[str, ...]]:
-    """What the platform's sandbox allows the stage's function: (network, files)."""
+def permissions_field(
+    config: ProjectConfig,
+) -> tuple[bool | tuple[str, ...], tuple[str, ...], dict[str, Any]]:
+    """What the platform allows the stage's function: (network, files) for its sandbox,
+    and the policy its instances' credentials carry."""
+    from strum.deploy.policy import platform_policy, project_uses_tasks
+
     permissions = config.permissions
-    return permissions.network, tuple(permissions.files)
+    policy = platform_policy(config, uses_tasks=project_uses_tasks(config.project_dir))
+    return permissions.network, tuple(permissions.files), policy
 
 
 def current_function(api: PlatformLambdaAPI, name: str, alias: str) -> CurrentFunction:
@@ -192,7 +198,7 @@ class LocalTarget:
         }
         if running is None:
             return {**base, "deployed": False}
-        api = PlatformLambdaAPI(running.endpoint)
+        api = PlatformLambdaAPI.for_home(self.home, running.endpoint)
         try:
             function = api.get_function(config.function_name)
             if function is None:

@@ -7,18 +7,15 @@ with a request id either way.
 
 from __future__ import annotations
 
-import hmac
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from strum.platform.api import shapes
 from strum.platform.errors import (
-    AccessDenied,
     InvalidParameterValue,
     InvalidRequestContent,
     PlatformError,
@@ -89,15 +86,7 @@ async def read_body(request: web.Request) -> dict[str, Any]:
 def function_target(request: web.Request, *, name_only: bool = False) -> tuple[str, str | None]:
     """The function name and qualifier a request addresses (path name + ``Qualifier``)."""
     reference = request.match_info["name"]
-    if ":" not in reference:
-        shapes.check_function_name(reference)
-    name, derived = parse_function_name(reference)
-    given = request.query.get("Qualifier")
-    if given is not None and derived is not None and given != derived:
-        raise InvalidParameterValue(
-            "The derived qualifier from the function name does not match the specified qualifier."
-        )
-    qualifier = given if given is not None else derived
+    name, qualifier = qualified_target(reference, request.query.get("Qualifier"))
     if name_only and qualifier is not None:
         raise InvalidParameterValue(
             f"This operation takes an unqualified function name, not {reference}"
@@ -105,17 +94,14 @@ def function_target(request: web.Request, *, name_only: bool = False) -> tuple[s
     return name, qualifier
 
 
-def token_middleware(token: str | None) -> list[Middleware]:
-    """With a token set, every route but the health check wants ``Bearer <token>``."""
-    if not token:
-        return []
-
-    @web.middleware
-    async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path != "/strum/v1/health" and not hmac.compare_digest(
-            request.headers.get("Authorization", ""), f"Bearer {token}"
-        ):
-            return error_response(AccessDenied("missing or wrong bearer token"))
-        return await handler(request)
-
-    return [require_token]
+def qualified_target(reference: str, given: str | None) -> tuple[str, str | None]:
+    """A function name (a name, ``name:qualifier``, a partial or full ARN) and a
+    ``Qualifier`` parameter, as the name and the qualifier they agree on."""
+    if ":" not in reference:
+        shapes.check_function_name(reference)
+    name, derived = parse_function_name(reference)
+    if given is not None and derived is not None and given != derived:
+        raise InvalidParameterValue(
+            "The derived qualifier from the function name does not match the specified qualifier."
+        )
+    return name, given if given is not None else derived

@@ -61,11 +61,18 @@ def add_routes(
     urls: UrlListeners,
     scheduler: Scheduler,
     endpoint: Callable[[], str],
+    presign: Callable[[str], str],
 ) -> None:
     """Register the control API on ``app``; ``endpoint`` is the platform's own address
-    (code download links point at it)."""
+    and ``presign`` makes a path a link anyone may fetch for a while (code downloads)."""
     routes = FunctionRoutes(
-        store, settings, instances=instances, urls=urls, scheduler=scheduler, endpoint=endpoint
+        store,
+        settings,
+        instances=instances,
+        urls=urls,
+        scheduler=scheduler,
+        endpoint=endpoint,
+        presign=presign,
     )
     functions = "/2015-03-31/functions"
     one = functions + "/{name}"
@@ -110,7 +117,9 @@ class FunctionRoutes:
         urls: UrlListeners,
         scheduler: Scheduler,
         endpoint: Callable[[], str],
+        presign: Callable[[str], str],
     ) -> None:
+        self.presign = presign
         self.store = store
         self.settings = settings
         self.instances = instances
@@ -146,7 +155,7 @@ class FunctionRoutes:
             "Configuration": shapes.render_function(self.store, record, qualifier),
             "Code": {
                 "RepositoryType": "S3",
-                "Location": f"{self.endpoint()}/strum/code/{record.code_sha}.zip",
+                "Location": self.endpoint() + self.presign(f"/strum/code/{record.code_sha}.zip"),
             },
         }
         reserved = self.store.concurrency(name)

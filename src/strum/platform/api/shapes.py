@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from strum.platform.errors import InvalidParameterValue, model_error
+from strum.platform.identity import Policy, PolicyError
 from strum.platform.state import AliasRecord, FunctionRecord, Store, code_sha256
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -169,12 +170,14 @@ def function_config(body: dict[str, Any], current: dict[str, Any] | None = None)
 def _permissions(value: object) -> dict[str, Any]:
     """strum's extension field: what the function may reach beyond its own code.
 
-    ``{"Network": true | false | ["host:port", ...], "Files": ["/abs/path", ...]}``; a
-    function without it gets neither network nor extra files.
+    ``{"Network": true | false | ["host:port", ...], "Files": ["/abs/path", ...],
+    "Policy": {IAM policy document}}``; a function without it gets neither network nor
+    extra files, and its instances' credentials may only invoke the function itself.
     """
-    if not isinstance(value, dict) or set(value) - {"Network", "Files"}:
+    if not isinstance(value, dict) or set(value) - {"Network", "Files", "Policy"}:
         raise InvalidParameterValue(
-            'StrumPermissions must be {"Network": bool or ["host:port", ...], "Files": [paths]}'
+            'StrumPermissions must be {"Network": bool or ["host:port", ...], "Files": [paths],'
+            ' "Policy": {an IAM policy document}}'
         )
     network = value.get("Network", False)
     if not isinstance(network, bool) and not (
@@ -190,7 +193,15 @@ def _permissions(value: object) -> dict[str, Any]:
         raise InvalidParameterValue(
             f"StrumPermissions.Files must be a list of absolute paths, not {files!r}"
         )
-    return {"Network": network, "Files": files}
+    permissions: dict[str, Any] = {"Network": network, "Files": files}
+    if value.get("Policy") is not None:
+        try:
+            Policy.parse(value["Policy"])
+        except PolicyError as exc:
+            raise InvalidParameterValue(f"StrumPermissions.Policy is refused: {exc}") from None
+        document = value["Policy"]
+        permissions["Policy"] = json.loads(document) if isinstance(document, str) else document
+    return permissions
 
 
 def _runtime(runtime: object) -> str:

@@ -31,8 +31,14 @@ class StatusRoutes:
         engine_status: Callable[[], dict[str, Any]],
         endpoint: Callable[[], str],
         started_at: float | None = None,
+        tls: dict[str, str] | None = None,
+        region: str = "us-east-1",
+        account: str = "000000000000",
     ) -> None:
+        self.region = region
+        self.account = account
         self.home = home
+        self.tls = tls
         self.logs = logs
         self.engine_status = engine_status
         self.endpoint = endpoint
@@ -66,6 +72,9 @@ class StatusRoutes:
                 "home": str(self.home.root),
                 "started_at": self.started_at,
                 "engine": self.engine_status(),
+                "tls": self.tls,
+                "region": self.region,
+                "account": self.account,
             }
         )
 

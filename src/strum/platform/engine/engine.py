@@ -47,6 +47,11 @@ logger = logging.getLogger(__name__)
 _RATE_EXCEEDED = "Rate Exceeded."
 
 
+# Instances get session credentials valid for 12 hours (``identity.sessions``); one is not
+# reused after 11, so no invocation runs with credentials about to expire.
+MAX_INSTANCE_AGE_S = 11 * 3600
+
+
 class StreamFailed(Exception):
     """A streamed response ended with the function's error (AWS's error trailers).
 
@@ -64,13 +69,17 @@ class Engine:
     """Instances, warm pools, limits and logs for every function of one platform."""
 
     def __init__(
-        self, home: Home, settings: Settings, api_endpoint: Callable[[], str] | None = None
+        self,
+        home: Home,
+        settings: Settings,
+        api_endpoint: Callable[[], str] | None = None,
+        credentials: Callable[[FunctionSpec], dict[str, str]] | None = None,
     ) -> None:
         self.home = home.ensure()
         self.settings = settings
         self.logs = LogStore(home.logs_db)
         # ``api_endpoint``: the platform's Invoke API as functions reach it (asked at launch).
-        self.launcher = Launcher(home, settings, api_endpoint)
+        self.launcher = Launcher(home, settings, api_endpoint, credentials)
         self.runtime_api = RuntimeAPI()
         self._pools: dict[tuple[str, str, str, str], list[Instance]] = {}
         self._instances: set[Instance] = set()
@@ -265,6 +274,11 @@ class Engine:
         pool = self._pools.get(spec.instance_key)
         while pool:
             instance = pool.pop()
+            if time.perf_counter() - instance.spawned_at > MAX_INSTANCE_AGE_S:
+                # Its session credentials would expire while it runs: start a fresh one.
+                instance.retired = True
+                instance.stop()
+                continue
             if instance.alive and not instance.retired:
                 if instance.idle_timer is not None:
                     instance.idle_timer.cancel()

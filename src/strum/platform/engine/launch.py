@@ -83,13 +83,20 @@ class Launcher:
     """Starts instance processes for one engine, sandboxed as far as the machine allows."""
 
     def __init__(
-        self, home: Home, settings: Settings, api_endpoint: Callable[[], str] | None = None
+        self,
+        home: Home,
+        settings: Settings,
+        api_endpoint: Callable[[], str] | None = None,
+        credentials: Callable[[FunctionSpec], dict[str, str]] | None = None,
     ) -> None:
         self.home = home
         self.settings = settings
         # The Invoke API address given to functions (STRUM_PLATFORM_API). Asked when the
         # first instance starts, by which time the platform's API is listening.
         self._api_endpoint = api_endpoint
+        # Fresh credentials for each instance (AWS_ACCESS_KEY_ID, ...), like an execution
+        # role's session; None runs instances without any.
+        self._credentials = credentials
         # What the operating system enforces around instances; probed in start().
         self.sandbox = sandbox.Capabilities()
         self._spawner: sandbox.Spawner | None = None
@@ -184,6 +191,11 @@ class Launcher:
         if isolated:
             # The only platform address an instance without network can reach.
             env["STRUM_PLATFORM_API"] = f"http://127.0.0.1:{port}"
+        if self._credentials is not None:
+            env.update(self._credentials(spec))
+            # AWS's SDKs (boto3 1.28+, the CLI v2, JavaScript v3...) read the Lambda endpoint
+            # from here, so a function's own SDK calls reach this platform as itself.
+            env["AWS_ENDPOINT_URL_LAMBDA"] = env["STRUM_PLATFORM_API"]
         tmpdir = self._tmp / ident
         cgroup = None
         filter_fd = sandbox.program_fd() if caps.seccomp else None

@@ -8,15 +8,21 @@ evaluates a request against them the way IAM does; ``conditions`` decides their
 ``authority`` puts them together: who signed a request, and may they do what it asks. Pure: no I/O, no HTTP - the API layer asks, this answers.
 """
 
-from strum.platform.identity.authority import AccessDenied, Authority, Caller
+from strum.platform.identity.authority import Authority, Caller
 from strum.platform.identity.conditions import ConditionError
-from strum.platform.identity.keys import AccessKey, AccessKeyError, KeyRing
-from strum.platform.identity.policy import Decision, Policy, PolicyError, Request, authorize
+from strum.platform.identity.keys import AccessKey, AccessKeyError, KeyRing, owner_key
+from strum.platform.identity.policy import (
+    Decision,
+    Policy,
+    PolicyError,
+    Request,
+    authorize,
+    execution_policy,
+)
 from strum.platform.identity.sessions import Credentials, Session, SessionError, SessionIssuer
-from strum.platform.identity.signatures import SignatureRejected, SignedBy
+from strum.platform.identity.signatures import SignedBy
 
 __all__ = [
-    "AccessDenied",
     "AccessKey",
     "AccessKeyError",
     "Authority",
@@ -31,7 +37,8 @@ __all__ = [
     "Session",
     "SessionError",
     "SessionIssuer",
-    "SignatureRejected",
     "SignedBy",
     "authorize",
+    "execution_policy",
+    "owner_key",
 ]

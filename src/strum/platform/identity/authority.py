@@ -12,24 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from strum.platform.errors import AccessDenied, SignatureRejected
 from strum.platform.identity.conditions import Context, ContextValue
 from strum.platform.identity.keys import KeyRing
 from strum.platform.identity.policy import Decision, Policy, Request, authorize
 from strum.platform.identity.sessions import Session, SessionError, SessionIssuer
-from strum.platform.identity.signatures import SignatureRejected, parse, verify
+from strum.platform.identity.signatures import SignedBy, parse, verify
 
-__all__ = ["AccessDenied", "Authority", "Caller"]
-
-
-class AccessDenied(Exception):
-    """A caller whose policies do not allow what it asked; AWS's 403 and message."""
-
-    status = 403
-    error_type = "AccessDeniedException"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+__all__ = ["Authority", "Caller", "Pending"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +37,15 @@ class Caller:
     @property
     def name(self) -> str:
         return self.arn.rpartition("/")[2]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A claimed identity whose signature is still to be checked against the body."""
+
+    claim: SignedBy
+    secret: str = field(repr=False)
+    caller: Caller
 
 
 def _unrecognized() -> SignatureRejected:
@@ -87,6 +86,12 @@ class Authority:
         now: float | None = None,
     ) -> Caller:
         """The verified caller of a request; ``SignatureRejected`` when it is not one."""
+        pending = self.identify(headers, now=now)
+        return self.confirm(pending, method=method, raw_path=raw_path, headers=headers, body=body)
+
+    def identify(self, headers: Mapping[str, str], *, now: float | None = None) -> Pending:
+        """Who a request claims to be, from its headers alone (before its body is read):
+        refuses what is unsigned, malformed, stale, expired or not a key of ours."""
         claim = parse(headers=headers, service=self._service, now=now)
         if claim.session_token is not None:
             try:
@@ -105,17 +110,33 @@ class Authority:
                 policy,
                 session,
             )
-        else:
-            key = self._keys.lookup(claim.access_key_id)
-            if key is None:
-                raise _unrecognized()
-            secret = key.secret
-            arn = f"arn:aws:iam::{self._account}:{'root' if key.is_owner else 'user/' + key.name}"
-            caller = Caller(
-                key.access_key_id, arn, self._account, claim.region, self._keys.policy(key)
-            )
-        verify(claim, secret=secret, method=method, raw_path=raw_path, headers=headers, body=body)
-        return caller
+            return Pending(claim, secret, caller)
+        key = self._keys.lookup(claim.access_key_id)
+        if key is None:
+            raise _unrecognized()
+        arn = f"arn:aws:iam::{self._account}:{'root' if key.is_owner else 'user/' + key.name}"
+        caller = Caller(key.access_key_id, arn, self._account, claim.region, self._keys.policy(key))
+        return Pending(claim, key.secret, caller)
+
+    def confirm(
+        self,
+        pending: Pending,
+        *,
+        method: str,
+        raw_path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Caller:
+        """The caller, once the signature over the whole request checks out."""
+        verify(
+            pending.claim,
+            secret=pending.secret,
+            method=method,
+            raw_path=raw_path,
+            headers=headers,
+            body=body,
+        )
+        return pending.caller
 
     def authorize(
         self,

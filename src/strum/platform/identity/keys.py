@@ -22,9 +22,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from strum.errors import StrumError
+from strum.platform.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
 from strum.platform.identity.policy import Policy, PolicyError
 
-__all__ = ["OWNER", "AccessKey", "AccessKeyError", "KeyRing"]
+__all__ = ["OWNER", "AccessKey", "AccessKeyError", "KeyRing", "owner_key"]
 
 OWNER = "owner"
 _NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
@@ -34,8 +36,8 @@ OWNER_POLICY = json.dumps(
 )
 
 
-class AccessKeyError(Exception):
-    """A key that cannot be issued, found or revoked; the message says why and what to do."""
+class AccessKeyError(StrumError):
+    """The keys file cannot be read; the message names it and what to do."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,13 @@ class AccessKey:
         return f"AccessKey({self.access_key_id!r}, name={self.name!r}, active={self.active})"
 
 
+def owner_key(path: Path) -> AccessKey | None:
+    """The owner key in a keys file, read only (None before the platform first started)."""
+    if not path.exists():
+        return None
+    return KeyRing(path).by_name(OWNER)
+
+
 class KeyRing:
     """The issued keys of one platform home, kept in ``path``."""
 
@@ -93,28 +102,30 @@ class KeyRing:
     def create(self, name: str, policy: str) -> AccessKey:
         """Issue a named key with a policy document (checked as IAM checks it)."""
         if not _NAME.match(name):
-            raise AccessKeyError(
+            raise InvalidParameterValue(
                 f"{name!r} is not a key name: use 1-64 letters, digits and +=,.@_- characters"
             )
         if name == OWNER or self.by_name(name) is not None:
-            raise AccessKeyError(
+            raise ResourceConflict(
                 f"a key named {name!r} exists already; revoke it or pick another name"
             )
         try:
             Policy.parse(policy)
         except PolicyError as exc:
-            raise AccessKeyError(f"the policy for {name!r} is refused: {exc}") from None
+            raise InvalidParameterValue(f"the policy for {name!r} is refused: {exc}") from None
         return self._add(name, policy)
 
     def revoke(self, name_or_id: str) -> AccessKey:
         """Revoke a key by name or id; requests signed with it fail from now on."""
         key = self._keys.get(name_or_id) or self.by_name(name_or_id)
         if key is None:
-            raise AccessKeyError(
-                f"no key named or with id {name_or_id!r}; `strum platform keys list`"
+            raise ResourceNotFound(
+                f"no key named or with id {name_or_id!r}; `strum platform keys list` shows them"
             )
         if key.is_owner:
-            raise AccessKeyError("the owner key cannot be revoked (it administers the platform)")
+            raise InvalidParameterValue(
+                "the owner key cannot be revoked (it administers the platform)"
+            )
         if not key.active:
             return key
         revoked = replace(key, revoked_at=time.time())

@@ -16,6 +16,7 @@ Hand-written because it is strum's own (see ``conditions``).
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import json.scanner
 from collections.abc import Iterable, Mapping
@@ -30,7 +31,15 @@ from strum.platform.identity.conditions import (
     glob,
 )
 
-__all__ = ["Decision", "Policy", "PolicyError", "Request", "Statement", "authorize"]
+__all__ = [
+    "Decision",
+    "Policy",
+    "PolicyError",
+    "Request",
+    "Statement",
+    "authorize",
+    "execution_policy",
+]
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 # IAM's limits on an inline policy; a platform key's policy is held to the same.
@@ -196,6 +205,28 @@ def authorize(
     if Decision.EXPLICIT_DENY in decisions:
         return Decision.EXPLICIT_DENY
     return Decision.ALLOW if Decision.ALLOW in decisions else Decision.IMPLICIT_DENY
+
+
+@functools.lru_cache(maxsize=1024)
+def execution_policy(function_arn: str, document: str | None) -> Policy:
+    """What a function's instances may do with their credentials: ``document`` (its
+    ``StrumPermissions.Policy``), or by default invoke their own function - any version or
+    alias of it - and nothing else, so ``@task`` works for every function."""
+    if document is not None:
+        return Policy.parse(document)
+    return Policy.parse(
+        {
+            "Version": VERSIONS[0],
+            "Statement": [
+                {
+                    "Sid": "InvokeSelfForTasks",
+                    "Effect": "Allow",
+                    "Action": "lambda:InvokeFunction",
+                    "Resource": [function_arn, f"{function_arn}:*"],
+                }
+            ],
+        }
+    )
 
 
 def _statement(raw: object, where: str, located: _Located, resource_based: bool) -> Statement:

@@ -20,6 +20,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ["Credentials", "Session", "SessionError", "SessionIssuer"]
@@ -27,7 +28,9 @@ __all__ = ["Credentials", "Session", "SessionError", "SessionIssuer"]
 # AWS's default session duration for a Lambda execution role is the function's lifetime up
 # to 12 h; the platform rotates far sooner: an instance asks for fresh credentials at each
 # start, and these expire on their own.
-DEFAULT_TTL_S = 6 * 3600
+DEFAULT_TTL_S = 12 * 3600
+# AWS's presigned Code.Location links are valid for 10 minutes.
+LINK_TTL_S = 600
 _PREFIX = "ASIA"
 _TOKEN_VERSION = "s1"
 
@@ -89,6 +92,7 @@ class SessionIssuer:
             raise ValueError("the session key must be at least 32 bytes")
         self._seal = hmac.new(key, b"strum session seal", hashlib.sha256).digest()
         self._secrets = hmac.new(key, b"strum session secret", hashlib.sha256).digest()
+        self._links = hmac.new(key, b"strum presigned link", hashlib.sha256).digest()
 
     def issue(
         self, *, account: str, function: str, version: str, ttl_s: float = DEFAULT_TTL_S
@@ -135,6 +139,24 @@ class SessionIssuer:
     def secret_for(self, token: str) -> str:
         """The secret that belongs to a token (check the token first)."""
         return self._secret(token)
+
+    def presign(self, path: str, ttl_s: float = LINK_TTL_S) -> str:
+        """``path`` with a query that lets anyone holding it GET it until it expires, like
+        the presigned S3 URL AWS answers ``GetFunction``'s ``Code.Location`` with."""
+        expires = int(time.time() + ttl_s)
+        signature = hmac.new(self._links, f"{path}\n{expires}".encode(), hashlib.sha256)
+        return f"{path}?X-Strum-Expires={expires}&X-Strum-Signature={signature.hexdigest()}"
+
+    def presigned(self, path: str, query: Mapping[str, str], *, now: float | None = None) -> bool:
+        """Whether ``path`` with ``query`` is a link ``presign`` made and it is still valid."""
+        try:
+            expires = int(query.get("X-Strum-Expires", ""))
+        except ValueError:
+            return False
+        expected = hmac.new(self._links, f"{path}\n{expires}".encode(), hashlib.sha256)
+        given = query.get("X-Strum-Signature", "")
+        current = time.time() if now is None else now
+        return current < expires and hmac.compare_digest(expected.hexdigest(), given)
 
     def _mac(self, body: str) -> bytes:
         return hmac.new(self._seal, body.encode(), hashlib.sha256).digest()

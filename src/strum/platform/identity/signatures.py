@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from strum.platform.errors import SignatureRejected
 from strum.runtime.sigv4 import ALGORITHM, canonical_request, signing_key
 
 __all__ = ["MAX_SKEW_S", "SignatureRejected", "SignedBy", "parse", "verify"]
@@ -43,16 +44,6 @@ _KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 _REGION = re.compile(r"^[a-z0-9-]{1,32}$")
 _DAY = re.compile(r"^\d{8}$")
 _HEADER_NAME = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
-
-
-class SignatureRejected(Exception):
-    """A request that is not signed, or not signed right: AWS's status, code and message."""
-
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
 
 
 def _missing() -> SignatureRejected:

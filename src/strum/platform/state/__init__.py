@@ -1,9 +1,11 @@
 """The platform's state: functions, versions, aliases, concurrency and URL configs in SQLite
 (``store``), the records and schema they are kept in (``records``), and deployment
-packages stored and unpacked once by content (``codestore``). Plain Python and plain errors
+packages stored and unpacked once by content (``codestore``), and the audit log of
+control-plane decisions (``audit``). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
+from strum.platform.state.audit import AuditEntry, AuditLog
 from strum.platform.state.codestore import CodeStore, StoredCode, code_sha256
 from strum.platform.state.records import (
     LATEST,
@@ -17,6 +19,8 @@ from strum.platform.state.store import Store
 __all__ = [
     "LATEST",
     "AliasRecord",
+    "AuditEntry",
+    "AuditLog",
     "CodeStore",
     "FunctionRecord",
     "Store",

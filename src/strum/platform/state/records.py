@@ -215,4 +215,5 @@ def _permissions(config: dict[str, Any]) -> dict[str, Any]:
     return {
         "network": tuple(network) if isinstance(network, list) else bool(network),
         "files": tuple(permissions.get("Files", ())),
+        "policy": json.dumps(permissions["Policy"]) if permissions.get("Policy") else None,
     }

@@ -1,10 +1,11 @@
-"""Function URLs: one plain HTTP listener per URL config (``listener``), the payload 2.0
-event a request becomes and the response a result becomes (``events``, pure), and AWS's
-SigV4 check for ``AWS_IAM`` URLs (``sigv4``, pure). Invokes through ``invoke``'s
-``Invoker`` like every other entry point; answers errors through ``api.error_response``.
+"""Function URLs: one plain HTTP listener per URL config (``listener``), and the payload 2.0
+event a request becomes and the response a result becomes (``events``, pure). ``AWS_IAM``
+URLs check their callers with the platform's ``identity.Authority``
+(``lambda:InvokeFunctionUrl``). Invokes through ``invoke``'s ``Invoker`` like every other
+entry point; answers errors through ``api.error_response``.
 """
 
-from strum.platform.urls import events, sigv4
+from strum.platform.urls import events
 from strum.platform.urls.listener import FunctionUrls
 
-__all__ = ["FunctionUrls", "events", "sigv4"]
+__all__ = ["FunctionUrls", "events"]

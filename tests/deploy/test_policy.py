@@ -13,13 +13,14 @@ import textwrap
 
 import pytest
 
-from strum.aws.policy import (
+from strum.config import load_config
+from strum.deploy.policy import (
     execution_policy,
+    platform_policy,
     policy_warnings,
     project_uses_tasks,
     trust_policy,
 )
-from strum.config import load_config
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -362,3 +363,49 @@ def test_the_scan_reads_what_ships_or_the_files_given(tmp_path):
     assert not project_uses_tasks(tmp_path)  # tests and virtualenvs are not shipped
     assert project_uses_tasks(tmp_path, [tmp_path / "tests" / "test_app.py"])
     assert not project_uses_tasks(tmp_path, [tmp_path / "app.py"])
+
+
+def test_on_the_platform_instances_get_only_the_lambda_part(stage):
+    config = stage(
+        """
+        [async]
+        on_failure = "shop-dlq"
+        [permissions]
+        aws = [
+            "s3:GetObject arn:aws:s3:::uploads/*",
+            "lambda:InvokeFunction,s3:PutObject arn:aws:lambda:*:*:function:billing",
+        ]
+        """
+    )
+    document = platform_policy(config, uses_tasks=True)
+    assert document == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "InvokeSelfForTasks",
+                "Effect": "Allow",
+                "Action": ["lambda:InvokeFunction"],
+                "Resource": [
+                    "arn:aws:lambda:*:*:function:shop-prod",
+                    "arn:aws:lambda:*:*:function:shop-prod:*",
+                ],
+            },
+            {
+                "Sid": "Declared2",
+                "Effect": "Allow",
+                "Action": ["lambda:InvokeFunction"],
+                "Resource": ["arn:aws:lambda:*:*:function:billing"],
+            },
+        ],
+    }
+    # The platform delivers async outcomes itself: no destination grant for the function.
+    assert not any(s["Sid"].startswith("AsyncDestination") for s in document["Statement"])
+
+
+def test_on_the_platform_nothing_declared_is_nothing_allowed(stage):
+    from strum.platform.identity import Policy, Request
+
+    document = platform_policy(stage(), uses_tasks=False)
+    parsed = Policy.parse(document)
+    request = Request("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:0:function:shop-prod")
+    assert not parsed.decide(request).allowed

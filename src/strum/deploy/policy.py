@@ -1,4 +1,8 @@
-"""The execution role of a stage's function, derived from what the config declares.
+"""The execution policy of a stage's function, derived from what the config declares.
+
+Both targets use it: on AWS it is the execution role's policy (``execution_policy``); on
+strum's platform, whose functions call only the platform, its ``lambda:`` statements are
+what an instance's credentials may do (``platform_policy``).
 
 Least privilege by default (issue 8): the role may write the function's own logs, read the
 queues and streams the config consumes, send to the async destinations it names, invoke
@@ -221,6 +225,25 @@ def _consumed(source_arn: str) -> list[str]:
     # SubscribeToShard on the consumer; the other calls name its stream.
     stream, marker, _ = source_arn.partition("/consumer/")
     return [stream, source_arn] if marker else [source_arn]
+
+
+def platform_policy(config: StageConfig, *, uses_tasks: bool = False) -> dict[str, Any]:
+    """What the stage's instances may do on strum's platform with their credentials: the
+    ``lambda:`` part of ``execution_policy`` (invoking itself for ``@task``, and the
+    ``lambda:`` statements ``permissions.aws`` declares), in any region and account - the
+    platform names its own. Logs, queues and destinations are the platform's business."""
+    document = execution_policy(config, account="*", region="*", uses_tasks=uses_tasks)
+    statements = []
+    for statement in document["Statement"]:
+        actions = [action for action in statement["Action"] if action.startswith("lambda:")]
+        if actions and not statement["Sid"].startswith("AsyncDestination"):
+            statements.append({**statement, "Action": actions})
+    if not statements:
+        # A policy with no statement is no policy to IAM: deny everything explicitly instead.
+        statements.append(
+            {"Sid": "NothingByDefault", "Effect": "Deny", "Action": "lambda:*", "Resource": "*"}
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _parse_declared(statement: str) -> tuple[list[str], str]:

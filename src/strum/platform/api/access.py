@@ -1,0 +1,250 @@
+"""Who may call what: every request to the API is signed, and every operation authorised.
+
+The middleware authenticates each request (AWS Signature Version 4 against keys the
+platform issued, or an instance's session credentials), then authorises its operation
+with IAM's action name on the resource ARN AWS would use ("Actions, resources, and
+condition keys for AWS Lambda"), and records control-plane decisions in the audit log.
+Only ``/strum/v1/health`` is open. ``OPERATIONS`` is the one table of what each route is;
+a test checks that every route the API registers is in it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from strum.platform.api._http import error_response, function_target
+from strum.platform.errors import AccessDenied, PlatformError
+from strum.platform.identity import Authority, Caller
+from strum.platform.state import AuditEntry, AuditLog, parse_function_name
+
+__all__ = ["OPEN_PATHS", "OPERATIONS", "Operation", "access_middleware"]
+
+OPEN_PATHS = frozenset({"/strum/v1/health"})
+# Code download links are presigned (``X-Strum-Signature``), like AWS's S3 links.
+CODE_LINKS = "/strum/code/"
+
+# How an operation names its resource.
+FUNCTION = "function"  # the {name} in the path, qualified by ?Qualifier= or the name itself
+UNQUALIFIED = "unqualified"  # the {name} in the path, without a qualifier
+BODY_FUNCTION = "body function"  # CreateFunction: the FunctionName in the body
+PATH_FUNCTION = "path function"  # strum's routes: the {function} in the path
+QUERY_FUNCTION = "query function"  # strum's routes: ?function=, or every function
+LOG_GROUP = "log group"  # the function's log group, from ?function=
+ANY = "any"  # "*": the operation is not about one resource
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An API operation: its IAM action, how its resource is named, whether it is audited."""
+
+    action: str
+    resource: str = FUNCTION
+    # The data plane (Invoke) is not audited when allowed: it is the hot path, and its
+    # record is the function's own log.
+    audited: bool = True
+
+
+_F = "/2015-03-31/functions"
+_ONE = _F + "/{name}"
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("POST", _F): Operation("lambda:CreateFunction", BODY_FUNCTION),
+    ("GET", _F): Operation("lambda:ListFunctions", ANY),
+    ("GET", _F + "/"): Operation("lambda:ListFunctions", ANY),
+    ("GET", _ONE): Operation("lambda:GetFunction"),
+    ("DELETE", _ONE): Operation("lambda:DeleteFunction"),
+    ("GET", _ONE + "/configuration"): Operation("lambda:GetFunctionConfiguration"),
+    ("PUT", _ONE + "/configuration"): Operation("lambda:UpdateFunctionConfiguration"),
+    ("PUT", _ONE + "/code"): Operation("lambda:UpdateFunctionCode"),
+    ("POST", _ONE + "/versions"): Operation("lambda:PublishVersion"),
+    ("GET", _ONE + "/versions"): Operation("lambda:ListVersionsByFunction"),
+    ("POST", _ONE + "/aliases"): Operation("lambda:CreateAlias", UNQUALIFIED),
+    ("GET", _ONE + "/aliases"): Operation("lambda:ListAliases", UNQUALIFIED),
+    ("GET", _ONE + "/aliases/{alias}"): Operation("lambda:GetAlias", UNQUALIFIED),
+    ("PUT", _ONE + "/aliases/{alias}"): Operation("lambda:UpdateAlias", UNQUALIFIED),
+    ("DELETE", _ONE + "/aliases/{alias}"): Operation("lambda:DeleteAlias", UNQUALIFIED),
+    ("POST", _ONE + "/invocations"): Operation("lambda:InvokeFunction", audited=False),
+    ("PUT", "/2017-10-31/functions/{name}/concurrency"): Operation(
+        "lambda:PutFunctionConcurrency", UNQUALIFIED
+    ),
+    ("GET", "/2019-09-30/functions/{name}/concurrency"): Operation(
+        "lambda:GetFunctionConcurrency", UNQUALIFIED
+    ),
+    ("DELETE", "/2017-10-31/functions/{name}/concurrency"): Operation(
+        "lambda:DeleteFunctionConcurrency", UNQUALIFIED
+    ),
+    ("POST", "/2021-10-31/functions/{name}/url"): Operation("lambda:CreateFunctionUrlConfig"),
+    ("GET", "/2021-10-31/functions/{name}/url"): Operation("lambda:GetFunctionUrlConfig"),
+    ("PUT", "/2021-10-31/functions/{name}/url"): Operation("lambda:UpdateFunctionUrlConfig"),
+    ("DELETE", "/2021-10-31/functions/{name}/url"): Operation("lambda:DeleteFunctionUrlConfig"),
+    ("GET", "/2021-10-31/functions/{name}/urls"): Operation(
+        "lambda:ListFunctionUrlConfigs", UNQUALIFIED
+    ),
+    ("PUT", "/2019-09-25/functions/{name}/event-invoke-config"): Operation(
+        "lambda:PutFunctionEventInvokeConfig"
+    ),
+    ("POST", "/2019-09-25/functions/{name}/event-invoke-config"): Operation(
+        "lambda:UpdateFunctionEventInvokeConfig"
+    ),
+    ("GET", "/2019-09-25/functions/{name}/event-invoke-config"): Operation(
+        "lambda:GetFunctionEventInvokeConfig"
+    ),
+    ("DELETE", "/2019-09-25/functions/{name}/event-invoke-config"): Operation(
+        "lambda:DeleteFunctionEventInvokeConfig"
+    ),
+    ("GET", "/2019-09-25/functions/{name}/event-invoke-config/list"): Operation(
+        "lambda:ListFunctionEventInvokeConfigs", UNQUALIFIED
+    ),
+    # A code download link (GetFunction's Code.Location) is signed like any call.
+    ("GET", "/strum/code/{sha}.zip"): Operation("lambda:GetFunction", ANY),
+    # strum's own routes: actions in a "strum:" namespace of their own, logs as CloudWatch's.
+    ("GET", "/strum/v1/status"): Operation("strum:GetPlatformStatus", ANY),
+    ("GET", "/strum/v1/logs"): Operation("logs:FilterLogEvents", LOG_GROUP),
+    ("PUT", "/strum/v1/schedules/{function}"): Operation("strum:PutSchedules", PATH_FUNCTION),
+    ("GET", "/strum/v1/schedules/{function}"): Operation("strum:GetSchedules", PATH_FUNCTION),
+    ("GET", "/strum/v1/events/dead"): Operation("strum:ListDeadLetters", QUERY_FUNCTION),
+    ("POST", "/strum/v1/events/dead/redrive"): Operation(
+        "strum:RedriveDeadLetters", QUERY_FUNCTION
+    ),
+    ("DELETE", "/strum/v1/events/dead"): Operation("strum:DiscardDeadLetters", QUERY_FUNCTION),
+    ("POST", "/strum/v1/keys"): Operation("strum:CreateAccessKey", ANY),
+    ("GET", "/strum/v1/keys"): Operation("strum:ListAccessKeys", ANY),
+    ("DELETE", "/strum/v1/keys/{key}"): Operation("strum:RevokeAccessKey", ANY),
+    ("GET", "/strum/v1/audit"): Operation("strum:GetAuditLog", ANY),
+}
+
+
+def access_middleware(
+    authority: Authority,
+    audit: AuditLog,
+    *,
+    arn: Callable[[str, str | None], str],
+    log_group_arn: Callable[[str], str],
+    presigned: Callable[[str, Mapping[str, str]], bool],
+) -> Middleware:
+    """Authenticate and authorise every request but the health check (see the module).
+
+    ``arn(name, qualifier)`` is a function's ARN, ``log_group_arn(name)`` its log group's;
+    ``presigned(path, query)`` accepts a code download link ``GetFunction`` handed out.
+    """
+
+    @web.middleware
+    async def check_access(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in OPEN_PATHS:
+            return await handler(request)
+        if request.path.startswith(CODE_LINKS) and "X-Strum-Signature" in request.query:
+            if presigned(request.path, request.query):
+                return await handler(request)
+            return error_response(
+                AccessDenied("Request has expired or its signature does not match"),
+                str(uuid.uuid4()),
+            )
+        info = request.match_info
+        route = info.route.resource if info.http_exception is None else None
+        operation = OPERATIONS.get((request.method, route.canonical)) if route else None
+        caller: Caller | None = None
+        resource = "*"
+        try:
+            # The headers first: an unsigned or unknown caller is refused before its body
+            # is read.
+            pending = authority.identify(request.headers)
+            body = await request.read()
+            caller = authority.confirm(
+                pending,
+                method=request.method,
+                raw_path=request.raw_path,
+                headers=request.headers,
+                body=body,
+            )
+            if operation is not None:
+                try:
+                    resource = _resource(request, operation, body, arn, log_group_arn)
+                except PlatformError:
+                    # A name that cannot be parsed: authorised against "*" (which only a
+                    # caller allowed everything passes); the route then answers why.
+                    resource = "*"
+                authority.authorize(
+                    caller,
+                    operation.action,
+                    resource,
+                    context={
+                        "aws:SourceIp": request.remote or "",
+                        "aws:SecureTransport": request.secure,
+                        "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    },
+                )
+        except PlatformError as error:
+            action = operation.action if operation else f"{request.method} {request.path}"
+            _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
+            return error_response(error, str(uuid.uuid4()))
+        if operation is not None and operation.audited:
+            _record(audit, request, caller, operation.action, resource, "allowed")
+        return await handler(request)
+
+    return check_access
+
+
+def _resource(
+    request: web.Request,
+    operation: Operation,
+    body: bytes,
+    arn: Callable[[str, str | None], str],
+    log_group_arn: Callable[[str], str],
+) -> str:
+    kind = operation.resource
+    if kind == ANY:
+        return "*"
+    if kind in (FUNCTION, UNQUALIFIED):
+        name, qualifier = function_target(request)
+        return arn(name, qualifier if kind == FUNCTION else None)
+    if kind == BODY_FUNCTION:
+        try:
+            named = json.loads(body or b"{}").get("FunctionName")
+        except (ValueError, AttributeError):
+            named = None
+        if not isinstance(named, str) or not named:
+            return "*"
+        name, qualifier = parse_function_name(named)
+        return arn(name, qualifier)
+    if kind == PATH_FUNCTION:
+        return arn(request.match_info["function"], None)
+    named = request.query.get("function")
+    if kind == LOG_GROUP:
+        return log_group_arn(named) if named else "*"
+    return arn(named, None) if named else "*"
+
+
+def _record(
+    audit: AuditLog,
+    request: web.Request,
+    caller: Caller | None,
+    action: str,
+    resource: str,
+    decision: str,
+) -> None:
+    audit.record(
+        AuditEntry(
+            time=time.time(),
+            principal=caller.arn if caller else "anonymous",
+            access_key_id=caller.access_key_id if caller else _claimed_key(request),
+            action=action,
+            resource=resource,
+            decision=decision,
+            source=request.remote or "",
+        )
+    )
+
+
+def _claimed_key(request: web.Request) -> str:
+    """The key id an unverified request claims, for the record (never trusted)."""
+    header = request.headers.get("Authorization", "")
+    start = header.find("Credential=")
+    if start < 0:
+        return ""
+    return header[start + 11 :].split("/", 1)[0][:128]
