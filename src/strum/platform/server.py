@@ -40,6 +40,7 @@ from strum.platform.identity import (
     Session,
     SessionIssuer,
     execution_policy,
+    resource_policy,
 )
 from strum.platform.invoke import AsyncQueue, Invoker, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
@@ -75,10 +76,11 @@ class Platform:
         )
         self.audit = AuditLog(home.audit_db)
         self.tls = _tls(home, settings)
+        self._instance_port: int | None = None
         self.engine = Engine(
             home,
             settings,
-            api_endpoint=lambda: self.endpoint,
+            api_endpoint=self._instance_endpoint,
             credentials=self._instance_credentials,
         )
         self.asyncq = AsyncQueue(home.queue_db, self.store, settings)
@@ -95,6 +97,7 @@ class Platform:
             arn=self.store.arn,
             log_group_arn=self._log_group_arn,
             presigned=self.sessions.presigned,
+            resource_policies=self._resource_policies,
         )
         app = web.Application(client_max_size=_MAX_REQUEST_BYTES, middlewares=[access])
         api.functions.add_routes(
@@ -111,6 +114,7 @@ class Platform:
         api.schedules.add_routes(app, self.store, self.scheduler)
         api.async_config.add_routes(app, self.store, self.asyncq)
         api.keys.add_routes(app, self.keys, self.audit)
+        api.permissions.add_routes(app, self.store)
         status = api.StatusRoutes(
             self.home,
             self.engine.logs,
@@ -136,7 +140,9 @@ class Platform:
                 "(--tls-cert and --tls-key) or the names to make one for (--tls-name)"
             )
         await self.engine.start(
-            self_invoke=api.instance_invoke_route(self.invoker, self.authority, self.store.arn)
+            self_invoke=api.instance_invoke_route(
+                self.invoker, self.authority, self.store.arn, self._resource_policies
+            )
         )
         self._runner = web.AppRunner(self.application(), access_log=None)
         await self._runner.setup()
@@ -148,6 +154,12 @@ class Platform:
         addresses = self._runner.addresses
         if addresses:
             self.port = int(addresses[0][1])
+        if self.tls is not None:
+            # Instances reach the API over loopback in plain HTTP: every request is signed
+            # and authorised either way, and a sandbox has no certificate to trust.
+            internal = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await internal.start()
+            self._instance_port = int(self._runner.addresses[-1][1])
         await self.urls.start()
         await self.asyncq.start(self.invoker)
         await self.scheduler.start()
@@ -175,6 +187,12 @@ class Platform:
         scheme = "https" if self.tls is not None else "http"
         return f"{scheme}://{'[' + host + ']' if ':' in host else host}:{self.port}"
 
+    def _instance_endpoint(self) -> str:
+        """The API's address as instances reach it (see ``start``)."""
+        if self._instance_port is not None:
+            return f"http://127.0.0.1:{self._instance_port}"
+        return self.endpoint
+
     def _instance_credentials(self, spec: FunctionSpec) -> dict[str, str]:
         """A fresh session for one instance of ``spec``: its execution identity."""
         credentials = self.sessions.issue(
@@ -189,6 +207,16 @@ class Platform:
         except ResourceNotFound:
             return None
         return execution_policy(self.store.arn(session.function), spec.policy)
+
+    def _resource_policies(self, name: str, qualifier: str | None) -> list[Policy]:
+        """The policies on a function that speak about ``name:qualifier``: the one on the
+        version or alias, and the function's own (each statement names its resource)."""
+        found = []
+        for where in {None, qualifier}:
+            entry = self.store.resource_policy(name, where)
+            if entry is not None:
+                found.append(resource_policy(json.dumps(entry[0])))
+        return found
 
     def _log_group_arn(self, name: str) -> str:
         region, account = self.settings.region, self.settings.account_id

@@ -360,3 +360,34 @@ def test_a_bad_policy_document_is_refused_with_its_line_and_field(running_platfo
         api.create_function(configuration, make_zip({"app.py": VICTIM}))
     assert info.value.code == "InvalidParameterValueException"
     assert "StrumPermissions.Policy is refused: line 3: Statement[0].Action: " in str(info.value)
+
+
+def test_under_tls_instances_still_reach_the_api_as_themselves(tmp_path):
+    import boto3
+    from botocore.config import Config
+
+    from tests.platform.conftest import start_platform
+
+    running = start_platform(tmp_path / "home", host="127.0.0.2", tls_names=("127.0.0.2",))
+    try:
+        assert running.endpoint.startswith("https://127.0.0.2:")
+        owner = running.owner
+        client = boto3.client(
+            "lambda",
+            endpoint_url=running.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=owner.access_key_id,
+            aws_secret_access_key=owner.secret,
+            verify=str(running.platform.tls.certificate),
+            config=Config(retries={"max_attempts": 1}),
+        )
+        running.clients.append(client)
+        deploy(client, "attacker", ATTACKER)
+        deploy(client, "victim", VICTIM, Environment={"Variables": {"DATABASE_PASSWORD": "x"}})
+        outcome = invoke(client, "attacker", {"zip": make_zip({"a": "b"}).hex()})
+        # Over plain loopback HTTP, still signed: its own invoke is allowed, the rest is not.
+        assert outcome["endpoint"].startswith("http://127.0.0.1:")
+        assert outcome["InvokeSelf"] == 202
+        assert outcome["ListFunctions"] == "AccessDeniedException"
+    finally:
+        running.stop()

@@ -288,15 +288,29 @@ def principal_request(principal="", account=""):
         ("*", principal_request("arn:aws:iam::999988887777:user/x", "999988887777"), ALLOW),
         ({"Service": "events.amazonaws.com"}, principal_request("events.amazonaws.com"), ALLOW),
         ({"Service": "events.amazonaws.com"}, principal_request("s3.amazonaws.com"), IMPLICIT),
-        # An account id, or its root ARN, stands for every principal of that account.
+        # An account id, or its root ARN, delegates to the account: it names its root; the
+        # account's other identities need an identity policy of their own.
+        (
+            {"AWS": "111122223333"},
+            principal_request("arn:aws:iam::111122223333:root", "111122223333"),
+            ALLOW,
+        ),
         (
             {"AWS": "111122223333"},
             principal_request("arn:aws:iam::111122223333:user/a", "111122223333"),
-            ALLOW,
+            IMPLICIT,
         ),
         (
             {"AWS": "arn:aws:iam::111122223333:root"},
             principal_request("arn:aws:iam::111122223333:role/r", "111122223333"),
+            IMPLICIT,
+        ),
+        # A role's ARN names the role's sessions.
+        (
+            {"AWS": "arn:aws:iam::111122223333:role/billing-role"},
+            principal_request(
+                "arn:aws:sts::111122223333:assumed-role/billing-role/billing", "111122223333"
+            ),
             ALLOW,
         ),
         (
@@ -419,3 +433,14 @@ def test_document_level_problems():
         '{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}} x'
     ).startswith("line 1: extra data")
     assert "over IAM's 10240 bytes" in refused({"Statement": [allow(Sid="x" * 11000)]})
+
+
+def test_a_deny_naming_an_account_reaches_every_identity_in_it():
+    deny_account = policy(
+        {"Effect": "Deny", "Principal": {"AWS": "111122223333"}, "Action": "*", "Resource": "*"},
+        resource_based=True,
+    )
+    user = principal_request("arn:aws:iam::111122223333:user/a", "111122223333")
+    assert authorize(user, [policy(allow(action="*", resource="*"))], [deny_account]) is EXPLICIT
+    stranger = principal_request("arn:aws:iam::444455556666:user/a", "444455556666")
+    assert authorize(stranger, [policy(allow(action="*", resource="*"))], [deny_account]) is ALLOW

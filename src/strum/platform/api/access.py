@@ -21,7 +21,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from strum.platform.api._http import error_response, function_target
 from strum.platform.errors import AccessDenied, PlatformError
-from strum.platform.identity import Authority, Caller
+from strum.platform.identity import Authority, Caller, Policy
 from strum.platform.state import AuditEntry, AuditLog, parse_function_name
 
 __all__ = ["OPEN_PATHS", "OPERATIONS", "Operation", "access_middleware"]
@@ -70,6 +70,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("PUT", _ONE + "/aliases/{alias}"): Operation("lambda:UpdateAlias", UNQUALIFIED),
     ("DELETE", _ONE + "/aliases/{alias}"): Operation("lambda:DeleteAlias", UNQUALIFIED),
     ("POST", _ONE + "/invocations"): Operation("lambda:InvokeFunction", audited=False),
+    ("POST", _ONE + "/policy"): Operation("lambda:AddPermission"),
+    ("GET", _ONE + "/policy"): Operation("lambda:GetPolicy"),
+    ("DELETE", _ONE + "/policy/{sid}"): Operation("lambda:RemovePermission"),
     ("PUT", "/2017-10-31/functions/{name}/concurrency"): Operation(
         "lambda:PutFunctionConcurrency", UNQUALIFIED
     ),
@@ -127,11 +130,13 @@ def access_middleware(
     arn: Callable[[str, str | None], str],
     log_group_arn: Callable[[str], str],
     presigned: Callable[[str, Mapping[str, str]], bool],
+    resource_policies: Callable[[str, str | None], list[Policy]],
 ) -> Middleware:
     """Authenticate and authorise every request but the health check (see the module).
 
     ``arn(name, qualifier)`` is a function's ARN, ``log_group_arn(name)`` its log group's;
-    ``presigned(path, query)`` accepts a code download link ``GetFunction`` handed out.
+    ``presigned(path, query)`` accepts a code download link ``GetFunction`` handed out;
+    ``resource_policies(name, qualifier)`` are the policies on a function (AddPermission).
     """
 
     @web.middleware
@@ -163,8 +168,9 @@ def access_middleware(
                 body=body,
             )
             if operation is not None:
+                target: tuple[str, str | None] | None = None
                 try:
-                    resource = _resource(request, operation, body, arn, log_group_arn)
+                    resource, target = _resource(request, operation, body, arn, log_group_arn)
                 except PlatformError:
                     # A name that cannot be parsed: authorised against "*" (which only a
                     # caller allowed everything passes); the route then answers why.
@@ -173,6 +179,7 @@ def access_middleware(
                     caller,
                     operation.action,
                     resource,
+                    resource_policies=resource_policies(*target) if target else (),
                     context={
                         "aws:SourceIp": request.remote or "",
                         "aws:SecureTransport": request.secure,
@@ -196,28 +203,32 @@ def _resource(
     body: bytes,
     arn: Callable[[str, str | None], str],
     log_group_arn: Callable[[str], str],
-) -> str:
+) -> tuple[str, tuple[str, str | None] | None]:
+    """The resource ARN an operation is authorised on, and the function (name, qualifier)
+    whose resource policies apply to it, when it is one function's."""
     kind = operation.resource
     if kind == ANY:
-        return "*"
+        return "*", None
     if kind in (FUNCTION, UNQUALIFIED):
         name, qualifier = function_target(request)
-        return arn(name, qualifier if kind == FUNCTION else None)
+        qualifier = qualifier if kind == FUNCTION else None
+        return arn(name, qualifier), (name, qualifier)
     if kind == BODY_FUNCTION:
         try:
             named = json.loads(body or b"{}").get("FunctionName")
         except (ValueError, AttributeError):
             named = None
         if not isinstance(named, str) or not named:
-            return "*"
+            return "*", None
         name, qualifier = parse_function_name(named)
-        return arn(name, qualifier)
+        return arn(name, qualifier), None
     if kind == PATH_FUNCTION:
-        return arn(request.match_info["function"], None)
+        name = request.match_info["function"]
+        return arn(name, None), (name, None)
     named = request.query.get("function")
     if kind == LOG_GROUP:
-        return log_group_arn(named) if named else "*"
-    return arn(named, None) if named else "*"
+        return (log_group_arn(named) if named else "*"), None
+    return (arn(named, None), (named, None)) if named else ("*", None)
 
 
 def _record(

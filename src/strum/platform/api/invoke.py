@@ -30,7 +30,7 @@ from strum.platform.errors import (
     PlatformError,
     model_error,
 )
-from strum.platform.identity import Authority
+from strum.platform.identity import Authority, Policy
 from strum.platform.invoke import (
     INVOCATION_TYPES,
     SYNC_PAYLOAD_LIMIT,
@@ -60,7 +60,10 @@ def add_routes(app: web.Application, invoker: Invoker) -> None:
 
 
 def instance_invoke_route(
-    invoker: Invoker, authority: Authority, arn: Callable[[str, str | None], str]
+    invoker: Invoker,
+    authority: Authority,
+    arn: Callable[[str, str | None], str],
+    resource_policies: Callable[[str, str | None], list[Policy]],
 ) -> SelfInvoke:
     """The Invoke API as an instance's Runtime API listener serves it: signed, authorised
     with ``lambda:InvokeFunction`` on the target (``arn(name, qualifier)``), then run like
@@ -82,7 +85,12 @@ def instance_invoke_route(
                 body=payload,
             )
             name, qualifier = qualified_target(unquote(reference), request.query.get("Qualifier"))
-            authority.authorize(caller, "lambda:InvokeFunction", arn(name, qualifier))
+            authority.authorize(
+                caller,
+                "lambda:InvokeFunction",
+                arn(name, qualifier),
+                resource_policies=resource_policies(name, qualifier),
+            )
             return await _invoke(invoker, name, qualifier, request.headers, payload)
         except PlatformError as error:
             return error_response(error, str(uuid.uuid4()))

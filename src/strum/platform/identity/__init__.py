@@ -18,6 +18,7 @@ from strum.platform.identity.policy import (
     Request,
     authorize,
     execution_policy,
+    resource_policy,
 )
 from strum.platform.identity.sessions import Credentials, Session, SessionError, SessionIssuer
 from strum.platform.identity.signatures import SignedBy
@@ -41,4 +42,5 @@ __all__ = [
     "authorize",
     "execution_policy",
     "owner_key",
+    "resource_policy",
 ]

@@ -39,6 +39,7 @@ __all__ = [
     "Statement",
     "authorize",
     "execution_policy",
+    "resource_policy",
 ]
 
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -100,17 +101,26 @@ class Principals:
     aws: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
 
-    def match(self, request: Request) -> bool:
+    def match(self, request: Request, *, deny: bool = False) -> bool:
+        """Whether the request's principal is named here.
+
+        An account (its id, or its root ARN) delegates to that account: an Allow then
+        names only the account's root - its other identities need an identity policy of
+        their own ("Principal" in IAM's reference) - while a Deny reaches all of them.
+        A role's ARN names the sessions of that role (``assumed-role/<role>/...``).
+        """
         if self.anyone:
             return True
         for entry in self.aws:
             if entry == "*":
                 return True
-            # An account id, or its root ARN, stands for every principal of that account.
             account = entry if entry.isdigit() else _root_account(entry)
-            if account is not None and account == request.principal_account:
-                return True
-            if arn_glob(entry).fullmatch(request.principal):
+            if account is not None:
+                root = f"arn:aws:iam::{account}:root"
+                if request.principal == root or (deny and account == request.principal_account):
+                    return True
+                continue
+            if arn_glob(entry).fullmatch(request.principal) or _assumed(entry, request.principal):
                 return True
         return request.principal in self.services
 
@@ -136,7 +146,10 @@ class Statement:
         resource = any(arn_glob(p).fullmatch(request.resource) for p in self.resources)
         if resource == self.not_resource:
             return False
-        if self.principals is not None and self.principals.match(request) == self.not_principal:
+        named = self.principals is not None and self.principals.match(
+            request, deny=self.effect == "Deny"
+        )
+        if self.principals is not None and named == self.not_principal:
             return False
         return all(condition.holds(request.context) for condition in self.conditions)
 
@@ -226,6 +239,14 @@ def execution_policy(function_arn: str, document: str | None) -> Policy:
                 }
             ],
         }
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def resource_policy(statements: str) -> Policy:
+    """A function's resource-based policy from its statements (JSON), parsed once."""
+    return Policy.parse(
+        {"Version": VERSIONS[0], "Statement": json.loads(statements)}, resource_based=True
     )
 
 
@@ -348,6 +369,15 @@ def _conditions(raw: object, where: str, line: int | None) -> tuple[Condition, .
             except ConditionError as exc:
                 raise PolicyError(str(exc), line=line, field=f"{where}.Condition") from None
     return tuple(parsed)
+
+
+def _assumed(role_arn: str, principal: str) -> bool:
+    """``arn:aws:iam::<a>:role/<name>`` names ``arn:aws:sts::<a>:assumed-role/<name>/*``."""
+    parts = role_arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+        return False
+    name = parts[5].rpartition("/")[2]
+    return principal.startswith(f"arn:aws:sts::{parts[4]}:assumed-role/{name}/")
 
 
 def _root_account(arn: str) -> str | None:

@@ -66,6 +66,13 @@ CREATE TABLE IF NOT EXISTS url_configs (
     creation_time TEXT NOT NULL,
     last_modified_time TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS resource_policies (
+    name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    qualifier TEXT NOT NULL,
+    statements TEXT NOT NULL,
+    revision_id TEXT NOT NULL,
+    PRIMARY KEY (name, qualifier)
+);
 CREATE TABLE IF NOT EXISTS event_invoke_configs (
     name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
     qualifier TEXT NOT NULL,

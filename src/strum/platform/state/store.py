@@ -22,7 +22,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -82,6 +82,8 @@ class Store:
         self._db.executescript(SCHEMA)
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
         self._aliases: dict[tuple[str, str], AliasRecord | None] = {}
+        # Asked on every authorised call about a function; cleared on every write.
+        self._policies: dict[tuple[str, str], tuple[list[dict[str, Any]], str] | None] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -103,6 +105,7 @@ class Store:
             self._db.execute("COMMIT")
             self._specs.clear()
             self._aliases.clear()
+            self._policies.clear()
 
     def _query(self, sql: str, *args: object) -> list[sqlite3.Row]:
         with self._lock:
@@ -285,6 +288,9 @@ class Store:
                         f"it: [{row['alias']}]"
                     )
             db.execute("DELETE FROM versions WHERE name = ? AND version = ?", (name, int(version)))
+            db.execute(
+                "DELETE FROM resource_policies WHERE name = ? AND qualifier = ?", (name, version)
+            )
 
     def _latest_for_update(
         self, db: sqlite3.Connection, name: str, revision_id: str | None
@@ -372,6 +378,10 @@ class Store:
             had_url = db.execute("SELECT 1 FROM url_configs WHERE key = ?", (key,)).fetchone()
             db.execute("DELETE FROM url_configs WHERE key = ?", (key,))
             db.execute("DELETE FROM aliases WHERE name = ? AND alias = ?", (function_name, name))
+            db.execute(
+                "DELETE FROM resource_policies WHERE name = ? AND qualifier = ?",
+                (function_name, name),
+            )
         return key if had_url else None
 
     def _check_versions(self, db: sqlite3.Connection, alias: AliasRecord) -> None:
@@ -552,6 +562,73 @@ class Store:
         return cursor.rowcount > 0
 
     # -- what the engine runs ---------------------------------------------------------------
+
+    # -- resource-based policies ---------------------------------------------------------
+
+    def resource_policy(
+        self, name: str, qualifier: str | None = None
+    ) -> tuple[list[dict[str, Any]], str] | None:
+        """The statements of the policy on ``name`` (or one version or alias of it) and its
+        revision id; None when it has none."""
+        key = (name, qualifier or "")
+        if key in self._policies:
+            return self._policies[key]
+        rows = self._query(
+            "SELECT statements, revision_id FROM resource_policies WHERE name = ? AND qualifier = ?",
+            *key,
+        )
+        found = (json.loads(rows[0][0]), str(rows[0][1])) if rows else None
+        if len(self._policies) > 10_000:
+            self._policies.clear()
+        self._policies[key] = found
+        return found
+
+    def change_resource_policy(
+        self,
+        name: str,
+        qualifier: str | None,
+        change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+        *,
+        revision_id: str | None = None,
+    ) -> str:
+        """Apply ``change`` to the statements of a policy in one transaction; answers the new
+        revision id. The function (and the version or alias) must exist; ``revision_id``,
+        when given, must be the policy's current one (AWS's optimistic locking)."""
+        with self._write() as db:
+            self._latest_for_update(db, name, None)
+            if qualifier and qualifier != LATEST:
+                table, column = (
+                    ("versions", "version") if qualifier.isdigit() else ("aliases", "alias")
+                )
+                found = db.execute(
+                    f"SELECT 1 FROM {table} WHERE name = ? AND {column} = ?", (name, qualifier)
+                ).fetchone()
+                if found is None:
+                    raise ResourceNotFound(f"Function not found: {self.arn(name, qualifier)}")
+            row = db.execute(
+                "SELECT statements, revision_id FROM resource_policies WHERE name = ? AND qualifier = ?",
+                (name, qualifier or ""),
+            ).fetchone()
+            statements, current = (json.loads(row[0]), row[1]) if row else ([], None)
+            if revision_id is not None and revision_id != current:
+                raise PreconditionFailed(
+                    "The Revision Id provided does not match the latest Revision Id. Call the "
+                    "GetPolicy API to retrieve the latest Revision Id"
+                )
+            statements = change(statements)
+            revision = new_revision()
+            if statements:
+                db.execute(
+                    "INSERT OR REPLACE INTO resource_policies (name, qualifier, statements,"
+                    " revision_id) VALUES (?, ?, ?, ?)",
+                    (name, qualifier or "", json.dumps(statements), revision),
+                )
+            else:
+                db.execute(
+                    "DELETE FROM resource_policies WHERE name = ? AND qualifier = ?",
+                    (name, qualifier or ""),
+                )
+        return revision
 
     def invoked_alias(self, name: str, alias_name: str) -> AliasRecord:
         """The alias an invocation names (cached until the next write); ``ResourceNotFound``
