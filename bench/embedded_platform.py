@@ -116,7 +116,11 @@ PLATFORM_PROCESS = """
 import asyncio, contextlib, json, signal, sys
 from pathlib import Path
 from strum.platform.home import Home
-from strum.platform import Settings, serve
+from strum.platform.server import serve
+try:
+    from strum.platform.settings import Settings
+except ImportError:  # a tree from before the settings module (for side-by-side runs)
+    from strum.platform.server import Settings
 
 async def main():
     settings = Settings(port=0, **json.loads(sys.argv[2]))
@@ -146,7 +150,9 @@ def platform_process(**settings: Any) -> Iterator[tuple[str, int]]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the platform did not start")
                 time.sleep(0.02)
-            yield json.loads(address.read_text())["endpoint"], process.pid
+            endpoint = json.loads(address.read_text())["endpoint"]
+            _HOMES[endpoint] = home
+            yield endpoint, process.pid
         finally:
             process.terminate()
             try:
@@ -156,16 +162,32 @@ def platform_process(**settings: Any) -> Iterator[tuple[str, int]]:
                 process.wait(timeout=10)
 
 
+# The home of each platform process, so clients can sign with its owner key.
+_HOMES: dict[str, Path] = {}
+
+
+def remember_home(endpoint: str, home: Path) -> None:
+    """Note where the platform at ``endpoint`` keeps its keys (for ``lambda_client``)."""
+    _HOMES[endpoint] = home
+
+
 def lambda_client(endpoint: str) -> Any:
+    """A boto3 client signing with the platform's owner key (a platform from before keys
+    were issued takes any key; the bench runs against such trees too, for comparisons)."""
     import boto3
     from botocore.config import Config
 
+    keys = _HOMES[endpoint] / "identity" / "keys.json"
+    key_id, secret = "strum", "strum"
+    if keys.exists():
+        owner = next(k for k in json.loads(keys.read_text())["keys"] if k["name"] == "owner")
+        key_id, secret = owner["access_key_id"], owner["secret"]
     return boto3.client(
         "lambda",
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id="strum",
-        aws_secret_access_key="strum",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
         config=Config(retries={"max_attempts": 1}, read_timeout=120),
     )
 
@@ -357,6 +379,105 @@ def cold_starts(client: Any, name: str, url: str, rounds: int) -> list[float]:
     return times
 
 
+def bench_identity_cost(quick: bool) -> None:
+    """What signing-in and authorising adds to one request, measured in-process on a
+    request botocore signed: SigV4 verification (body hash included) plus the policy check."""
+    try:
+        from strum.platform.identity import Authority, KeyRing, SessionIssuer
+    except ImportError:
+        return
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    print("\n## 1c. Identity per request (in process): SigV4 check + policy evaluation")
+    rounds = 2000 if quick else 20000
+    with tempfile.TemporaryDirectory() as directory:
+        keys = KeyRing(Path(directory) / "keys.json")
+        owner = keys.ensure_owner()
+        named = keys.create(
+            "one-function",
+            json.dumps(
+                {
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "lambda:Get*", "Resource": "*"},
+                        {"Effect": "Deny", "Action": "lambda:Delete*", "Resource": "*"},
+                    ]
+                }
+            ),
+        )
+        authority = Authority(
+            keys=keys,
+            sessions=SessionIssuer(os.urandom(32)),
+            function_policy=lambda session: None,
+            account="000000000000",
+        )
+        for label, key, body in (
+            ("owner, GET, no body", owner, b""),
+            ("named key, 1 KB body", named, b"x" * 1024),
+            ("named key, 1 MB body", named, b"x" * 1024 * 1024),
+        ):
+            request = AWSRequest(
+                method="POST",
+                url="http://127.0.0.1:8700/2015-03-31/functions/hello/configuration",
+                data=body,
+            )
+            SigV4Auth(Credentials(key.access_key_id, key.secret), "lambda", "us-east-1").add_auth(
+                request
+            )
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            headers["host"] = "127.0.0.1:8700"
+            arn = "arn:aws:lambda:us-east-1:000000000000:function:hello"
+            count = rounds if len(body) < 100_000 else max(rounds // 20, 50)
+            times = []
+            for _ in range(count):
+                start = time.perf_counter()
+                caller = authority.authenticate(
+                    method="POST",
+                    raw_path="/2015-03-31/functions/hello/configuration",
+                    headers=headers,
+                    body=body,
+                )
+                authority.authorize(caller, "lambda:GetFunctionConfiguration", arn)
+                times.append((time.perf_counter() - start) * 1e6)
+            print(
+                f"{label:<24} {count} requests: p50 {percentile(times, 0.5):.1f} us, "
+                f"p90 {percentile(times, 0.9):.1f} us (goal: control plane within 0.2 ms)"
+            )
+
+
+def bench_control_plane(quick: bool) -> None:
+    print("\n## 1b. Control plane: boto3 calls, one kept-alive connection")
+    calls = 300 if quick else 2000
+    with platform_process() as (endpoint, _):
+        client = lambda_client(endpoint)
+        deploy(client, "hello", make_zip({"app.py": HELLO_FUNCTION}), url=False)
+        for label, call in (
+            (
+                "GetFunctionConfiguration",
+                lambda: client.get_function_configuration(FunctionName="hello"),
+            ),
+            ("ListFunctions", lambda: client.list_functions()),
+            (
+                "Invoke (RequestResponse)",
+                lambda: client.invoke(FunctionName="hello", Payload=b"{}"),
+            ),
+        ):
+            for _ in range(30):
+                call()  # warm-up
+            times = []
+            for _ in range(calls):
+                start = time.perf_counter()
+                call()
+                times.append((time.perf_counter() - start) * 1000)
+            print(
+                f"{label:<26} {calls} calls: p50 {percentile(times, 0.5):.3f} ms, "
+                f"p90 {percentile(times, 0.9):.3f} ms, mean {statistics.fmean(times):.3f} ms "
+                "(signed and authorised per call; goal within 0.2 ms of unsigned)"
+            )
+        client.close()
+
+
 def bench_cold_start(quick: bool) -> None:
     print("\n## 3. Cold start, hello-world Python, request to response")
     print("Side by side: no sandbox; sandboxed with network declared (filesystem, PID and")
@@ -388,13 +509,41 @@ def bench_cold_start(quick: bool) -> None:
     )
 
 
+def api_request(
+    endpoint: str,
+    path: str,
+    *,
+    method: str = "GET",
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> urllib.request.Request:
+    """A request to the platform's API, signed with its owner key when it has one."""
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    keys = _HOMES[endpoint] / "identity" / "keys.json"
+    if keys.exists():
+        from strum.runtime.sigv4 import sign
+
+        owner = next(k for k in json.loads(keys.read_text())["keys"] if k["name"] == "owner")
+        headers = sign(
+            method=method,
+            host=urlsplit(endpoint).netloc,
+            raw_path=path,
+            body=data or b"",
+            access_key=owner["access_key_id"],
+            secret=owner["secret"],
+            region="us-east-1",
+            headers=headers,
+        )
+    return urllib.request.Request(endpoint + path, data=data, method=method, headers=headers)
+
+
 def set_permissions(endpoint: str, name: str, permissions: dict[str, Any]) -> None:
-    """strum's StrumPermissions extension (boto3 does not know it): plain HTTP."""
-    request = urllib.request.Request(
-        f"{endpoint}/2015-03-31/functions/{name}/configuration",
+    """strum's StrumPermissions extension (boto3 does not know it)."""
+    request = api_request(
+        endpoint,
+        f"/2015-03-31/functions/{name}/configuration",
         data=json.dumps({"StrumPermissions": permissions}).encode(),
         method="PUT",
-        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
@@ -422,7 +571,8 @@ def bench_rss(quick: bool) -> None:
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            with urllib.request.urlopen(endpoint + "/strum/v1/status", timeout=10) as answer:
+            status_request = api_request(endpoint, "/strum/v1/status")
+            with urllib.request.urlopen(status_request, timeout=10) as answer:
                 status = json.loads(answer.read())
             if status["engine"]["instances"]["total"] == 0:
                 break
@@ -537,6 +687,8 @@ def main() -> None:
     options = parser.parse_args()
     print(f"strum platform benchmark - Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     bench_warm_and_throughput(options.quick)
+    bench_identity_cost(options.quick)
+    bench_control_plane(options.quick)
     bench_cold_start(options.quick)
     bench_rss(options.quick)
     bench_sha3(options.quick, not options.no_js)

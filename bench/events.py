@@ -59,15 +59,18 @@ class EventSender:
 
     def __init__(self, endpoint: str, function: str) -> None:
         url = urlsplit(endpoint)
+        self.endpoint = endpoint
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
         self.path = f"/2015-03-31/functions/{function}/invocations"
         self.connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
 
     def send(self, payload: bytes) -> str:
         """Queue one event; answers its request id (raises if it was not acknowledged)."""
-        self.connection.request(
-            "POST", self.path, body=payload, headers={"X-Amz-Invocation-Type": "Event"}
-        )
+        request = shared.api_request(
+            self.endpoint, self.path, method="POST", data=payload,
+            headers={"X-Amz-Invocation-Type": "Event"},
+        )  # fmt: skip
+        self.connection.request("POST", self.path, body=payload, headers=dict(request.headers))
         response = self.connection.getresponse()
         response.read()
         if response.status != 202:
@@ -189,7 +192,9 @@ class Platform:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the platform did not start")
             time.sleep(0.01)
-        return str(json.loads(address.read_text())["endpoint"])
+        endpoint = str(json.loads(address.read_text())["endpoint"])
+        shared.remember_home(endpoint, self.home)
+        return endpoint
 
     def kill(self) -> None:
         if self.process is not None:
