@@ -19,7 +19,6 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from strum.errors import StrumError
 from strum.platform import Home
-from strum.platform.identity import owner_key
 from strum.runtime.sigv4 import sign
 
 
@@ -72,6 +71,10 @@ class PlatformLambdaAPI:
     @classmethod
     def for_home(cls, home: Home, endpoint: str, **options: Any) -> PlatformLambdaAPI:
         """A client of the platform of ``home``, signing with its owner key."""
+        # Imported here: the identity package (policy evaluation and all) costs a CLI
+        # start about 25 ms, and only reading the owner key is needed from it.
+        from strum.platform.identity import owner_key
+
         owner = owner_key(home.keys_file)
         if owner is None:
             raise StrumError(
