@@ -69,8 +69,15 @@ def json_response(data: object, status: int = 200) -> web.Response:
     )
 
 
+# A request's JSON body, parsed once: the access middleware reads CreateFunction's
+# FunctionName from it, and a package travels in that body (tens of MB of base64).
+PARSED_BODY = web.RequestKey("strum_parsed_body", dict[str, Any])
+
+
 async def read_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object body ({} when empty); ``InvalidRequestContent`` otherwise."""
+    if PARSED_BODY in request:
+        return request[PARSED_BODY]
     raw = await request.read()
     if not raw:
         return {}
@@ -80,6 +87,7 @@ async def read_body(request: web.Request) -> dict[str, Any]:
         raise InvalidRequestContent("Could not parse request body into json") from None
     if not isinstance(body, dict):
         raise InvalidRequestContent("The request body must be a JSON object")
+    request[PARSED_BODY] = body
     return body
 
 

@@ -10,7 +10,6 @@ a test checks that every route the API registers is in it.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from strum.platform.api._http import error_response, function_target
+from strum.platform.api._http import error_response, function_target, read_body
 from strum.platform.errors import AccessDenied, PlatformError
 from strum.platform.identity import Authority, Caller, Policy
 from strum.platform.state import AuditEntry, AuditLog, parse_function_name
@@ -170,7 +169,7 @@ def access_middleware(
             if operation is not None:
                 target: tuple[str, str | None] | None = None
                 try:
-                    resource, target = _resource(request, operation, body, arn, log_group_arn)
+                    resource, target = await _resource(request, operation, arn, log_group_arn)
                 except PlatformError:
                     # A name that cannot be parsed: authorised against "*" (which only a
                     # caller allowed everything passes); the route then answers why.
@@ -197,10 +196,9 @@ def access_middleware(
     return check_access
 
 
-def _resource(
+async def _resource(
     request: web.Request,
     operation: Operation,
-    body: bytes,
     arn: Callable[[str, str | None], str],
     log_group_arn: Callable[[str], str],
 ) -> tuple[str, tuple[str, str | None] | None]:
@@ -214,10 +212,7 @@ def _resource(
         qualifier = qualifier if kind == FUNCTION else None
         return arn(name, qualifier), (name, qualifier)
     if kind == BODY_FUNCTION:
-        try:
-            named = json.loads(body or b"{}").get("FunctionName")
-        except (ValueError, AttributeError):
-            named = None
+        named = (await read_body(request)).get("FunctionName")
         if not isinstance(named, str) or not named:
             return "*", None
         name, qualifier = parse_function_name(named)

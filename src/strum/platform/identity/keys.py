@@ -16,7 +16,6 @@ import base64
 import json
 import os
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -24,7 +23,10 @@ from pathlib import Path
 
 from strum.errors import StrumError
 from strum.platform.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
-from strum.platform.identity.policy import Policy, PolicyError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from strum.platform.identity.policy import Policy
 
 __all__ = ["OWNER", "AccessKey", "AccessKeyError", "KeyRing", "owner_key"]
 
@@ -60,6 +62,8 @@ class AccessKey:
         return self.name == OWNER
 
     def parsed_policy(self) -> Policy:
+        from strum.platform.identity.policy import Policy
+
         return Policy.parse(self.policy)
 
     def public(self) -> dict[str, object]:
@@ -109,6 +113,8 @@ class KeyRing:
             raise ResourceConflict(
                 f"a key named {name!r} exists already; revoke it or pick another name"
             )
+        from strum.platform.identity.policy import Policy, PolicyError
+
         try:
             Policy.parse(policy)
         except PolicyError as exc:
@@ -154,9 +160,9 @@ class KeyRing:
 
     def _add(self, name: str, policy: str) -> AccessKey:
         key = AccessKey(
-            access_key_id="AKIA" + base64.b32encode(secrets.token_bytes(10)).decode(),
+            access_key_id="AKIA" + base64.b32encode(os.urandom(10)).decode(),
             name=name,
-            secret=base64.b64encode(secrets.token_bytes(30)).decode(),
+            secret=base64.b64encode(os.urandom(30)).decode(),
             policy=policy,
             created_at=time.time(),
         )
