@@ -117,6 +117,19 @@ class PublishVersion(Step):
 
 
 @dataclass(frozen=True)
+class CheckVersion(Step):
+    """Start the version just published and let it initialise (import the app, run its
+    module-level code) before anything serves it; a failure stops the deploy there.
+    ``serving`` is the version the stage's alias serves meanwhile (None: none yet)."""
+
+    desired: FunctionSpec
+    serving: str | None = None
+
+    def describe(self) -> str:
+        return f"start the new version of {self.desired.name} (it must initialise)"
+
+
+@dataclass(frozen=True)
 class PointAlias(Step):
     """Create the stage's alias, or move it, to the version just published."""
 
@@ -253,3 +266,14 @@ def plan_concurrency(desired: FunctionSpec, reserved: int | None) -> list[Step]:
 def plan_event_invoke(desired: FunctionSpec, current: EventInvoke | None) -> list[Step]:
     """Put or reset the alias's async settings when they differ."""
     return [SetEventInvokeConfig(desired)] if current != desired.event_invoke else []
+
+
+def with_init_check(steps: list[Step], serving: str | None) -> list[Step]:
+    """``steps`` with a ``CheckVersion`` between publishing a version and pointing the
+    alias at it, so a version that cannot start never serves."""
+    checked: list[Step] = []
+    for step in steps:
+        checked.append(step)
+        if isinstance(step, PublishVersion):
+            checked.append(CheckVersion(step.desired, serving))
+    return checked

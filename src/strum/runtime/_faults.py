@@ -52,17 +52,20 @@ def document_for(exc: BaseException, request_id: str = "") -> dict[str, Any]:
     """The error document for any exception, user code's stack frames only."""
     if isinstance(exc, Fault):
         return exc.document(request_id)
+    return error_document(str(exc), type(exc).__name__, user_stack(exc), request_id)
+
+
+def user_stack(exc: BaseException) -> list[str]:
+    """``exc``'s stack as ``traceback.format_list`` lines, without the runtime's frames."""
     import traceback
 
     frames = traceback.extract_tb(exc.__traceback__)
     # The runtime's own frames (and importlib's, for errors raised while importing the
     # handler module) say nothing about the user's bug; AWS drops its bootstrap too.
-    start = 0
-    while start < len(frames) and _is_runtime_frame(frames[start].filename):
-        start += 1
+    kept = [f for f in frames if not _is_runtime_frame(f.filename)]
     # Plain tuples, as awslambdaric passes them, so the lines carry no ^^^ markers.
-    entries = [(f.filename, f.lineno or 0, f.name, f.line) for f in frames[start:]]
-    return error_document(str(exc), type(exc).__name__, traceback.format_list(entries), request_id)
+    entries = [(f.filename, f.lineno or 0, f.name, f.line) for f in kept]
+    return traceback.format_list(entries)
 
 
 def _is_runtime_frame(filename: str) -> bool:

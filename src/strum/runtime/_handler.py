@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from strum.runtime._faults import Fault
+from strum.runtime._faults import Fault, user_stack
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,13 +43,19 @@ def load_handler(spec: str) -> Handler:
         __import__(module_name)
         module = sys.modules[module_name]
     except ImportError as exc:
+        # Name the module whose import failed (the user's app.py behind strum's entry
+        # module, say), with the frames that lead there: that is where the fix goes.
+        stack = user_stack(exc)
+        culprit = _module_of(_last_file(stack)) or module_name
         raise Fault(
-            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
+            "Runtime.ImportModuleError", f"Unable to import module '{culprit}': {exc}", stack
         ) from None
     except SyntaxError as exc:
+        culprit = _module_of(exc.filename) or module_name
         raise Fault(
             "Runtime.UserCodeSyntaxError",
-            f"Syntax error in module '{module_name}': {exc}",
+            f"Syntax error in module '{culprit}': {exc}",
+            # awslambdaric's exact shape (" Line N"), which tools already parse.
             [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}'],
         ) from None
     try:
@@ -59,3 +65,27 @@ def load_handler(spec: str) -> Handler:
             "Runtime.HandlerNotFound", f"Handler '{attribute}' missing on module '{module_name}'"
         ) from None
     return handler
+
+
+def _last_file(stack: list[str]) -> str | None:
+    for entry in reversed(stack):
+        start = entry.find('File "')
+        if start >= 0:
+            return entry[start + 6 : entry.find('"', start + 6)]
+    return None
+
+
+def _module_of(filename: str | None) -> str | None:
+    """The dotted module a file of the function's code is (None outside the code)."""
+    import os
+
+    root = os.environ.get("LAMBDA_TASK_ROOT")
+    if not filename or not root or not filename.startswith(root.rstrip("/") + "/"):
+        return None
+    relative = filename[len(root.rstrip("/")) + 1 :]
+    if not relative.endswith(".py"):
+        return None
+    parts = relative[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) or None

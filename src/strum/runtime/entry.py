@@ -6,7 +6,8 @@ imports the web app and wraps it with the adapter, so the first request pays not
 Each event is then routed by what it is:
 
 - HTTP events (API Gateway, Function URLs, ALB, VPC Lattice) -> the web app;
-- ``{"strum": "task", ...}`` -> the ``@task`` it names; ``{"strum": "manage", ...}`` ->
+- ``{"strum": "ping"}`` -> nothing but the check that init succeeded (what a deploy sends
+  before the stage's alias moves); ``{"strum": "task", ...}`` -> the ``@task`` it names; ``{"strum": "manage", ...}`` ->
   a Django management command, its output returned in the response;
 - EventBridge scheduled events -> the function of the matching ``schedules`` entry;
 - SQS / SNS / S3 / DynamoDB / Kinesis records and other EventBridge events -> the

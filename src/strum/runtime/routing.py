@@ -107,6 +107,8 @@ class Router:
         """The Lambda handler: route ``event`` and return what its destination returns."""
         if isinstance(event, dict):
             kind = event.get("strum")
+            if kind == "ping":
+                return self._ping()
             if kind == "task":
                 return self._run_task(event)
             if kind == "manage":
@@ -157,6 +159,16 @@ class Router:
         if function is None:
             function = self._functions[reference] = resolve(reference, what)
         return function
+
+    def _ping(self) -> dict[str, Any]:
+        """A deploy's check that this version starts: init has run (the app is imported);
+        the functions schedules and consumers name are imported too. No user code runs
+        beyond imports, so it is safe on a live stage."""
+        for name, schedule in self.schedules.items():
+            self._function(schedule["function"], f"schedule {name!r}")
+        for consumer in self.consumers:
+            self._function(consumer["function"], f"consumer of {consumer.get('source')}")
+        return {"strum": "pong"}
 
     def _run_task(self, event: dict[str, Any]) -> Any:
         name = event.get("task")

@@ -124,3 +124,31 @@ def test_declared_permissions_are_part_of_the_configuration():
     assert [type(step).__name__ for step in steps[:1]] == ["UpdateConfiguration"]
     assert steps[0].changes == ("StrumPermissions",)
     assert plan_deploy(target, deployed(target)) == []
+
+
+def test_a_new_version_starts_before_the_alias_moves_to_it():
+    from dataclasses import replace
+
+    from strum.deploy.steps import CheckVersion
+
+    old = desired()
+    current = deployed(old)
+    changed = replace(old, code_sha256="b" * 44)
+    steps = plan_deploy(changed, current)
+    assert [type(step).__name__ for step in steps] == [
+        "UpdateCode",
+        "PublishVersion",
+        "CheckVersion",
+        "PointAlias",
+    ]
+    check = steps[2]
+    assert isinstance(check, CheckVersion)
+    assert check.serving == "1"
+    first = plan_deploy(old, CurrentFunction())
+    assert [type(step).__name__ for step in first][:4] == [
+        "CreateFunction",
+        "PublishVersion",
+        "CheckVersion",
+        "PointAlias",
+    ]
+    assert first[2].serving is None

@@ -7,12 +7,16 @@ failure half-way leaves the previous version serving, and running the deploy aga
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from strum.deploy.local.client import PlatformLambdaAPI
 from strum.deploy.local.plan import DesiredFunction, SyncSchedules
+from strum.deploy.startup import StartupFailed, explain
 from strum.deploy.steps import (
+    CheckVersion,
     CreateFunction,
     EnsureUrl,
     PointAlias,
@@ -76,6 +80,32 @@ def _publish_version(api: PlatformLambdaAPI, step: PublishVersion, produced: Pro
     produced["version"] = published["Version"]
 
 
+# What the runtime's router answers once init succeeded, without running user code.
+_PING = b'{"strum": "ping"}'
+
+
+def _check_version(api: PlatformLambdaAPI, step: CheckVersion, produced: Produced) -> None:
+    desired = _desired(step)
+    version = produced["version"]
+    _, headers, body = api.invoke(desired.name, version, _PING)
+    if not headers.get("x-amz-function-error"):
+        return
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = {"errorType": "Runtime.Unknown", "errorMessage": body.decode("utf-8", "replace")}
+    raise StartupFailed(
+        explain(
+            document,
+            project=desired.project or Path.cwd(),
+            function=desired.name,
+            version=version,
+            alias=desired.alias,
+            serving=step.serving,
+        )
+    )
+
+
 def _point_alias(api: PlatformLambdaAPI, step: PointAlias, produced: Produced) -> None:
     version = produced["version"]
     if step.exists:
@@ -125,6 +155,7 @@ RUNNERS: dict[type[Step], Callable[[PlatformLambdaAPI, Any, Produced], None]] = 
     UpdateCode: _update_code,
     UpdateConfiguration: _update_configuration,
     PublishVersion: _publish_version,
+    CheckVersion: _check_version,
     PointAlias: _point_alias,
     EnsureUrl: _ensure_url,
     RemoveUrl: _remove_url,

@@ -18,6 +18,7 @@ from strum.deploy.steps import (
     plan_event_invoke,
     plan_latest,
     plan_url,
+    with_init_check,
 )
 
 TYPE_CHECKING = False
@@ -44,6 +45,8 @@ class DesiredFunction:
     invoke_mode: str = "BUFFERED"
     reserved_concurrency: int | None = None
     description: str = ""
+    # The project the package was built from: error messages point into it.
+    project: Path | None = None
     # Schedule rules on the stage's alias: (rule name, expression, enabled), by name.
     schedules: tuple[tuple[str, str, bool], ...] = ()
     # Async invocations of the alias: (retries, max age s, on-success ARN, on-failure ARN);
@@ -135,7 +138,10 @@ def plan_deploy(desired: DesiredFunction, current: CurrentFunction) -> list[Step
     """The steps that make ``current`` what ``desired`` says, in order; [] when in step."""
     configuration = desired.configuration()
     steps = plan_latest(desired, current.latest, configuration)
-    steps += plan_alias(desired, current.alias, current.aliased, configuration)
+    serving = (current.alias or {}).get("FunctionVersion")
+    steps += with_init_check(
+        plan_alias(desired, current.alias, current.aliased, configuration), serving
+    )
     steps += plan_url(desired, current.url)
     steps += plan_concurrency(desired, current.reserved_concurrency)
     steps += plan_event_invoke(desired, current.event_invoke)

@@ -88,6 +88,7 @@ def desired_function(
         invoke_mode="RESPONSE_STREAM" if config.stream else "BUFFERED",
         reserved_concurrency=config.reserved_concurrency,
         description=f"strum: {config.project} ({config.stage})",
+        project=config.project_dir,
         schedules=tuple(
             (rule_name(config, name), schedule.expression, schedule.enabled)
             for name, schedule in sorted(config.schedules.items())
