@@ -404,3 +404,26 @@ def test_urls_survive_a_restart_and_close_on_delete(tmp_path):
     finally:
         squatter.close()
         running.stop()
+
+
+SIZED_STREAM = """
+import json
+from strum.runtime.streaming import StreamingResponse
+
+def handler(event, context):
+    def body():
+        yield json.dumps({"statusCode": 200, "headers": {"content-type": "application/json",
+                          "content-length": "16"}}).encode()
+        yield b"\\0" * 8
+        yield b'{"hello": "you"}'
+    return StreamingResponse("application/vnd.awslambda.http-integration-response", body())
+"""
+
+
+def test_a_streamed_response_that_declares_its_length_still_arrives(lambda_client):
+    # What Flask or FastAPI answer through a stream = true function: a Content-Length
+    # (the deploy-safety issue saw "500 Server got itself in trouble" here).
+    url = deploy(lambda_client, "sized", SIZED_STREAM, InvokeMode="RESPONSE_STREAM")
+    status, headers, body = request(url)
+    assert (status, body) == (200, b'{"hello": "you"}')
+    assert header(headers, "Content-Type") == "application/json"

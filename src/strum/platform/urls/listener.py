@@ -298,6 +298,9 @@ class _Listener:
             headers=CIMultiDict(events.apply_cors(cors, headers, head.headers)),
         )
         response.headers["x-amzn-RequestId"] = request_id
+        # A streamed body goes out chunked, whatever length the app declared (Flask and
+        # FastAPI set Content-Length on ordinary responses); HTTP/1.1 allows one or the other.
+        response.headers.popall("Content-Length", None)
         response.enable_chunked_encoding()
         await response.prepare(request)
         try:
