@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from strum.errors import StrumError
+
+
+class HomeInUse(StrumError):
+    """Another platform runs on this home; starting a second one would break the first."""
+
+    exit_code = 4
 
 
 def default_home() -> Path:
@@ -86,6 +95,28 @@ class Home:
     def logfile(self) -> Path:
         """The daemon's own log (``strum platform start``)."""
         return self.root / "platform.log"
+
+    def lock(self) -> int:
+        """Take the home's exclusive lock (a file descriptor, held until closed); raise
+        ``HomeInUse`` at once, touching nothing, when another platform holds it."""
+        import fcntl
+
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(self.root / "platform.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            try:
+                running = json.loads(self.address_file.read_text())
+                where = f" (pid {running.get('pid')}, at {running.get('endpoint')})"
+            except (OSError, ValueError):
+                where = ""
+            raise HomeInUse(
+                f"a platform already runs for {self.root}{where}; use it, stop it with "
+                "`strum platform stop`, or give this one another --home"
+            ) from None
+        return descriptor
 
     def ensure(self) -> Home:
         """Create the directories (private to the user) and return self."""

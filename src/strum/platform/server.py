@@ -60,6 +60,22 @@ class Platform:
     """One running platform: store, engine, Function URLs, the async queue and schedules."""
 
     def __init__(self, home: Home, settings: Settings) -> None:
+        # First of all: a second platform on this home must not touch the first one's
+        # state (its sandbox /etc, its tmp, its certificate) on its way to failing.
+        self._lock = home.lock()
+        try:
+            self._build(home, settings)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Let go of the home's lock (``stop`` does; so does a platform that never started)."""
+        if self._lock >= 0:
+            os.close(self._lock)
+            self._lock = -1
+
+    def _build(self, home: Home, settings: Settings) -> None:
         self.home = home.ensure()
         self.settings = settings
         self.started_at = time.time()
@@ -176,6 +192,7 @@ class Platform:
         await self.engine.stop()
         self.store.close()
         self.audit.close()
+        self.release()
         for path in (self.home.address_file, self.home.pidfile):
             if path.exists() and _owned_by_us(path):
                 path.unlink()
@@ -279,7 +296,11 @@ def _owned_by_us(path: os.PathLike[str]) -> bool:
 async def serve(home: Home, settings: Settings) -> None:
     """Run a platform until the task is cancelled (SIGINT/SIGTERM in the CLI)."""
     platform = Platform(home, settings)
-    await platform.start()
+    try:
+        await platform.start()
+    except BaseException:
+        platform.release()
+        raise
     try:
         await asyncio.Event().wait()
     finally:
