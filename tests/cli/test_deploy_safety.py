@@ -126,3 +126,32 @@ def test_a_factory_given_as_the_app_says_how_to_name_the_app(home, working):  # 
     assert "fix: `app` names the function create_app, not an application - a factory? " in out
     assert "strum/adapter" not in out
     assert served(url) == '{"served":"one"}\n'
+
+
+def test_two_deploys_of_one_stage_at_once_both_succeed(home, tmp_path):  # noqa: F811
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "twice"
+    root.mkdir()
+    (root / "app.py").write_text('MARK = "one"\n' + APP)
+    (root / "strum.toml").write_text('name = "twice"\napp = "app:app"\n')
+    (root / "requirements.txt").write_text("flask\n")
+    env = dict(os.environ, STRUM_HOME=str(home), NO_COLOR="1")
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "strum", "deploy", "--project", str(root)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert "Traceback" not in "".join(outputs)
+    urls = {deployed_url(output) for output in outputs}
+    assert len(urls) == 1
+    assert served(urls.pop()) == '{"served":"one"}\n'

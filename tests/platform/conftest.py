@@ -74,10 +74,25 @@ class RunningPlatform:
     def stop(self) -> None:
         for client in self.clients:
             client.close()
-        self.call(self.platform.stop())
+        try:
+            self.call(self.platform.stop())
+        except TimeoutError:
+            # Say what it was waiting for, so a slow stop can be diagnosed from CI's log.
+            stacks = self.call(_pending_stacks(), timeout=5)
+            raise TimeoutError(f"the platform did not stop; pending tasks:\n{stacks}") from None
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=30)
         self.loop.close()
+
+
+async def _pending_stacks() -> str:
+    import io
+
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task():
+            task.print_stack(file=out)
+    return out.getvalue()
 
 
 def signed_request(

@@ -40,7 +40,11 @@ def write_zip(entries: Iterable[Entry], destination: Path, *, compress: bool = T
     """
     ordered = sorted(entries, key=lambda entry: entry.arcname)
     seen: set[str] = set()
-    temporary = destination.with_name(destination.name + ".part")
+    # A name of its own per writer: two builds of one package at once must not write one
+    # temporary file (the loser's rename found it gone).
+    temporary = destination.with_name(
+        f".{destination.name}.{os.getpid()}.{os.urandom(4).hex()}.part"
+    )
     destination.parent.mkdir(parents=True, exist_ok=True)
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     with zipfile.ZipFile(temporary, "w", method, compresslevel=6 if compress else None) as archive:
@@ -55,7 +59,10 @@ def write_zip(entries: Iterable[Entry], destination: Path, *, compress: bool = T
             info.create_system = 3  # unix, so the permissions above are honoured
             data = entry.data if entry.data is not None else _read(entry.source)
             archive.writestr(info, data)
-    os.replace(temporary, destination)
+    try:
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
     return file_sha256(destination)
 
 

@@ -160,7 +160,9 @@ class Platform:
                 self.invoker, self.authority, self.store.arn, self._resource_policies
             )
         )
-        self._runner = web.AppRunner(self.application(), access_log=None)
+        # Stopping waits this long for API requests still in flight (aiohttp's default is a
+        # minute); instances are stopped right after anyway, as the Function URLs' are.
+        self._runner = web.AppRunner(self.application(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         context = self.tls.server_context() if self.tls is not None else None
         site = web.TCPSite(

@@ -17,6 +17,7 @@ from strum.deploy.environment import function_environment
 from strum.deploy.errors import DeployError
 from strum.deploy.local.client import LambdaAPIError, PlatformLambdaAPI
 from strum.deploy.local.plan import CurrentFunction, DesiredFunction, plan_deploy
+from strum.deploy.locking import stage_lock
 from strum.deploy.stage import configuration_summary, event_invoke, package_spec, rule_name
 from strum.deploy.target import (
     DeadLetters,
@@ -166,9 +167,16 @@ class LocalTarget:
 
     def deploy(self, report: Reporter, notify: Notify, *, dry_run: bool = False) -> DeployResult:
         """Package -> plan -> execute for a local stage; idempotent."""
-        from strum.deploy.local.execute import execute
 
         notes: list[str] = []
+        with stage_lock(self.home.root, self.config.function_name, notify):
+            return self._deploy(report, notify, notes, dry_run=dry_run)
+
+    def _deploy(
+        self, report: Reporter, notify: Notify, notes: list[str], *, dry_run: bool
+    ) -> DeployResult:
+        from strum.deploy.local.execute import execute
+
         desired = desired_function(self.config, self.home, report, notes)
         api = connect(self.home, notify)
         try:
