@@ -122,6 +122,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 }
 
 
+_UNLISTED = Operation("strum:UnlistedRoute", ANY)
+
+
 def access_middleware(
     authority: Authority,
     audit: AuditLog,
@@ -152,6 +155,9 @@ def access_middleware(
         info = request.match_info
         route = info.route.resource if info.http_exception is None else None
         operation = OPERATIONS.get((request.method, route.canonical)) if route else None
+        if route is not None and operation is None:
+            # Fail closed: a route missing from the table is for callers allowed everything.
+            operation = _UNLISTED
         caller: Caller | None = None
         resource = "*"
         try:
