@@ -155,3 +155,35 @@ def test_two_deploys_of_one_stage_at_once_both_succeed(home, tmp_path):  # noqa:
     urls = {deployed_url(output) for output in outputs}
     assert len(urls) == 1
     assert served(urls.pop()) == '{"served":"one"}\n'
+
+
+def test_with_the_platform_stopped_status_says_so_and_fails(tmp_path):
+    root = tmp_path / "idle"
+    root.mkdir()
+    (root / "app.py").write_text('MARK = "one"\n' + APP)
+    (root / "strum.toml").write_text('name = "idle"\napp = "app:app"\n')
+    state = tmp_path / "no-platform-here"
+    for command in (["status"], ["invoke", "--payload", "{}"]):
+        result = CliRunner().invoke(
+            cli, [*command, "--project", str(root)], env={"STRUM_HOME": str(state), "NO_COLOR": "1"}
+        )
+        assert result.exit_code == 3, result.output
+        assert f"no strum platform is running for {state}" in result.output
+        assert "`strum platform start` starts it" in result.output
+        assert "is not deployed" not in result.output
+
+
+def test_invoking_a_stage_never_deployed_says_to_deploy_it(home, tmp_path):  # noqa: F811
+    root = tmp_path / "never"
+    root.mkdir()
+    (root / "app.py").write_text('MARK = "one"\n' + APP)
+    (root / "strum.toml").write_text('name = "never"\napp = "app:app"\n')
+    result = CliRunner().invoke(
+        cli,
+        ["invoke", "--payload", "{}", "--project", str(root)],
+        env={"STRUM_HOME": str(home), "NO_COLOR": "1"},
+    )
+    assert result.exit_code == 3, result.output
+    assert "dev is not deployed (never-dev:dev does not exist on the platform)" in result.output
+    assert "`strum deploy dev` first" in result.output
+    assert "ResourceNotFoundException" not in result.output

@@ -40,6 +40,7 @@ def test_start_status_stop(tmp_path: Path) -> None:
         assert "sandbox: " in out
         code, out = run(home, "start", "--port", "0")  # already running: same platform
         assert running.endpoint in out
+        assert "it was already running, so the options given were not applied" in out
     finally:
         code, out = run(home, "stop")
     assert code == 0
@@ -199,3 +200,23 @@ def test_off_loopback_the_platform_serves_tls_pinned_by_its_own_certificate(
         assert len(values["Fingerprint"].split(":")) == 32
     finally:
         run(home, "stop")
+
+
+def test_the_port_comes_from_strum_platform_port(tmp_path: Path, monkeypatch) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    monkeypatch.setenv("STRUM_PLATFORM_PORT", str(free))
+    home = tmp_path / "home"
+    code, out = run(home, "start", "--no-sandbox")
+    try:
+        assert code == 0, out
+        assert f"platform running at http://127.0.0.1:{free} " in out
+    finally:
+        run(home, "stop")
+    monkeypatch.setenv("STRUM_PLATFORM_PORT", "eighty")
+    code, out = run(home, "start")
+    assert code != 0
+    assert "STRUM_PLATFORM_PORT='eighty' is not a port" in out

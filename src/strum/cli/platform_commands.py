@@ -60,7 +60,14 @@ def platform() -> None:
 
 @platform.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8700, show_default=True, type=int, help="Port for the API.")
+@click.option(
+    "--port",
+    envvar="STRUM_PLATFORM_PORT",
+    default=8700,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port for the API (0: a free one). Default: $STRUM_PLATFORM_PORT, else 8700.",
+)
 @tls_options
 @click.option(
     "--idle-timeout",
@@ -133,13 +140,17 @@ def run(
 
 @platform.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8700, show_default=True, type=int)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="Port for the API (0: a free one). Default: $STRUM_PLATFORM_PORT, else 8700.",
+)
 @tls_options
 @click.option("--no-sandbox", is_flag=True, help="Run functions without namespaces or cgroups.")
 @home_option
 def start(
     host: str,
-    port: int,
+    port: int | None,
     tls_cert: str | None,
     tls_key: str | None,
     tls_names: tuple[str, ...],
@@ -151,8 +162,14 @@ def start(
 
     state = _home(home)
     tls = tuple(_tls_args(tls_cert, tls_key, tls_names))
+    already = daemon.find_running(state)
     running = daemon.start(state, host=host, port=port, sandbox=not no_sandbox, tls=tls)
     Output().ok(f"platform running at {running.endpoint} (pid {running.pid})")
+    if already is not None and (port is not None or tls or host != "127.0.0.1" or no_sandbox):
+        Output().note(
+            "it was already running, so the options given were not applied; "
+            "`strum platform stop` first to start it with them"
+        )
     details = _status(state, running.endpoint)
     if details.get("tls"):
         Output().info(f"TLS certificate SHA-256 fingerprint: {details['tls']['fingerprint']}")

@@ -9,7 +9,7 @@ loaded until ``target_for`` asks for it.
 
 from __future__ import annotations
 
-from strum.deploy.errors import DeployError, UnsupportedOnTarget
+from strum.deploy.errors import DeployError, NotDeployed, PlatformNotRunning, UnsupportedOnTarget
 from strum.deploy.registry import target_for
 from strum.deploy.steps import FunctionSpec, Step
 from strum.deploy.target import (
@@ -29,8 +29,10 @@ __all__ = [
     "DeployResult",
     "FunctionSpec",
     "LogTail",
+    "NotDeployed",
     "Notify",
     "Packaged",
+    "PlatformNotRunning",
     "Reporter",
     "Step",
     "Target",

@@ -11,5 +11,17 @@ class DeployError(StrumError):
     exit_code = 7
 
 
+class PlatformNotRunning(DeployError):
+    """No platform runs for the home, so nothing about a local stage can be read or run."""
+
+    exit_code = 3
+
+
+class NotDeployed(DeployError):
+    """The stage has no function (or no alias) to invoke or manage: deploy it first."""
+
+    exit_code = 3
+
+
 class UnsupportedOnTarget(StrumError):
     """The stage's target does not have what the command asks for (dead letters on AWS)."""

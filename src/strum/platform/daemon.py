@@ -91,16 +91,34 @@ def platform_environment(host: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def default_port() -> int:
+    """``$STRUM_PLATFORM_PORT``, or 8700: where a platform listens unless told otherwise."""
+    text = os.environ.get("STRUM_PLATFORM_PORT", "").strip()
+    if not text:
+        return 8700
+    if not text.isdigit() or int(text) > 65535:
+        raise StrumError(
+            f"STRUM_PLATFORM_PORT={text!r} is not a port: give a number from 0 to 65535 "
+            "(0 picks a free one)"
+        )
+    return int(text)
+
+
 def start(
     home: Home,
     *,
     host: str = "127.0.0.1",
-    port: int = 8700,
+    port: int | None = None,
     wait: float = 20.0,
     sandbox: bool = True,
     tls: tuple[str, ...] = (),
 ) -> Running:
-    """Start a platform for ``home`` in the background and wait until it answers."""
+    """Start a platform for ``home`` in the background and wait until it answers.
+
+    ``port`` defaults to ``$STRUM_PLATFORM_PORT``, else 8700; 0 picks a free one.
+    """
+    if port is None:
+        port = default_port()
     running = find_running(home)
     if running is not None:
         return running

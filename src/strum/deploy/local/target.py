@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from strum.deploy.environment import function_environment
-from strum.deploy.errors import DeployError
+from strum.deploy.errors import DeployError, NotDeployed, PlatformNotRunning
 from strum.deploy.local.client import LambdaAPIError, PlatformLambdaAPI
 from strum.deploy.local.plan import CurrentFunction, DesiredFunction, plan_deploy
 from strum.deploy.locking import stage_lock
@@ -45,9 +45,9 @@ def connect(home: Home, notify: Notify, *, start: bool = True) -> PlatformLambda
     running = daemon.find_running(home)
     if running is None:
         if not start:
-            raise DeployError(
-                f"no strum platform is running for {home.root}; `strum deploy` starts one, or "
-                "run `strum platform start`"
+            raise PlatformNotRunning(
+                f"no strum platform is running for {home.root}, so the stage cannot be read "
+                "or invoked; `strum platform start` starts it (`strum deploy` does too)"
             )
         notify(f"starting strum's platform (state in {home.root}) ...")
         running = daemon.start(home)
@@ -206,7 +206,11 @@ class LocalTarget:
             "platform": running.endpoint if running else None,
         }
         if running is None:
-            return {**base, "deployed": False}
+            raise PlatformNotRunning(
+                f"no strum platform is running for {self.home.root}, so what {config.stage} "
+                "has deployed cannot be read; `strum platform start` starts it (`strum deploy` "
+                "does too)"
+            )
         api = PlatformLambdaAPI.for_home(self.home, running.endpoint)
         try:
             function = api.get_function(config.function_name)
@@ -240,14 +244,19 @@ class LocalTarget:
 
     def invoke(self, payload: bytes, *, asynchronous: bool = False) -> Invocation:
         """Invoke the stage's alias with ``payload`` (the log tail comes with a sync call)."""
+        name, stage = self.config.function_name, self.config.stage
         with self._platform() as api:
-            return api.invoke(
-                self.config.function_name,
-                self.config.stage,
-                payload,
-                asynchronous=asynchronous,
-                tail=not asynchronous,
-            )
+            try:
+                return api.invoke(
+                    name, stage, payload, asynchronous=asynchronous, tail=not asynchronous
+                )
+            except LambdaAPIError as exc:
+                if exc.code != "ResourceNotFoundException":
+                    raise
+                raise NotDeployed(
+                    f"{stage} is not deployed ({name}:{stage} does not exist on the platform); "
+                    f"`strum deploy {stage}` first"
+                ) from None
 
     def logs(self, since: float) -> LogTail:
         """The platform's log entries of the stage's function from ``since`` on."""
