@@ -187,3 +187,48 @@ def test_invoking_a_stage_never_deployed_says_to_deploy_it(home, tmp_path):  # n
     assert "dev is not deployed (never-dev:dev does not exist on the platform)" in result.output
     assert "`strum deploy dev` first" in result.output
     assert "ResourceNotFoundException" not in result.output
+
+
+def test_invoke_path_calls_the_web_app_like_its_url(home, working):  # noqa: F811
+    root, _, _ = working
+    (root / "app.py").write_text(
+        'MARK = "one"\n'
+        + APP
+        + """
+
+from flask import request
+
+
+@app.post("/echo")
+def echo():
+    return {"got": request.get_json(), "agent": request.headers.get("X-Agent")}, 201
+"""
+    )
+    code, out = deploy(home, root)
+    assert code == 0, out
+
+    def strum_invoke(*args):
+        result = CliRunner().invoke(
+            cli,
+            ["invoke", "--project", str(root), *args],
+            env={"STRUM_HOME": str(home), "NO_COLOR": "1"},
+        )
+        return result.exit_code, result.stdout
+
+    code, out = strum_invoke("--path", "/")
+    assert code == 0, out
+    assert out.startswith("HTTP 200\n")
+    assert "content-type: application/json" in out.lower()
+    assert out.rstrip().endswith('{"served":"one"}')
+    code, out = strum_invoke(
+        "--path", "/echo", "--method", "POST",
+        "--header", "Content-Type: application/json", "--header", "X-Agent: cli",
+        "--data", '{"n": 1}',
+    )  # fmt: skip
+    assert code == 0, out
+    assert out.startswith("HTTP 201\n")
+    assert out.rstrip().endswith('{"agent":"cli","got":{"n":1}}')
+    code, out = strum_invoke("--path", "/nope")
+    assert out.startswith("HTTP 404\n")
+    code, out = strum_invoke("--path", "/", "--payload", "{}")
+    assert code == 2

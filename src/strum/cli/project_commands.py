@@ -258,6 +258,14 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
     help="Wrap the payload in a real event: sqs, sns, s3, eventbridge, kinesis, dynamodb, "
     "or the name of a [tool.strum.events] entry (its source ARN is used).",
 )
+@click.option("--path", "http_path", help="Call the web app: an HTTP request to this path.")
+@click.option("--method", default="GET", show_default=True, help="With --path: the method.")
+@click.option(
+    "--header", "header_args", multiple=True, metavar="NAME:VALUE", help="With --path; repeatable."
+)
+@click.option(
+    "--data", "http_data", help="With --path: the request body, or @FILE to read it from a file."
+)
 def invoke(
     stage: str | None,
     project_dir: Path,
@@ -265,14 +273,28 @@ def invoke(
     payload_file: Any,
     asynchronous: bool,
     event_kind: str | None,
+    http_path: str | None,
+    method: str,
+    header_args: tuple[str, ...],
+    http_data: str | None,
 ) -> None:
     """Invoke the stage's function with an event and print the result and its log.
 
     With --event the payload becomes what that source delivers: `strum invoke --event sqs
-    --payload '[{"id": 1}, {"id": 2}]'` sends an SQS batch of two messages.
+    --payload '[{"id": 1}, {"id": 2}]'` sends an SQS batch of two messages. With --path the
+    web app gets the request a function URL would send it: `strum invoke --path /api
+    --method POST --header 'Content-Type: application/json' --data '{"n": 1}'`.
     """
     import base64
 
+    if http_path is not None:
+        if payload is not None or payload_file is not None or event_kind is not None:
+            raise click.UsageError("--path builds the event itself: drop --payload/--file/--event")
+        from strum.cli.http_invoke import invoke_http
+
+        target = stage_target(project_dir, stage)
+        invoke_http(target, http_path, method, header_args, http_data, asynchronous)
+        return
     if payload is not None and payload_file is not None:
         raise click.UsageError("give --payload or --file, not both")
     data = (
