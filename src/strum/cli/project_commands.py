@@ -70,13 +70,22 @@ def init(project_dir: Path, yes: bool, force: bool) -> None:
             f"{project_dir.resolve()}; write [tool.strum] app = 'module:app' in pyproject.toml"
         )
     chosen = candidates[0]
-    if len(candidates) > 1 and not yes:
-        for index, candidate in enumerate(candidates, 1):
-            out.info(f"  {index}. {candidate.app}  ({candidate.reason})")
-        number = click.prompt("Which app?", type=click.IntRange(1, len(candidates)), default=1)
-        chosen = candidates[number - 1]
-    elif not yes and not click.confirm(f"Use {chosen.app} ({chosen.reason})?", default=True):
-        raise click.Abort()
+    try:
+        if len(candidates) > 1 and not yes:
+            for index, candidate in enumerate(candidates, 1):
+                out.info(f"  {index}. {candidate.app}  ({candidate.reason})")
+            number = click.prompt("Which app?", type=click.IntRange(1, len(candidates)), default=1)
+            chosen = candidates[number - 1]
+        elif not yes and not click.confirm(f"Use {chosen.app} ({chosen.reason})?", default=True):
+            raise click.Abort()
+    except click.Abort:
+        if sys.stdin.isatty():
+            raise
+        # No one answered (CI, a script, an empty pipe): say how to go without a prompt.
+        raise click.UsageError(
+            f"found {', '.join(c.app for c in candidates)} but no answer to the question; "
+            f"without a terminal, confirm with `strum init --yes` (it takes {chosen.app})"
+        ) from None
     path = write_config(project_dir.resolve(), chosen, force=force)
     out.ok(f"wrote the config for {chosen.app} to {path}")
     out.info("next: `strum deploy` puts it on the local platform and prints its URL")
