@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from strum.cli.output import Output
+from strum.cli.output import show_invocation_start
 from strum.platform.urls import events
 
 TYPE_CHECKING = False
@@ -64,13 +64,8 @@ def invoke_http(
     _status, response_headers, payload = target.invoke(
         json.dumps(event).encode(), asynchronous=asynchronous
     )
-    out = Output()
-    if asynchronous:
-        out.ok(f"queued (request {response_headers.get('x-amzn-requestid', '?')})")
+    if show_invocation_start(response_headers, asynchronous):
         return
-    log = response_headers.get("x-amz-log-result")
-    if log:
-        click.echo(base64.b64decode(log).decode("utf-8", "replace").rstrip(), err=True)
     if response_headers.get("x-amz-function-error"):
         click.echo(payload.decode("utf-8", "replace"))
         sys.exit(1)

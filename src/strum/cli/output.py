@@ -133,3 +133,17 @@ def parse_duration(text: str) -> float:
         return float(text[:-1]) * units[text[-1]]
     except (KeyError, ValueError, IndexError):
         raise click.BadParameter(f"{text!r} is not a duration like 30s, 10m, 2h or 1d") from None
+
+
+def show_invocation_start(headers: Mapping[str, str], asynchronous: bool) -> bool:
+    """Print what every invoke prints first: ``queued`` for an asynchronous one (True:
+    nothing more to show), else the log tail on standard error."""
+    import base64
+
+    if asynchronous:
+        Output().ok(f"queued (request {headers.get('x-amzn-requestid', '?')})")
+        return True
+    log = headers.get("x-amz-log-result")
+    if log:
+        click.echo(base64.b64decode(log).decode("utf-8", "replace").rstrip(), err=True)
+    return False

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from strum.cli.output import Output, parse_duration
+from strum.cli.output import Output, parse_duration, show_invocation_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -294,7 +294,6 @@ def invoke(
     web app gets the request a function URL would send it: `strum invoke --path /api
     --method POST --header 'Content-Type: application/json' --data '{"n": 1}'`.
     """
-    import base64
 
     if http_path is not None:
         if payload is not None or payload_file is not None or event_kind is not None:
@@ -319,13 +318,8 @@ def invoke(
     if event_kind is not None:
         data = json.dumps(_wrap_event(target.config, event_kind, document)).encode()
     _status_code, headers, body = target.invoke(data, asynchronous=asynchronous)
-    out = Output()
-    if asynchronous:
-        out.ok(f"queued (request {headers.get('x-amzn-requestid', '?')})")
+    if show_invocation_start(headers, asynchronous):
         return
-    log = headers.get("x-amz-log-result")
-    if log:
-        click.echo(base64.b64decode(log).decode("utf-8", "replace").rstrip(), err=True)
     click.echo(body.decode("utf-8", "replace"))
     if headers.get("x-amz-function-error"):
         sys.exit(1)
