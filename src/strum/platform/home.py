@@ -16,6 +16,19 @@ class HomeInUse(StrumError):
     exit_code = 4
 
 
+def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write ``path`` whole or not at all: a temporary file of this process, created with
+    ``mode`` (private by default), flushed to disk, then renamed over ``path``."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
 def default_home() -> Path:
     """``$STRUM_HOME``, or ``~/.strum``."""
     return Path(os.environ.get("STRUM_HOME") or "~/.strum").expanduser()

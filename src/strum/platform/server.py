@@ -32,7 +32,7 @@ from aiohttp import web
 from strum.platform import api, tls
 from strum.platform.engine import Engine
 from strum.platform.errors import ResourceNotFound
-from strum.platform.home import Home
+from strum.platform.home import Home, write_atomically
 from strum.platform.identity import (
     Authority,
     KeyRing,
@@ -266,13 +266,8 @@ def _session_key(path: Path) -> bytes:
         key = b""
     if len(key) >= 32:
         return key
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(key)
-    os.replace(temporary, path)
+    write_atomically(path, key)
     return key
 
 

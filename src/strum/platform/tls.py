@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from strum.platform.home import write_atomically
+
 __all__ = ["TlsError", "TlsFiles", "generate", "load"]
 
 # Browsers and Apple's TLS stack refuse server certificates valid for more than 825 days.
@@ -132,8 +134,8 @@ def generate(names: Sequence[str], directory: Path) -> TlsFiles:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    _write(files.key, key_pem, 0o600)
-    _write(files.certificate, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_atomically(files.key, key_pem, 0o600)
+    write_atomically(files.certificate, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
     return files
 
 
@@ -160,11 +162,3 @@ def _is_ip(name: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)

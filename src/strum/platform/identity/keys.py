@@ -23,6 +23,7 @@ from pathlib import Path
 
 from strum.errors import StrumError
 from strum.platform.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
+from strum.platform.home import write_atomically
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -186,12 +187,5 @@ class KeyRing:
         self._keys = {key.access_key_id: key for key in keys}
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = json.dumps({"keys": [asdict(key) for key in self]}, indent=2).encode()
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
+        write_atomically(self.path, data)
