@@ -234,7 +234,7 @@ class Platform:
         for where in {None, qualifier}:
             entry = self.store.resource_policy(name, where)
             if entry is not None:
-                found.append(resource_policy(json.dumps(entry[0])))
+                found.append(resource_policy(entry[0]))
         return found
 
     def _log_group_arn(self, name: str) -> str:

@@ -55,7 +55,7 @@ def add_routes(app: web.Application, store: Store) -> None:
         if found is None:
             raise ResourceNotFound("The resource you requested does not exist.")
         statements, revision = found
-        document = {"Version": "2012-10-17", "Id": "default", "Statement": statements}
+        document = {"Version": "2012-10-17", "Id": "default", "Statement": json.loads(statements)}
         return json_response({"Policy": json.dumps(document), "RevisionId": revision})
 
     async def remove_permission(request: web.Request) -> web.StreamResponse:

@@ -83,7 +83,7 @@ class Store:
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
         self._aliases: dict[tuple[str, str], AliasRecord | None] = {}
         # Asked on every authorised call about a function; cleared on every write.
-        self._policies: dict[tuple[str, str], tuple[list[dict[str, Any]], str] | None] = {}
+        self._policies: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -565,11 +565,10 @@ class Store:
 
     # -- resource-based policies ---------------------------------------------------------
 
-    def resource_policy(
-        self, name: str, qualifier: str | None = None
-    ) -> tuple[list[dict[str, Any]], str] | None:
-        """The statements of the policy on ``name`` (or one version or alias of it) and its
-        revision id; None when it has none."""
+    def resource_policy(self, name: str, qualifier: str | None = None) -> tuple[str, str] | None:
+        """The statements (JSON, as stored) of the policy on ``name`` (or one version or
+        alias of it) and its revision id; None when it has none. Callers parse the text
+        once and keep what they parsed by it: this is asked on every authorised call."""
         key = (name, qualifier or "")
         if key in self._policies:
             return self._policies[key]
@@ -577,7 +576,7 @@ class Store:
             "SELECT statements, revision_id FROM resource_policies WHERE name = ? AND qualifier = ?",
             *key,
         )
-        found = (json.loads(rows[0][0]), str(rows[0][1])) if rows else None
+        found = (str(rows[0][0]), str(rows[0][1])) if rows else None
         if len(self._policies) > 10_000:
             self._policies.clear()
         self._policies[key] = found
