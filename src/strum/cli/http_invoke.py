@@ -31,7 +31,6 @@ def invoke_http(
     asynchronous: bool,
 ) -> None:
     """``strum invoke --path``: a Function URL event in, the HTTP response printed out."""
-
     if not path.startswith("/"):
         raise click.BadParameter(f"{path!r} is not a path: start it with /", param_hint="--path")
     pairs = []
@@ -45,9 +44,11 @@ def invoke_http(
         body = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
     config = target.config
     region = config.region or "us-east-1"
-    pairs.append(
-        ("Host", events.url_domain(events.url_id("000000000000", config.function_name), region))
-    )
+    # The platform's account (the conformance issue makes accounts real); the URL's id is
+    # derived from it as the platform derives it, so the event is the listener's own.
+    account = "000000000000"
+    url_id = events.url_id(account, config.function_name)
+    pairs.append(("Host", events.url_domain(url_id, region)))
     request = events.UrlRequest(
         method=method.upper(),
         raw_path=path,
@@ -55,11 +56,7 @@ def invoke_http(
         body=body,
         source_ip="127.0.0.1",
     )
-    context = events.UrlContext(
-        url_id=events.url_id("000000000000", config.function_name),
-        region=region,
-        account_id="000000000000",
-    )
+    context = events.UrlContext(url_id=url_id, region=region, account_id=account)
     event = events.build_event(request, context, request_id="strum-invoke")
     _status, response_headers, payload = target.invoke(
         json.dumps(event).encode(), asynchronous=asynchronous

@@ -247,8 +247,10 @@ def credentials(as_json: bool, as_env: bool, home: str | None) -> None:
     owner = owner_key(state.keys_file)
     if owner is None:
         raise click.ClickException(f"{state.keys_file} holds no owner key")
-    details = _status(state, running.endpoint)
+    # What the platform wrote about itself when it started: its region, its certificate.
+    details = state.address()
     region = str(details.get("region") or "us-east-1")
+    certificate = details.get("tls_certificate")
     values = {
         "AWS_ENDPOINT_URL_LAMBDA": running.endpoint,
         "AWS_ACCESS_KEY_ID": owner.access_key_id,
@@ -257,14 +259,10 @@ def credentials(as_json: bool, as_env: bool, home: str | None) -> None:
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
     }
-    if details.get("tls"):
-        values["AWS_CA_BUNDLE"] = details["tls"]["certificate"]
+    if certificate:
+        values["AWS_CA_BUNDLE"] = certificate
     if as_json:
-        click.echo(
-            json.dumps(
-                {**values, "Fingerprint": (details.get("tls") or {}).get("fingerprint")}, indent=2
-            )
-        )
+        click.echo(json.dumps({**values, "Fingerprint": details.get("tls_fingerprint")}, indent=2))
         return
     exports = "\n".join(f"export {name}={value}" for name, value in values.items())
     if as_env:
@@ -283,8 +281,8 @@ def credentials(as_json: bool, as_env: bool, home: str | None) -> None:
         "lambda =",
         f"  endpoint_url = {running.endpoint}",
     ]
-    if details.get("tls"):
-        profile.insert(4, f"ca_bundle = {details['tls']['certificate']}")
+    if certificate:
+        profile.insert(4, f"ca_bundle = {certificate}")
     click.echo("\n".join(profile))
 
 

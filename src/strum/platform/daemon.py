@@ -7,7 +7,6 @@ the background (``strum platform start``), logging to ``platform.log``.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import ssl
@@ -41,10 +40,10 @@ class Running:
 
 def find_running(home: Home, timeout: float = 2.0) -> Running | None:
     """The platform serving ``home``, if one is running and answering."""
+    record = home.address()
     try:
-        record = json.loads(home.address_file.read_text())
         running = Running(record["endpoint"], int(record["pid"]), float(record["started_at"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
     if not _alive(running.pid) or not healthy(running.endpoint, timeout):
         return None

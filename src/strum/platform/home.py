@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from strum.errors import StrumError
 
@@ -104,6 +105,15 @@ class Home:
         """JSON with the running platform's address; the CLI finds the platform through it."""
         return self.root / "platform.json"
 
+    def address(self) -> dict[str, Any]:
+        """What the running platform wrote about itself in ``address_file`` (endpoint, pid,
+        region, its TLS certificate); {} when there is none, or it cannot be read."""
+        try:
+            record = json.loads(self.address_file.read_text())
+        except (OSError, ValueError):
+            return {}
+        return record if isinstance(record, dict) else {}
+
     @property
     def logfile(self) -> Path:
         """The daemon's own log (``strum platform start``)."""
@@ -120,11 +130,8 @@ class Home:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(descriptor)
-            try:
-                running = json.loads(self.address_file.read_text())
-                where = f" (pid {running.get('pid')}, at {running.get('endpoint')})"
-            except (OSError, ValueError):
-                where = ""
+            running = self.address()
+            where = f" (pid {running.get('pid')}, at {running.get('endpoint')})" if running else ""
             raise HomeInUse(
                 f"a platform already runs for {self.root}{where}; use it, stop it with "
                 "`strum platform stop`, or give this one another --home"

@@ -81,7 +81,7 @@ class PlatformLambdaAPI:
                 f"{home.keys_file} holds no owner key yet: it is made when the platform "
                 "first starts (`strum platform start`)"
             )
-        record = _address_record(home)
+        record = home.address()
         if record.get("tls_certificate") and "ca_file" not in options:
             options["ca_file"] = record["tls_certificate"]
         region = str(record.get("region") or "us-east-1")
@@ -474,12 +474,3 @@ def _letter_query(name: str | None, request_ids: tuple[str, ...]) -> dict[str, A
     if name is not None:
         query["function"] = name
     return query
-
-
-def _address_record(home: Home) -> dict[str, Any]:
-    """What the running platform of ``home`` wrote about itself ({} when nothing)."""
-    try:
-        record: dict[str, Any] = json.loads(home.address_file.read_text())
-    except (OSError, ValueError):
-        return {}
-    return record

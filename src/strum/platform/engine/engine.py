@@ -274,15 +274,15 @@ class Engine:
         pool = self._pools.get(spec.instance_key)
         while pool:
             instance = pool.pop()
+            if instance.idle_timer is not None:
+                instance.idle_timer.cancel()
+                instance.idle_timer = None
             if time.perf_counter() - instance.spawned_at > MAX_INSTANCE_AGE_S:
                 # Its session credentials would expire while it runs: start a fresh one.
                 instance.retired = True
                 instance.stop()
                 continue
             if instance.alive and not instance.retired:
-                if instance.idle_timer is not None:
-                    instance.idle_timer.cancel()
-                    instance.idle_timer = None
                 return instance
         return await self._start_instance(spec, invocation)
 
