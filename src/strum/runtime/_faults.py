@@ -52,20 +52,31 @@ def document_for(exc: BaseException, request_id: str = "") -> dict[str, Any]:
     """The error document for any exception, user code's stack frames only."""
     if isinstance(exc, Fault):
         return exc.document(request_id)
-    return error_document(str(exc), type(exc).__name__, user_stack(exc), request_id)
+    return error_document(str(exc), type(exc).__name__, format_frames(user_frames(exc)), request_id)
 
 
-def user_stack(exc: BaseException) -> list[str]:
-    """``exc``'s stack as ``traceback.format_list`` lines, without the runtime's frames."""
+Frame = tuple[str, int, str, "str | None"]
+
+
+def user_frames(exc: BaseException) -> list[Frame]:
+    """``exc``'s stack frames (file, line, function, source), from the first of user code."""
     import traceback
 
     frames = traceback.extract_tb(exc.__traceback__)
     # The runtime's own frames (and importlib's, for errors raised while importing the
     # handler module) say nothing about the user's bug; AWS drops its bootstrap too.
-    kept = [f for f in frames if not _is_runtime_frame(f.filename)]
-    # Plain tuples, as awslambdaric passes them, so the lines carry no ^^^ markers.
-    entries = [(f.filename, f.lineno or 0, f.name, f.line) for f in kept]
-    return traceback.format_list(entries)
+    start = 0
+    while start < len(frames) and _is_runtime_frame(frames[start].filename):
+        start += 1
+    return [(f.filename, f.lineno or 0, f.name, f.line) for f in frames[start:]]
+
+
+def format_frames(frames: list[Frame]) -> list[str]:
+    """Frames as ``traceback.format_list`` lines; plain tuples, as awslambdaric passes
+    them, so the lines carry no ^^^ markers."""
+    import traceback
+
+    return traceback.format_list(frames)
 
 
 def _is_runtime_frame(filename: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from strum.runtime._faults import Fault, user_stack
+from strum.runtime._faults import Fault, format_frames, user_frames
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,10 +45,12 @@ def load_handler(spec: str) -> Handler:
     except ImportError as exc:
         # Name the module whose import failed (the user's app.py behind strum's entry
         # module, say), with the frames that lead there: that is where the fix goes.
-        stack = user_stack(exc)
-        culprit = _module_of(_last_file(stack)) or module_name
+        frames = user_frames(exc)
+        culprit = _module_of(frames[-1][0] if frames else None) or module_name
         raise Fault(
-            "Runtime.ImportModuleError", f"Unable to import module '{culprit}': {exc}", stack
+            "Runtime.ImportModuleError",
+            f"Unable to import module '{culprit}': {exc}",
+            format_frames(frames),
         ) from None
     except SyntaxError as exc:
         culprit = _module_of(exc.filename) or module_name
@@ -65,14 +67,6 @@ def load_handler(spec: str) -> Handler:
             "Runtime.HandlerNotFound", f"Handler '{attribute}' missing on module '{module_name}'"
         ) from None
     return handler
-
-
-def _last_file(stack: list[str]) -> str | None:
-    for entry in reversed(stack):
-        start = entry.find('File "')
-        if start >= 0:
-            return entry[start + 6 : entry.find('"', start + 6)]
-    return None
 
 
 def _module_of(filename: str | None) -> str | None:
