@@ -94,7 +94,11 @@ class Store:
         return f"{base}:{qualifier}" if qualifier else base
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One durable write: ``BEGIN IMMEDIATE`` ... ``COMMIT``, read caches cleared after.
+
+        Public so that each kind of state beside functions (layers, tags, volumes...) can
+        live in its own module under ``state/`` and share this one database and lock."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -107,7 +111,8 @@ class Store:
             self._aliases.clear()
             self._policies.clear()
 
-    def _query(self, sql: str, *args: object) -> list[sqlite3.Row]:
+    def rows(self, sql: str, *args: object) -> list[sqlite3.Row]:
+        """The rows of one read, under the store's lock."""
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
@@ -120,7 +125,7 @@ class Store:
         record = FunctionRecord(
             name, LATEST, config, code.sha_hex, code.size, new_revision(), now_timestamp()
         )
-        with self._write() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM functions WHERE name = ?", (name,)).fetchone():
                 raise ResourceConflict(f"Function already exist: {name}")
             db.execute(
@@ -134,7 +139,7 @@ class Store:
     def function(self, name: str, qualifier: str | None = None) -> FunctionRecord:
         """The record for ``$LATEST`` (no qualifier), a version number, or an alias."""
         if qualifier is None or qualifier == LATEST:
-            rows = self._query("SELECT * FROM functions WHERE name = ?", name)
+            rows = self.rows("SELECT * FROM functions WHERE name = ?", name)
             if not rows:
                 raise ResourceNotFound(f"Function not found: {self.arn(name, qualifier)}")
             return record_from_row(rows[0], LATEST)
@@ -144,7 +149,7 @@ class Store:
             except ResourceNotFound:
                 raise ResourceNotFound(f"Function not found: {self.arn(name, qualifier)}") from None
             return self.function(name, alias.function_version)
-        rows = self._query(
+        rows = self.rows(
             "SELECT * FROM versions WHERE name = ? AND version = ?", name, int(qualifier)
         )
         if not rows:
@@ -153,20 +158,20 @@ class Store:
 
     def list_functions(self) -> list[FunctionRecord]:
         """Every function's ``$LATEST``, by name."""
-        rows = self._query("SELECT * FROM functions ORDER BY name")
+        rows = self.rows("SELECT * FROM functions ORDER BY name")
         return [record_from_row(row, LATEST) for row in rows]
 
     def list_versions(self, name: str) -> list[FunctionRecord]:
         """``$LATEST`` then every published version in order."""
         latest = self.function(name)
-        rows = self._query("SELECT * FROM versions WHERE name = ? ORDER BY version", name)
+        rows = self.rows("SELECT * FROM versions WHERE name = ? ORDER BY version", name)
         return [latest, *(record_from_row(row, str(row["version"])) for row in rows)]
 
     def update_code(
         self, name: str, code: StoredCode, *, revision_id: str | None = None
     ) -> FunctionRecord:
         """Point ``$LATEST`` at another package."""
-        with self._write() as db:
+        with self.transaction() as db:
             current = self._latest_for_update(db, name, revision_id)
             record = replace(
                 current,
@@ -186,7 +191,7 @@ class Store:
         self, name: str, config: dict[str, Any], *, revision_id: str | None = None
     ) -> FunctionRecord:
         """Replace ``$LATEST``'s configuration (the caller merges the changes in)."""
-        with self._write() as db:
+        with self.transaction() as db:
             current = self._latest_for_update(db, name, revision_id)
             record = replace(
                 current, config=config, revision_id=new_revision(), last_modified=now_timestamp()
@@ -211,7 +216,7 @@ class Store:
         As on AWS, publishing an unchanged ``$LATEST`` (same code and configuration as the
         newest version) answers that version instead of creating another.
         """
-        with self._write() as db:
+        with self.transaction() as db:
             latest = self._latest_for_update(db, name, revision_id)
             if code_sha_hex is not None and code_sha_hex != latest.code_sha:
                 raise InvalidParameterValue(
@@ -253,7 +258,7 @@ class Store:
 
         Answers the keys of the URL configs that went with it (their listeners must close).
         """
-        with self._write() as db:
+        with self.transaction() as db:
             self._latest_for_update(db, name, None)
             keys = [
                 row[0]
@@ -273,7 +278,7 @@ class Store:
 
     def delete_version(self, name: str, version: str) -> None:
         """Delete one published version; ``ResourceConflict`` while an alias uses it."""
-        with self._write() as db:
+        with self.transaction() as db:
             self._latest_for_update(db, name, None)
             if not db.execute(
                 "SELECT 1 FROM versions WHERE name = ? AND version = ?", (name, int(version))
@@ -310,7 +315,7 @@ class Store:
 
     def create_alias(self, alias: AliasRecord) -> AliasRecord:
         record = replace(alias, revision_id=new_revision())
-        with self._write() as db:
+        with self.transaction() as db:
             self._latest_for_update(db, alias.function_name, None)
             self._check_versions(db, record)
             if db.execute(
@@ -329,7 +334,7 @@ class Store:
         return record
 
     def alias(self, function_name: str, name: str) -> AliasRecord:
-        rows = self._query(
+        rows = self.rows(
             "SELECT * FROM aliases WHERE name = ? AND alias = ?", function_name, name
         )
         if not rows:
@@ -341,7 +346,7 @@ class Store:
         self, function_name: str, function_version: str | None = None
     ) -> list[AliasRecord]:
         self.function(function_name)
-        rows = self._query("SELECT * FROM aliases WHERE name = ? ORDER BY alias", function_name)
+        rows = self.rows("SELECT * FROM aliases WHERE name = ? ORDER BY alias", function_name)
         aliases = [alias_from_row(row) for row in rows]
         if function_version is not None:
             aliases = [
@@ -354,7 +359,7 @@ class Store:
     def update_alias(self, alias: AliasRecord, *, revision_id: str | None = None) -> AliasRecord:
         """Replace an alias (the caller merges the changes into the current record)."""
         record = replace(alias, revision_id=new_revision())
-        with self._write() as db:
+        with self.transaction() as db:
             current = self.alias(alias.function_name, alias.name)
             if revision_id is not None and revision_id != current.revision_id:
                 raise PreconditionFailed(
@@ -372,7 +377,7 @@ class Store:
 
     def delete_alias(self, function_name: str, name: str) -> str | None:
         """Delete an alias (and its URL config: answers that config's key, if it had one)."""
-        with self._write() as db:
+        with self.transaction() as db:
             self.alias(function_name, name)
             key = url_key(function_name, name)
             had_url = db.execute("SELECT 1 FROM url_configs WHERE key = ?", (key,)).fetchone()
@@ -399,7 +404,7 @@ class Store:
     # -- concurrency ----------------------------------------------------------------------
 
     def put_concurrency(self, name: str, reserved: int) -> None:
-        with self._write() as db:
+        with self.transaction() as db:
             self._latest_for_update(db, name, None)
             db.execute(
                 "INSERT INTO concurrency (name, reserved) VALUES (?, ?) "
@@ -409,18 +414,18 @@ class Store:
 
     def concurrency(self, name: str) -> int | None:
         """The function's reserved concurrency, or None when it has none."""
-        rows = self._query("SELECT reserved FROM concurrency WHERE name = ?", name)
+        rows = self.rows("SELECT reserved FROM concurrency WHERE name = ?", name)
         return int(rows[0][0]) if rows else None
 
     def reserved_elsewhere(self, name: str) -> int:
         """Concurrency reserved by every function but ``name``."""
-        rows = self._query(
+        rows = self.rows(
             "SELECT COALESCE(SUM(reserved), 0) FROM concurrency WHERE name != ?", name
         )
         return int(rows[0][0])
 
     def delete_concurrency(self, name: str) -> None:
-        with self._write() as db:
+        with self.transaction() as db:
             self._latest_for_update(db, name, None)
             db.execute("DELETE FROM concurrency WHERE name = ?", (name,))
 
@@ -437,7 +442,7 @@ class Store:
     ) -> dict[str, Any]:
         key = url_key(function_name, qualifier)
         stamp = now_timestamp()
-        with self._write() as db:
+        with self.transaction() as db:
             self._latest_for_update(db, function_name, None)
             if db.execute("SELECT 1 FROM url_configs WHERE key = ?", (key,)).fetchone():
                 raise ResourceConflict(
@@ -463,15 +468,15 @@ class Store:
         "RESPONSE_STREAM"), port (None until a listener was bound), creation_time,
         last_modified_time.
         """
-        rows = self._query("SELECT * FROM url_configs WHERE key = ?", name)
+        rows = self.rows("SELECT * FROM url_configs WHERE key = ?", name)
         return url_config_from_row(rows[0]) if rows else None
 
     def list_url_configs(self, function_name: str | None = None) -> list[dict[str, Any]]:
         """Every URL config (of one function when ``function_name`` is given)."""
         if function_name is None:
-            rows = self._query("SELECT * FROM url_configs ORDER BY key")
+            rows = self.rows("SELECT * FROM url_configs ORDER BY key")
         else:
-            rows = self._query(
+            rows = self.rows(
                 "SELECT * FROM url_configs WHERE function_name = ? ORDER BY key", function_name
             )
         return [url_config_from_row(row) for row in rows]
@@ -482,7 +487,7 @@ class Store:
         if current is None:
             raise ResourceNotFound(f"The resource you requested does not exist: {name}")
         merged = {**current, **{k: v for k, v in changes.items() if v is not None}}
-        with self._write() as db:
+        with self.transaction() as db:
             db.execute(
                 "UPDATE url_configs SET auth_type = ?, cors = ?, invoke_mode = ?, "
                 "last_modified_time = ? WHERE key = ?",
@@ -494,14 +499,14 @@ class Store:
         return config
 
     def delete_url_config(self, name: str) -> None:
-        with self._write() as db:
+        with self.transaction() as db:
             cursor = db.execute("DELETE FROM url_configs WHERE key = ?", (name,))
             if cursor.rowcount == 0:
                 raise ResourceNotFound(f"The resource you requested does not exist: {name}")
 
     def set_url_port(self, name: str, port: int) -> None:
         """Remember the port a URL config's listener is bound to (reused after restarts)."""
-        with self._write() as db:
+        with self.transaction() as db:
             db.execute("UPDATE url_configs SET port = ? WHERE key = ?", (port, name))
 
     # -- asynchronous invocation configs (Put/Get/Update/DeleteFunctionEventInvokeConfig) --
@@ -514,7 +519,7 @@ class Store:
         ``settings`` holds AWS's keys (``MaximumRetryAttempts``, ``MaximumEventAgeInSeconds``,
         ``DestinationConfig``); answers the stored config with ``LastModified``.
         """
-        with self._write() as db:
+        with self.transaction() as db:
             self._latest_for_update(db, name, None)
             if merge:
                 row = db.execute(
@@ -533,7 +538,7 @@ class Store:
 
     def event_invoke_config(self, name: str, qualifier: str) -> dict[str, Any] | None:
         """The stored config of ``name`` at ``qualifier`` ("$LATEST", a version, an alias)."""
-        rows = self._query(
+        rows = self.rows(
             "SELECT config, last_modified FROM event_invoke_configs "
             "WHERE name = ? AND qualifier = ?",
             name,
@@ -545,7 +550,7 @@ class Store:
 
     def list_event_invoke_configs(self, name: str) -> list[tuple[str, dict[str, Any]]]:
         """(qualifier, config) of every config of ``name``."""
-        rows = self._query(
+        rows = self.rows(
             "SELECT qualifier, config, last_modified FROM event_invoke_configs WHERE name = ? "
             "ORDER BY qualifier",
             name,
@@ -554,7 +559,7 @@ class Store:
 
     def delete_event_invoke_config(self, name: str, qualifier: str) -> bool:
         """Forget the config; False when there was none."""
-        with self._write() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "DELETE FROM event_invoke_configs WHERE name = ? AND qualifier = ?",
                 (name, qualifier),
@@ -572,7 +577,7 @@ class Store:
         key = (name, qualifier or "")
         if key in self._policies:
             return self._policies[key]
-        rows = self._query(
+        rows = self.rows(
             "SELECT statements, revision_id FROM resource_policies WHERE name = ? AND qualifier = ?",
             *key,
         )
@@ -593,7 +598,7 @@ class Store:
         """Apply ``change`` to the statements of a policy in one transaction; answers the new
         revision id. The function (and the version or alias) must exist; ``revision_id``,
         when given, must be the policy's current one (AWS's optimistic locking)."""
-        with self._write() as db:
+        with self.transaction() as db:
             self._latest_for_update(db, name, None)
             if qualifier and qualifier != LATEST:
                 table, column = (
