@@ -9,6 +9,7 @@ code from that header, so the exception class a client sees - ``ResourceNotFound
 
     PlatformError                   any error the control or Invoke API answers with
     ├── ResourceNotFound            404  no such function, version, alias or URL config
+    ├── UnknownOperation            404  no operation at that method and path
     ├── ResourceConflict            409  it exists already / it is still in use
     ├── InvalidParameterValue       400  a value AWS would refuse
     ├── ValidationFailed            400  a value breaking the API model (name patterns)
@@ -34,6 +35,7 @@ __all__ = [
     "ResourceNotFound",
     "SignatureRejected",
     "TooManyRequests",
+    "UnknownOperation",
     "ValidationFailed",
     "model_error",
 ]
@@ -62,6 +64,20 @@ class ResourceNotFound(PlatformError):
     status = 404
     error_type = "ResourceNotFoundException"
     message_key = "Message"
+
+
+class UnknownOperation(PlatformError):
+    """404: no operation at this method and path (AWS's front end answers
+    ``UnknownOperationException`` for a request that names none)."""
+
+    status = 404
+    error_type = "UnknownOperationException"
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(
+            f"No operation is served at {method} {path}; see botocore's Lambda service model "
+            "for the API's paths"
+        )
 
 
 class ResourceConflict(PlatformError):

@@ -115,7 +115,10 @@ class Platform:
             presigned=self.sessions.presigned,
             resource_policies=self._resource_policies,
         )
-        app = web.Application(client_max_size=_MAX_REQUEST_BYTES, middlewares=[access])
+        app = web.Application(
+            client_max_size=_MAX_REQUEST_BYTES,
+            middlewares=[access, api.model.validation_middleware()],
+        )
         api.functions.add_routes(
             app,
             self.store,
@@ -238,8 +241,7 @@ class Platform:
         return found
 
     def _log_group_arn(self, name: str) -> str:
-        region, account = self.settings.region, self.settings.account_id
-        return f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}"
+        return self.store.scope().log_group(name)
 
     def _write_address(self) -> None:
         record = {
