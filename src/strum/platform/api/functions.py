@@ -139,14 +139,14 @@ class FunctionRoutes:
         if qualifier is not None:
             raise InvalidParameterValue("FunctionName must not carry a qualifier on create")
         config = shapes.function_config(body)
+        shapes.check_references(body, self.store.scope())
         code = self.store.code.put(shapes.zip_file(body))
         record = self.store.create_function(name, config, code)
-        qualifier_used = None
         if body.get("Publish"):
+            # AWS answers the unqualified ARN, with Version naming what was published.
             record = self.store.publish_version(name)
-            qualifier_used = record.version
         logger.info("created function %s (%s)", name, code.sha_hex[:12])
-        return json_response(shapes.render_function(self.store, record, qualifier_used), 201)
+        return json_response(shapes.render_function(self.store, record, None), 201)
 
     async def get_function(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = function_target(request)
@@ -170,7 +170,8 @@ class FunctionRoutes:
 
     async def list_functions(self, request: web.Request) -> web.StreamResponse:
         records = self.store.list_functions()
-        if request.query.get("FunctionVersion") == "ALL":
+        every = request.query.get("FunctionVersion") == "ALL"
+        if every:
             records = [version for r in records for version in self.store.list_versions(r.name)]
         elif request.query.get("FunctionVersion") not in (None, ""):
             raise model_error(
@@ -183,9 +184,9 @@ class FunctionRoutes:
         )
         answer: dict[str, Any] = {
             "Functions": [
-                shapes.render_function(
-                    self.store, record, None if record.version == LATEST else record.version
-                )
+                # With FunctionVersion=ALL every ARN is qualified, $LATEST's too, as AWS's;
+                # otherwise $LATEST's is unqualified.
+                shapes.render_function(self.store, record, record.version if every else None)
                 for record in items
             ]
         }
@@ -221,6 +222,7 @@ class FunctionRoutes:
         body = await read_body(request)
         current = self.store.function(name)
         config = shapes.function_config(body, current.config)
+        shapes.check_references(body, self.store.scope())
         record = self.store.update_config(name, config, revision_id=body.get("RevisionId"))
         self.instances.retire(name, LATEST)
         return json_response(shapes.render_function(self.store, record, None))
@@ -312,7 +314,8 @@ class FunctionRoutes:
         return json_response(shapes.render_alias(self.store, record), 201)
 
     async def get_alias(self, request: web.Request) -> web.StreamResponse:
-        name, _ = function_target(request, name_only=True)
+        # The alias's own ARN names the function too (AWS accepts it as FunctionName).
+        name, _ = function_target(request)
         self.store.function(name)
         alias = self.store.alias(name, request.match_info["alias"])
         return json_response(shapes.render_alias(self.store, alias))
