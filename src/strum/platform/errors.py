@@ -10,6 +10,7 @@ code from that header, so the exception class a client sees - ``ResourceNotFound
     PlatformError                   any error the control or Invoke API answers with
     ├── ResourceNotFound            404  no such function, version, alias or URL config
     ├── UnknownOperation            404  no operation at that method and path
+    ├── CodeSigningConfigNotFound   404  a code signing config the platform does not have
     ├── ResourceConflict            409  it exists already / it is still in use
     ├── InvalidParameterValue       400  a value AWS would refuse
     ├── ValidationFailed            400  a value breaking the API model (name patterns)
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 __all__ = [
     "AccessDenied",
+    "CodeSigningConfigNotFound",
     "InvalidParameterValue",
     "InvalidRequestContent",
     "PlatformError",
@@ -78,6 +80,14 @@ class UnknownOperation(PlatformError):
             f"No operation is served at {method} {path}; see botocore's Lambda service model "
             "for the API's paths"
         )
+
+
+class CodeSigningConfigNotFound(PlatformError):
+    """404: a ``CodeSigningConfigArn`` naming no code signing config."""
+
+    status = 404
+    error_type = "CodeSigningConfigNotFoundException"
+    message_key = "Message"
 
 
 class ResourceConflict(PlatformError):

@@ -45,7 +45,7 @@ from strum.platform.identity import (
 from strum.platform.invoke import AsyncQueue, Invoker, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
-from strum.platform.state import AuditLog, Store
+from strum.platform.state import AuditLog, FunctionSettings, Store, Tags
 from strum.platform.urls import FunctionUrls
 
 __all__ = ["Platform", "serve"]
@@ -81,6 +81,8 @@ class Platform:
         self.started_at = time.time()
         self.port = settings.port
         self.store = Store(home, region=settings.region, account_id=settings.account_id)
+        self.tags = Tags(self.store)
+        self.function_settings = FunctionSettings(self.store)
         self.keys = KeyRing(home.keys_file)
         self.keys.ensure_owner()
         self.sessions = SessionIssuer(_session_key(home.session_key_file))
@@ -126,6 +128,7 @@ class Platform:
             instances=self.engine,
             urls=self.urls,
             scheduler=self.scheduler,
+            tags=self.tags,
             endpoint=lambda: self.endpoint,
             presign=self.sessions.presign,
         )
@@ -134,6 +137,8 @@ class Platform:
         api.async_config.add_routes(app, self.store, self.asyncq)
         api.keys.add_routes(app, self.keys, self.audit)
         api.permissions.add_routes(app, self.store)
+        api.tags.add_routes(app, self.store, self.tags)
+        api.account.add_routes(app, self.store, self.settings, self.function_settings)
         status = api.StatusRoutes(
             self.home,
             self.engine.logs,

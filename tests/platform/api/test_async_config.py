@@ -116,7 +116,11 @@ def test_configs_round_trip_through_boto3(running_platform, lambda_client, tmp_p
         ({"MaximumEventAgeInSeconds": 59}, "greater than or equal to 60"),
         ({"MaximumEventAgeInSeconds": 21601}, "less than or equal to 21600"),
         (
-            {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}}},
+            {
+                "DestinationConfig": {
+                    "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}
+                }
+            },
             "Lambda functions only; sqs destinations",
         ),
         (

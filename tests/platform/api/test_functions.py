@@ -283,7 +283,10 @@ def test_aliases_with_weighted_routing(lambda_client):
     lambda_client.delete_alias(FunctionName="al", Name="live")
     with pytest.raises(lambda_client.exceptions.ResourceNotFoundException) as excinfo:
         lambda_client.get_alias(FunctionName="al", Name="live")
-    assert "Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:al:live" in error_message(excinfo)
+    assert (
+        "Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:al:live"
+        in error_message(excinfo)
+    )
 
 
 @pytest.mark.parametrize(

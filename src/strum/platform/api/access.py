@@ -44,6 +44,7 @@ BODY_FUNCTION = "body function"  # CreateFunction: the FunctionName in the body
 PATH_FUNCTION = "path function"  # strum's routes: the {function} in the path
 QUERY_FUNCTION = "query function"  # strum's routes: ?function=, or every function
 LOG_GROUP = "log group"  # the function's log group, from ?function=
+TAGGED = "tagged"  # the tagging API: the resource's ARN is the path's {arn}
 ANY = "any"  # "*": the operation is not about one resource
 
 
@@ -110,6 +111,22 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", "/2019-09-25/functions/{name}/event-invoke-config/list"): Operation(
         "lambda:ListFunctionEventInvokeConfigs", UNQUALIFIED
+    ),
+    ("POST", "/2017-03-31/tags/{arn}"): Operation("lambda:TagResource", TAGGED),
+    ("DELETE", "/2017-03-31/tags/{arn}"): Operation("lambda:UntagResource", TAGGED),
+    ("GET", "/2017-03-31/tags/{arn}"): Operation("lambda:ListTags", TAGGED),
+    ("GET", "/2016-08-19/account-settings"): Operation("lambda:GetAccountSettings", ANY),
+    ("GET", "/2024-08-31/functions/{name}/recursion-config"): Operation(
+        "lambda:GetFunctionRecursionConfig", UNQUALIFIED
+    ),
+    ("PUT", "/2024-08-31/functions/{name}/recursion-config"): Operation(
+        "lambda:PutFunctionRecursionConfig", UNQUALIFIED
+    ),
+    ("GET", "/2021-07-20/functions/{name}/runtime-management-config"): Operation(
+        "lambda:GetRuntimeManagementConfig"
+    ),
+    ("PUT", "/2021-07-20/functions/{name}/runtime-management-config"): Operation(
+        "lambda:PutRuntimeManagementConfig"
     ),
     # A code download link (GetFunction's Code.Location) is signed like any call.
     ("GET", "/strum/code/{sha}.zip"): Operation("lambda:GetFunction", ANY),
@@ -261,6 +278,8 @@ async def _refuse_foreign_reference(
 ) -> None:
     if operation.resource in (FUNCTION, UNQUALIFIED):
         refuse_foreign(request.match_info["name"], caller, operation.action)
+    elif operation.resource == TAGGED:
+        refuse_foreign(request.match_info["arn"], caller, operation.action)
     elif operation.resource == BODY_FUNCTION:
         named = (await read_body(request)).get("FunctionName")
         if isinstance(named, str):
@@ -288,6 +307,10 @@ async def _resource(
             return "*", None
         name, qualifier = parse_function_name(named)
         return arn(name, qualifier), None
+    if kind == TAGGED:
+        named = request.match_info["arn"]
+        name, _ = parse_function_name(named)
+        return named, (name, None)
     if kind == PATH_FUNCTION:
         name = request.match_info["function"]
         return arn(name, None), (name, None)

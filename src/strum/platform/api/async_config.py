@@ -87,9 +87,7 @@ def _destination(arn: object, function_name: str, scope: arns.Scope) -> str:
             f"function ARN such as {scope.function('on-failure')}"
         )
     parsed = arns.parse(arn)
-    if parsed is not None and (
-        parsed.account != scope.account or parsed.region != scope.region
-    ):
+    if parsed is not None and (parsed.account != scope.account or parsed.region != scope.region):
         # AWS checks that the execution role may reach the destination; no role of this
         # account reaches another account's or region's functions on this platform.
         raise InvalidParameterValue(

@@ -23,7 +23,15 @@ from strum.platform.api._http import answering_errors, function_target, json_res
 from strum.platform.errors import InvalidParameterValue, ResourceNotFound, model_error
 from strum.platform.invoke import Scheduler
 from strum.platform.settings import Settings
-from strum.platform.state import LATEST, AliasRecord, Store, parse_function_name, url_key
+from strum.platform.state import (
+    LATEST,
+    AliasRecord,
+    Store,
+    Tags,
+    check_tags,
+    parse_function_name,
+    url_key,
+)
 
 __all__ = ["FunctionRoutes", "Instances", "UrlListeners", "add_routes"]
 
@@ -60,6 +68,7 @@ def add_routes(
     instances: Instances,
     urls: UrlListeners,
     scheduler: Scheduler,
+    tags: Tags,
     endpoint: Callable[[], str],
     presign: Callable[[str], str],
 ) -> None:
@@ -71,6 +80,7 @@ def add_routes(
         instances=instances,
         urls=urls,
         scheduler=scheduler,
+        tags=tags,
         endpoint=endpoint,
         presign=presign,
     )
@@ -116,10 +126,12 @@ class FunctionRoutes:
         instances: Instances,
         urls: UrlListeners,
         scheduler: Scheduler,
+        tags: Tags,
         endpoint: Callable[[], str],
         presign: Callable[[str], str],
     ) -> None:
         self.presign = presign
+        self.tags = tags
         self.store = store
         self.settings = settings
         self.instances = instances
@@ -140,8 +152,11 @@ class FunctionRoutes:
             raise InvalidParameterValue("FunctionName must not carry a qualifier on create")
         config = shapes.function_config(body)
         shapes.check_references(body, self.store.scope())
+        tags = check_tags(body.get("Tags") or {})
         code = self.store.code.put(shapes.zip_file(body))
         record = self.store.create_function(name, config, code)
+        if tags:
+            self.tags.tag(name, tags)
         if body.get("Publish"):
             # AWS answers the unqualified ARN, with Version naming what was published.
             record = self.store.publish_version(name)
@@ -161,6 +176,9 @@ class FunctionRoutes:
         reserved = self.store.concurrency(name)
         if reserved is not None:
             answer["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
+        tags = self.tags.of(name)
+        if tags:
+            answer["Tags"] = tags
         return json_response(answer)
 
     async def get_configuration(self, request: web.Request) -> web.StreamResponse:

@@ -147,7 +147,9 @@ def _check_value(value: object, shape_name: str, path: str, errors: list[str]) -
         inner = sorted({c for item in value for c in _constraints(item, spec["member"]["shape"])})
         if inner:
             errors.append(
-                _failure(value, path, f"Member must satisfy constraint: [{', '.join(inner)}]", sensitive)
+                _failure(
+                    value, path, f"Member must satisfy constraint: [{', '.join(inner)}]", sensitive
+                )
             )
         for item in value:
             if isinstance(item, dict):
@@ -251,9 +253,8 @@ async def request_params(request: web.Request, operation: str) -> dict[str, Any]
                     if shape(ref["shape"])["type"] == "list"
                     else _from_text(values[0], ref["shape"])
                 )
-        elif where == "header":
-            if name in request.headers:
-                params[member] = _from_text(request.headers[name], ref["shape"])
+        elif where == "header" and name in request.headers:
+            params[member] = _from_text(request.headers[name], ref["shape"])
     if not has_payload and request.method in ("POST", "PUT", "PATCH"):
         body = await read_body(request)
         for member, ref in spec.get("members", {}).items():

@@ -16,7 +16,12 @@ import re
 from typing import Any
 
 from strum.platform import arns
-from strum.platform.errors import AccessDenied, InvalidParameterValue, ResourceNotFound, model_error
+from strum.platform.errors import (
+    AccessDenied,
+    CodeSigningConfigNotFound,
+    InvalidParameterValue,
+    model_error,
+)
 from strum.platform.identity import Policy, PolicyError
 from strum.platform.state import AliasRecord, FunctionRecord, Store, code_sha256
 
@@ -179,9 +184,9 @@ def check_references(body: dict[str, Any], scope: arns.Scope) -> None:
             raise AccessDenied("Cross-account pass role is not allowed.")
     signing = body.get("CodeSigningConfigArn")
     if signing:
-        raise ResourceNotFound(
-            f"Code signing configuration not found: {signing}. The platform verifies no code "
-            "signatures; leave CodeSigningConfigArn out"
+        raise CodeSigningConfigNotFound(
+            f"Code signing configuration not found: {signing}. The platform has no code "
+            "signing configs; leave CodeSigningConfigArn out"
         )
 
 
