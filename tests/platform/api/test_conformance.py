@@ -465,3 +465,13 @@ def test_the_aws_cli_as_a_user_types_it(
     assert listed == {"Tags": {"team": "web", "env": "dev"}}
     settings = _aws(platform, tmp_path, "get-account-settings")
     assert settings["AccountUsage"]["FunctionCount"] >= 1
+
+
+def test_an_alias_named_function_is_not_mistaken_for_a_partial_arn(
+    recorded: tuple[Any, Recorder],
+) -> None:
+    client, _ = recorded
+    name = fresh(client, Publish=True)
+    client.create_alias(FunctionName=name, Name="function", FunctionVersion="1")
+    got = client.get_function_configuration(FunctionName=f"{name}:function")
+    assert got["FunctionArn"] == arn(name, "function")

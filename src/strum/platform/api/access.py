@@ -250,9 +250,9 @@ def refuse_foreign(reference: str, caller: Caller, action: str) -> None:
     platform's accounts share no functions, so no such policy exists.
     """
     parts = reference.split(":")
-    if reference.startswith("arn:") and len(parts) >= 6:
+    if reference.startswith("arn:") and len(parts) >= 6 and parts[2] == "lambda":
         region, account = parts[3], parts[4]
-    elif len(parts) >= 3 and parts[1] == "function":
+    elif len(parts) >= 3 and parts[1] == "function" and parts[0].isdigit():
         region, account = caller.region, parts[0]
     else:
         return
