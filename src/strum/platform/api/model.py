@@ -76,6 +76,7 @@ def _operations() -> dict[tuple[str, str], str]:
     }
 
 
+@functools.lru_cache(maxsize=1024)
 def operation_for(method: str, path: str) -> str | None:
     """The name of the model's operation at ``method`` and route ``path``, or None."""
     return _operations().get(_route_key(method, path))
@@ -83,12 +84,22 @@ def operation_for(method: str, path: str) -> str | None:
 
 def validate(operation: str, params: dict[str, Any]) -> None:
     """Raise ``ValidationFailed`` in AWS's words if ``params`` break ``operation``'s input."""
-    errors = validation_errors(operation, params)
+    if all(value is None or isinstance(value, str | int) for value in params.values()):
+        # Path, query and header values only (Invoke, every GET): the same few recur on the
+        # hot path, so their verdicts are kept.
+        errors = list(_scalar_errors(operation, tuple(sorted(params.items()))))
+    else:
+        errors = validation_errors(operation, params)
     if errors:
         count = len(errors)
         raise ValidationFailed(
             f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(errors)
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _scalar_errors(operation: str, items: tuple[tuple[str, Any], ...]) -> tuple[str, ...]:
+    return tuple(validation_errors(operation, dict(items)))
 
 
 def validation_errors(operation: str, params: dict[str, Any]) -> list[str]:
@@ -245,10 +256,15 @@ async def request_params(request: web.Request, operation: str) -> dict[str, Any]
     """The input of ``operation`` as a request carries it: path, query, headers, body."""
     op = service_model()["operations"][operation]
     spec = shape(op["input"]["shape"]) if "input" in op else {"members": {}}
-    template = re.findall(r"\{([^}+]*)\+?\}", op["http"]["requestUri"])
     route = request.match_info.route.resource
-    names = re.findall(r"\{([^}:]*)", route.canonical) if route is not None else []
-    path_values = dict(zip(template, (request.match_info.get(n) for n in names), strict=False))
+    names = _placeholders(route.canonical) if route is not None else ()
+    path_values = dict(
+        zip(
+            _placeholders(op["http"]["requestUri"]),
+            map(request.match_info.get, names),
+            strict=False,
+        )
+    )
     params: dict[str, Any] = {}
     has_payload = "payload" in spec
     for member, ref in spec.get("members", {}).items():
@@ -271,6 +287,13 @@ async def request_params(request: web.Request, operation: str) -> dict[str, Any]
             if "location" not in ref and member in body:
                 params[member] = body[member]
     return params
+
+
+@functools.lru_cache(maxsize=1024)
+def _placeholders(path: str) -> tuple[str, ...]:
+    """The names of a path's ``{placeholders}``, in order (``{Name+}`` and ``{name:regex}``
+    give ``Name`` and ``name``)."""
+    return tuple(re.findall(r"\{([^}:+]*)[^}]*\}", path))
 
 
 def _from_text(text: str, shape_name: str) -> object:
