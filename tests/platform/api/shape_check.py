@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.model import OperationModel, Shape
+from botocore.model import OperationModel, ServiceModel, Shape
 
 # strum's own configuration field (the function's sandbox permissions), answered beside
 # AWS's in a FunctionConfiguration.
@@ -65,6 +65,25 @@ def response_problems(
         if name in in_body and value is not None:
             problems.extend(_problems(value, in_body[name], name))
     return problems
+
+
+def error_problems(service: ServiceModel, code: str, status: int, body: bytes) -> list[str]:
+    """What is wrong with one raw error answer: its status and members against the error's
+    shape in the model (errors AWS's front end answers, outside the model, need only be a
+    JSON object with a message)."""
+    problems: list[str] = []
+    document = _json(body, problems)
+    if not isinstance(document, dict):
+        return [*problems, f"the error body is not a JSON object: {body[:200]!r}"]
+    if code not in service.shape_names:
+        if not {"message", "Message"} & set(document):
+            problems.append(f"{code} carries no message: {document}")
+        return problems
+    shape = service.shape_for(code)
+    expected = shape.metadata.get("error", {}).get("httpStatusCode")
+    if expected is not None and status != expected:
+        problems.append(f"{code}: status {status}, the model says {expected}")
+    return problems + _problems(document, shape, code)
 
 
 def _json(body: bytes, problems: list[str]) -> Any:

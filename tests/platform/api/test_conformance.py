@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from strum.platform import api
-from tests.platform.api.shape_check import response_problems
+from tests.platform.api.shape_check import error_problems, response_problems
 from tests.platform.conftest import RunningPlatform, start_platform
 from tests.platform.packages import create_function, handler_zip
 
@@ -195,6 +195,61 @@ def test_each_operation_answers_in_its_models_output_shape(
     status, headers, body = recorder.responses[operation]
     model = client.meta.service_model.operation_model(operation)
     assert response_problems(model, status, headers, body) == []
+
+
+# error -> a call that provokes it, and the code AWS answers with.
+ERRORS: dict[str, tuple[Callable[[Any], object], str]] = {
+    "unknown function": (
+        lambda c: c.get_function(FunctionName="ghost"),
+        "ResourceNotFoundException",
+    ),
+    "taken name": (lambda c: create_function(c, "conf"), "ResourceConflictException"),
+    "bad memory": (
+        lambda c: create_function(c, "x", MemorySize=20000),
+        "InvalidParameterValueException",
+    ),
+    "model violation": (lambda c: create_function(c, "x", Timeout=0), "ValidationException"),
+    "stale revision": (
+        lambda c: c.update_function_configuration(FunctionName="conf", RevisionId="nope"),
+        "PreconditionFailedException",
+    ),
+    "not json": (
+        lambda c: c.invoke(FunctionName="conf", Payload=b"{"),
+        "InvalidRequestContentException",
+    ),
+    "foreign account": (
+        lambda c: c.get_function(FunctionName="111111111111:function:conf"),
+        "AccessDeniedException",
+    ),
+    "unknown signing config": (
+        lambda c: create_function(
+            c,
+            "x",
+            CodeSigningConfigArn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0",
+        ),
+        "CodeSigningConfigNotFoundException",
+    ),
+    "too large": (
+        lambda c: c.invoke(FunctionName="conf", Payload=b'"' + b"x" * (7 * 1024 * 1024) + b'"'),
+        "RequestTooLargeException",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_each_error_answers_with_awss_code_and_error_shape(
+    recorded: tuple[Any, Recorder], case: str
+) -> None:
+    from botocore.exceptions import ClientError
+
+    client, recorder = recorded
+    call, code = ERRORS[case]
+    recorder.responses.clear()
+    with pytest.raises(ClientError) as raised:
+        call(client)
+    assert raised.value.response["Error"]["Code"] == code
+    ((status, _, body),) = recorder.responses.values()
+    assert error_problems(client.meta.service_model, code, status, body) == []
 
 
 # -- ARNs: the caller's signed region and account, everywhere ------------------------------
