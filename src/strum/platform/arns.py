@@ -57,6 +57,22 @@ class Scope:
         """An IAM role's ARN (IAM is global: no region)."""
         return self._arn("iam", f"role/{name}", region="")
 
+    def root(self) -> str:
+        """The account's root principal (the owner key signs as it)."""
+        return self._arn("iam", "root", region="")
+
+    def user(self, name: str) -> str:
+        """An IAM user's ARN (a named key of the platform signs as one)."""
+        return self._arn("iam", f"user/{name}", region="")
+
+    def assumed_role(self, role: str, session: str) -> str:
+        """A session of a role, as STS names it (a function instance's identity)."""
+        return self._arn("sts", f"assumed-role/{role}/{session}", region="")
+
+    def rule(self, name: str) -> str:
+        """An EventBridge rule's ARN (what a schedule's events name as their resource)."""
+        return self._arn("events", f"rule/{name}")
+
     def runtime_version(self, version_id: str) -> str:
         """A runtime version's ARN: AWS's own, in the region, with no account."""
         return f"arn:{self.partition}:lambda:{self.region}::runtime:{version_id}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from strum.platform import arns
 from strum.platform.errors import AccessDenied, SignatureRejected
 from strum.platform.identity.conditions import Context, ContextValue
 from strum.platform.identity.keys import AccessKey, KeyRing
@@ -115,7 +116,8 @@ class Authority:
         if key is None:
             raise _unrecognized()
         account = self.account_of(key)
-        arn = f"arn:aws:iam::{account}:{'root' if key.is_owner else 'user/' + key.name}"
+        scope = arns.Scope(claim.region, account)
+        arn = scope.root() if key.is_owner else scope.user(key.name)
         caller = Caller(key.access_key_id, arn, account, claim.region, self._keys.policy(key))
         return Pending(claim, key.secret, caller)
 
