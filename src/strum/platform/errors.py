@@ -20,7 +20,8 @@ code from that header, so the exception class a client sees - ``ResourceNotFound
     │                               (400 IncompleteSignature for a malformed signature)
     ├── PreconditionFailed          412  a stale RevisionId
     ├── TooManyRequests             429  throttled, with AWS's ``Reason``
-    └── RequestTooLarge             413  payload over the sync / async limit
+    ├── RequestTooLarge             413  payload over the sync / async limit
+    └── RequestEntityTooLarge       413  a request body over the API's limit (~70 MB)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "InvalidRequestContent",
     "PlatformError",
     "PreconditionFailed",
+    "RequestEntityTooLarge",
     "RequestTooLarge",
     "ResourceConflict",
     "ResourceNotFound",
@@ -151,6 +153,14 @@ class RequestTooLarge(PlatformError):
 
     status = 413
     error_type = "RequestTooLargeException"
+
+
+class RequestEntityTooLarge(PlatformError):
+    """413: a request body over what the API reads (AWS's front end: "Request must be
+    smaller than 69905067 bytes for the CreateFunction operation")."""
+
+    status = 413
+    error_type = "RequestEntityTooLargeException"
 
 
 class TooManyRequests(PlatformError):

@@ -530,3 +530,16 @@ def test_an_alias_named_function_is_not_mistaken_for_a_partial_arn(
     client.create_alias(FunctionName=name, Name="function", FunctionVersion="1")
     got = client.get_function_configuration(FunctionName=f"{name}:function")
     assert got["FunctionArn"] == arn(name, "function")
+
+
+def test_a_body_over_the_apis_limit_answers_json_as_aws(platform: RunningPlatform) -> None:
+    body = b" " * 69_905_068
+    request = platform.request("/2015-03-31/functions", method="POST", data=body)
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=60)
+    assert raised.value.code == 413
+    assert raised.value.headers["x-amzn-ErrorType"] == "RequestEntityTooLargeException"
+    assert json.loads(raised.value.read())["message"] == (
+        "Request must be smaller than 69905067 bytes for the CreateFunction operation"
+    )
+    raised.value.close()

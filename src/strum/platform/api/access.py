@@ -20,7 +20,13 @@ from aiohttp.typedefs import Handler, Middleware
 
 from strum.platform import arns
 from strum.platform.api._http import error_response, function_target, read_body
-from strum.platform.errors import AccessDenied, PlatformError, ResourceNotFound, UnknownOperation
+from strum.platform.errors import (
+    AccessDenied,
+    PlatformError,
+    RequestEntityTooLarge,
+    ResourceNotFound,
+    UnknownOperation,
+)
 from strum.platform.identity import Authority, Caller, Policy
 from strum.platform.state import AuditEntry, AuditLog, parse_function_name
 
@@ -189,7 +195,14 @@ def access_middleware(
             # The headers first: an unsigned or unknown caller is refused before its body
             # is read.
             pending = authority.identify(request.headers)
-            body = await request.read()
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                name = operation.action.partition(":")[2] if operation else "this"
+                raise RequestEntityTooLarge(
+                    f"Request must be smaller than {request.client_max_size} bytes for the "
+                    f"{name} operation"
+                ) from None
             caller = authority.confirm(
                 pending,
                 method=request.method,
