@@ -53,6 +53,22 @@ def unique_name(prefix: str = "f") -> str:
     return f"{prefix}{next(_names)}"
 
 
+def regional_client(platform: RunningPlatform, region: str) -> Any:
+    """A client of the owner's, signing for ``region``."""
+    import boto3
+
+    owner = platform.owner
+    client = boto3.client(
+        "lambda",
+        endpoint_url=platform.endpoint,
+        region_name=region,
+        aws_access_key_id=owner.access_key_id,
+        aws_secret_access_key=owner.secret,
+    )
+    platform.clients.append(client)
+    return client
+
+
 def fresh(client: Any, **extra: Any) -> str:
     """A new function of its own, for calls that change or delete it."""
     name = unique_name()

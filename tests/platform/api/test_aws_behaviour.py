@@ -26,8 +26,11 @@ from tests.platform.api.conformance_support import (
     fresh,
     module_platform,
     recording_client,
+    regional_client,
 )
+from tests.platform.api.test_async_config import deploy_sink
 from tests.platform.conftest import RunningPlatform
+from tests.platform.invoke.test_queue import wait_for
 from tests.platform.packages import create_function, handler_zip
 
 
@@ -45,17 +48,7 @@ def recorded(platform: RunningPlatform) -> tuple[Any, Recorder]:
 
 
 def test_arns_carry_the_region_the_request_was_signed_for(platform: RunningPlatform) -> None:
-    import boto3
-
-    owner = platform.owner
-    client = boto3.client(
-        "lambda",
-        endpoint_url=platform.endpoint,
-        region_name="eu-west-1",
-        aws_access_key_id=owner.access_key_id,
-        aws_secret_access_key=owner.secret,
-    )
-    platform.clients.append(client)
+    client = regional_client(platform, "eu-west-1")
     created = create_function(client, "regional", Publish=True)
     assert created["FunctionArn"] == arn("regional", region="eu-west-1")
     assert created["Version"] == "1"
@@ -78,6 +71,23 @@ def test_arns_carry_the_region_the_request_was_signed_for(platform: RunningPlatf
     assert other.get_function(FunctionName="regional")["Configuration"]["FunctionArn"] == arn(
         "regional"
     )
+
+
+def test_async_invocations_and_their_records_keep_the_callers_region(
+    platform: RunningPlatform, tmp_path: Path
+) -> None:
+    client = regional_client(platform, "ap-south-1")
+    sink = deploy_sink(client, "south-sink", tmp_path)
+    create_function(client, "south")
+    client.put_function_event_invoke_config(
+        FunctionName="south",
+        DestinationConfig={"OnSuccess": {"Destination": arn("south-sink", region="ap-south-1")}},
+    )
+    client.invoke(FunctionName="south", InvocationType="Event", Payload=b"{}")
+    line = wait_for(lambda: sink.exists() and sink.read_text(), what="the success record")
+    record = json.loads(line.splitlines()[0])
+    assert record["requestContext"]["functionArn"] == arn("south", "$LATEST", region="ap-south-1")
+    assert record["responsePayload"]["arn"] == arn("south", region="ap-south-1")
 
 
 def test_list_functions_all_qualifies_latest_as_aws_does(recorded: tuple[Any, Recorder]) -> None:
