@@ -161,6 +161,7 @@ PLATFORM_LAYERS = [
     ("strum.platform.urls", ["server"]),
     ("strum.platform.errors", ["engine", "invoke", "api", "urls", "state", "sandbox", "server"]),
     ("strum.platform.settings", ["engine", "invoke", "api", "urls", "state", "sandbox", "server"]),
+    ("strum.platform.arns", ["engine", "invoke", "api", "urls", "state", "sandbox", "server"]),
 ]
 
 

@@ -9,6 +9,8 @@ code from that header, so the exception class a client sees - ``ResourceNotFound
 
     PlatformError                   any error the control or Invoke API answers with
     ├── ResourceNotFound            404  no such function, version, alias or URL config
+    ├── UnknownOperation            404  no operation at that method and path
+    ├── CodeSigningConfigNotFound   404  a code signing config the platform does not have
     ├── ResourceConflict            409  it exists already / it is still in use
     ├── InvalidParameterValue       400  a value AWS would refuse
     ├── ValidationFailed            400  a value breaking the API model (name patterns)
@@ -18,22 +20,26 @@ code from that header, so the exception class a client sees - ``ResourceNotFound
     │                               (400 IncompleteSignature for a malformed signature)
     ├── PreconditionFailed          412  a stale RevisionId
     ├── TooManyRequests             429  throttled, with AWS's ``Reason``
-    └── RequestTooLarge             413  payload over the sync / async limit
+    ├── RequestTooLarge             413  payload over the sync / async limit
+    └── RequestEntityTooLarge       413  a request body over the API's limit (~70 MB)
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AccessDenied",
+    "CodeSigningConfigNotFound",
     "InvalidParameterValue",
     "InvalidRequestContent",
     "PlatformError",
     "PreconditionFailed",
+    "RequestEntityTooLarge",
     "RequestTooLarge",
     "ResourceConflict",
     "ResourceNotFound",
     "SignatureRejected",
     "TooManyRequests",
+    "UnknownOperation",
     "ValidationFailed",
     "model_error",
 ]
@@ -61,6 +67,28 @@ class ResourceNotFound(PlatformError):
 
     status = 404
     error_type = "ResourceNotFoundException"
+    message_key = "Message"
+
+
+class UnknownOperation(PlatformError):
+    """404: no operation at this method and path (AWS's front end answers
+    ``UnknownOperationException`` for a request that names none)."""
+
+    status = 404
+    error_type = "UnknownOperationException"
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(
+            f"No operation is served at {method} {path}; see botocore's Lambda service model "
+            "for the API's paths"
+        )
+
+
+class CodeSigningConfigNotFound(PlatformError):
+    """404: a ``CodeSigningConfigArn`` naming no code signing config."""
+
+    status = 404
+    error_type = "CodeSigningConfigNotFoundException"
     message_key = "Message"
 
 
@@ -125,6 +153,14 @@ class RequestTooLarge(PlatformError):
 
     status = 413
     error_type = "RequestTooLargeException"
+
+
+class RequestEntityTooLarge(PlatformError):
+    """413: a request body over what the API reads (AWS's front end: "Request must be
+    smaller than 69905067 bytes for the CreateFunction operation")."""
+
+    status = 413
+    error_type = "RequestEntityTooLargeException"
 
 
 class TooManyRequests(PlatformError):

@@ -45,15 +45,16 @@ from strum.platform.identity import (
 from strum.platform.invoke import AsyncQueue, Invoker, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
-from strum.platform.state import AuditLog, Store
+from strum.platform.state import AuditLog, FunctionSettings, Store, Tags
 from strum.platform.urls import FunctionUrls
 
 __all__ = ["Platform", "serve"]
 
 logger = logging.getLogger(__name__)
 
-# Deployment packages travel in CreateFunction / UpdateFunctionCode bodies (base64).
-_MAX_REQUEST_BYTES = 70 * 1024 * 1024
+# Deployment packages travel in CreateFunction / UpdateFunctionCode bodies (base64): AWS's
+# front end reads 69,905,067 bytes at most (50 MB of zip, base64-encoded).
+_MAX_REQUEST_BYTES = 69_905_067
 
 
 class Platform:
@@ -81,6 +82,8 @@ class Platform:
         self.started_at = time.time()
         self.port = settings.port
         self.store = Store(home, region=settings.region, account_id=settings.account_id)
+        self.tags = Tags(self.store)
+        self.function_settings = FunctionSettings(self.store)
         self.keys = KeyRing(home.keys_file)
         self.keys.ensure_owner()
         self.sessions = SessionIssuer(_session_key(home.session_key_file))
@@ -115,7 +118,10 @@ class Platform:
             presigned=self.sessions.presigned,
             resource_policies=self._resource_policies,
         )
-        app = web.Application(client_max_size=_MAX_REQUEST_BYTES, middlewares=[access])
+        app = web.Application(
+            client_max_size=_MAX_REQUEST_BYTES,
+            middlewares=[access, api.model.validation_middleware()],
+        )
         api.functions.add_routes(
             app,
             self.store,
@@ -123,6 +129,7 @@ class Platform:
             instances=self.engine,
             urls=self.urls,
             scheduler=self.scheduler,
+            tags=self.tags,
             endpoint=lambda: self.endpoint,
             presign=self.sessions.presign,
         )
@@ -131,6 +138,8 @@ class Platform:
         api.async_config.add_routes(app, self.store, self.asyncq)
         api.keys.add_routes(app, self.keys, self.audit)
         api.permissions.add_routes(app, self.store)
+        api.tags.add_routes(app, self.store, self.tags)
+        api.account.add_routes(app, self.store, self.settings, self.function_settings)
         status = api.StatusRoutes(
             self.home,
             self.engine.logs,
@@ -238,8 +247,7 @@ class Platform:
         return found
 
     def _log_group_arn(self, name: str) -> str:
-        region, account = self.settings.region, self.settings.account_id
-        return f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}"
+        return self.store.scope().log_group(name)
 
     def _write_address(self) -> None:
         record = {

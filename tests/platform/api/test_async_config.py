@@ -116,14 +116,18 @@ def test_configs_round_trip_through_boto3(running_platform, lambda_client, tmp_p
         ({"MaximumEventAgeInSeconds": 59}, "greater than or equal to 60"),
         ({"MaximumEventAgeInSeconds": 21601}, "less than or equal to 21600"),
         (
-            {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:1:q"}}},
+            {
+                "DestinationConfig": {
+                    "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}
+                }
+            },
             "Lambda functions only; sqs destinations",
         ),
         (
             {"DestinationConfig": {"OnSuccess": {"Destination": arn("fn")}}},
             "cannot be its own destination",
         ),
-        ({"Qualifier": "nope"}, "Alias not found"),
+        ({"Qualifier": "nope"}, "Cannot find alias arn"),
         ({"Qualifier": "7"}, "Function not found"),
     ],
 )

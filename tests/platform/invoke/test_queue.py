@@ -291,3 +291,26 @@ def test_hundreds_of_queued_events_survive_kill_9_with_duplicates_only_in_flight
         assert running.platform.asyncq.dead_letters() == []
     finally:
         running.stop()
+
+
+def test_a_queue_from_before_scopes_gains_the_column_and_keeps_its_events(tmp_path: Path) -> None:
+    from strum.platform.invoke.queue_db import connect
+
+    path = tmp_path / "queue.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE events (request_id TEXT PRIMARY KEY, function_name TEXT NOT NULL, "
+        "qualifier TEXT, payload BLOB NOT NULL, enqueued_at REAL NOT NULL, attempts INTEGER "
+        "NOT NULL DEFAULT 0, throttles INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, "
+        "state TEXT NOT NULL DEFAULT 'ready', last_error TEXT);"
+        "INSERT INTO events (request_id, function_name, payload, enqueued_at, due_at) "
+        "VALUES ('r1', 'fn', x'7b7d', 1, 1);"
+    )
+    old.commit()
+    old.close()
+    db = connect(path, "FULL")
+    try:
+        rows = db.execute("SELECT request_id, scope FROM events").fetchall()
+        assert [tuple(row) for row in rows] == [("r1", None)]
+    finally:
+        db.close()

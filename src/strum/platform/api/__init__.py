@@ -4,7 +4,9 @@
 log); ``functions`` (functions, versions, aliases, concurrency, URL configs), ``invoke`` (the
 Invoke route, and the same on instances' Runtime API listeners), ``async_config``
 (event-invoke configs and dead letters), ``schedules``, ``keys`` (access keys, the audit
-log), ``permissions`` (functions' resource policies) and ``status``; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
+log), ``permissions`` (functions' resource policies), ``tags``, ``account`` (account
+settings, recursion and runtime-management configs) and ``status``; ``model`` checks
+requests against botocore's service model; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
 raised below become responses here, in one place (``error_response``). Imports ``invoke``,
 ``state`` and ``identity`` below it, never ``urls``: the listeners it opens and closes are
 passed in.
@@ -12,14 +14,17 @@ passed in.
 
 from strum.platform.api import (
     access,
+    account,
     async_config,
     functions,
     invoke,
     keys,
+    model,
     permissions,
     schedules,
     shapes,
     status,
+    tags,
 )
 from strum.platform.api._http import (
     answering_errors,
@@ -42,6 +47,7 @@ __all__ = [
     "UrlListeners",
     "access",
     "access_middleware",
+    "account",
     "answering_errors",
     "async_config",
     "error_response",
@@ -51,10 +57,12 @@ __all__ = [
     "invoke",
     "json_response",
     "keys",
+    "model",
     "permissions",
     "qualified_target",
     "read_body",
     "schedules",
     "shapes",
     "status",
+    "tags",
 ]

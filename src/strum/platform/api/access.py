@@ -18,12 +18,26 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from strum.platform import arns
 from strum.platform.api._http import error_response, function_target, read_body
-from strum.platform.errors import AccessDenied, PlatformError
+from strum.platform.errors import (
+    AccessDenied,
+    PlatformError,
+    RequestEntityTooLarge,
+    ResourceNotFound,
+    UnknownOperation,
+)
 from strum.platform.identity import Authority, Caller, Policy
 from strum.platform.state import AuditEntry, AuditLog, parse_function_name
 
-__all__ = ["OPEN_PATHS", "OPERATIONS", "Operation", "access_middleware"]
+__all__ = [
+    "OPEN_PATHS",
+    "OPERATIONS",
+    "Operation",
+    "access_middleware",
+    "caller_scope",
+    "refuse_foreign",
+]
 
 OPEN_PATHS = frozenset({"/strum/v1/health"})
 # Code download links are presigned (``X-Strum-Signature``), like AWS's S3 links.
@@ -36,6 +50,7 @@ BODY_FUNCTION = "body function"  # CreateFunction: the FunctionName in the body
 PATH_FUNCTION = "path function"  # strum's routes: the {function} in the path
 QUERY_FUNCTION = "query function"  # strum's routes: ?function=, or every function
 LOG_GROUP = "log group"  # the function's log group, from ?function=
+TAGGED = "tagged"  # the tagging API: the resource's ARN is the path's {arn}
 ANY = "any"  # "*": the operation is not about one resource
 
 
@@ -103,6 +118,22 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/2019-09-25/functions/{name}/event-invoke-config/list"): Operation(
         "lambda:ListFunctionEventInvokeConfigs", UNQUALIFIED
     ),
+    ("POST", "/2017-03-31/tags/{arn}"): Operation("lambda:TagResource", TAGGED),
+    ("DELETE", "/2017-03-31/tags/{arn}"): Operation("lambda:UntagResource", TAGGED),
+    ("GET", "/2017-03-31/tags/{arn}"): Operation("lambda:ListTags", TAGGED),
+    ("GET", "/2016-08-19/account-settings"): Operation("lambda:GetAccountSettings", ANY),
+    ("GET", "/2024-08-31/functions/{name}/recursion-config"): Operation(
+        "lambda:GetFunctionRecursionConfig", UNQUALIFIED
+    ),
+    ("PUT", "/2024-08-31/functions/{name}/recursion-config"): Operation(
+        "lambda:PutFunctionRecursionConfig", UNQUALIFIED
+    ),
+    ("GET", "/2021-07-20/functions/{name}/runtime-management-config"): Operation(
+        "lambda:GetRuntimeManagementConfig"
+    ),
+    ("PUT", "/2021-07-20/functions/{name}/runtime-management-config"): Operation(
+        "lambda:PutRuntimeManagementConfig"
+    ),
     # A code download link (GetFunction's Code.Location) is signed like any call.
     ("GET", "/strum/code/{sha}.zip"): Operation("lambda:GetFunction", ANY),
     # strum's own routes: actions in a "strum:" namespace of their own, logs as CloudWatch's.
@@ -164,7 +195,14 @@ def access_middleware(
             # The headers first: an unsigned or unknown caller is refused before its body
             # is read.
             pending = authority.identify(request.headers)
-            body = await request.read()
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                name = operation.action.partition(":")[2] if operation else "this"
+                raise RequestEntityTooLarge(
+                    f"Request must be smaller than {request.client_max_size} bytes for the "
+                    f"{name} operation"
+                ) from None
             caller = authority.confirm(
                 pending,
                 method=request.method,
@@ -172,8 +210,17 @@ def access_middleware(
                 headers=request.headers,
                 body=body,
             )
-            if operation is not None:
+        except PlatformError as error:
+            action = operation.action if operation else f"{request.method} {request.path}"
+            _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
+            return error_response(error, str(uuid.uuid4()))
+        # The rest of the request answers in the caller's region and account.
+        with arns.scoped(caller_scope(caller)):
+            try:
+                if operation is None:
+                    raise UnknownOperation(request.method, request.path)
                 target: tuple[str, str | None] | None = None
+                await _refuse_foreign_reference(request, operation, caller)
                 try:
                     resource, target = await _resource(request, operation, arn, log_group_arn)
                 except PlatformError:
@@ -191,15 +238,65 @@ def access_middleware(
                         "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     },
                 )
-        except PlatformError as error:
-            action = operation.action if operation else f"{request.method} {request.path}"
-            _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
-            return error_response(error, str(uuid.uuid4()))
-        if operation is not None and operation.audited:
-            _record(audit, request, caller, operation.action, resource, "allowed")
-        return await handler(request)
+            except PlatformError as error:
+                action = operation.action if operation else f"{request.method} {request.path}"
+                _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
+                return error_response(error, str(uuid.uuid4()))
+            if operation.audited:
+                _record(audit, request, caller, operation.action, resource, "allowed")
+            return await handler(request)
 
     return check_access
+
+
+def caller_scope(caller: Caller) -> arns.Scope:
+    """Where a caller's ARNs point: the region it signed for, its own account."""
+    return arns.Scope(caller.region, caller.account)
+
+
+def refuse_foreign(reference: str, caller: Caller, action: str) -> None:
+    """Refuse a function ARN (full or partial) outside the caller's region or account.
+
+    AWS answers another region's function with ``ResourceNotFoundException`` ("Functions
+    from 'us-west-2' are not reachable in this region ('us-east-1')") and another account's,
+    which a resource-based policy there would have to allow, with ``AccessDenied``; the
+    platform's accounts share no functions, so no such policy exists.
+    """
+    parts = reference.split(":")
+    if reference.startswith("arn:") and len(parts) >= 6 and parts[2] == "lambda":
+        region, account = parts[3], parts[4]
+    elif len(parts) >= 3 and parts[1] == "function" and parts[0].isdigit():
+        region, account = caller.region, parts[0]
+    else:
+        return
+    if region != caller.region:
+        raise ResourceNotFound(
+            f"Functions from '{region}' are not reachable in this region ('{caller.region}')"
+        )
+    if account != caller.account:
+        resource = arns.Scope(region, account).function(*_name_and_qualifier(parts))
+        raise AccessDenied(
+            f"User: {caller.arn} is not authorized to perform: {action} on resource: "
+            f"{resource} because no resource-based policy allows the {action} action"
+        )
+
+
+def _name_and_qualifier(parts: list[str]) -> tuple[str, str | None]:
+    after = parts[parts.index("function") + 1 :] if "function" in parts else parts[-1:]
+    return after[0], (after[1] if len(after) > 1 else None)
+
+
+async def _refuse_foreign_reference(
+    request: web.Request, operation: Operation, caller: Caller
+) -> None:
+    if operation.resource in (FUNCTION, UNQUALIFIED):
+        refuse_foreign(request.match_info["name"], caller, operation.action)
+    elif operation.resource == TAGGED:
+        refuse_foreign(request.match_info["arn"], caller, operation.action)
+    elif operation.resource == BODY_FUNCTION:
+        named = (await read_body(request)).get("FunctionName")
+        if isinstance(named, str):
+            refuse_foreign(named, caller, operation.action)
 
 
 async def _resource(
@@ -223,6 +320,10 @@ async def _resource(
             return "*", None
         name, qualifier = parse_function_name(named)
         return arn(name, qualifier), None
+    if kind == TAGGED:
+        named = request.match_info["arn"]
+        name, _ = parse_function_name(named)
+        return named, (name, None)
     if kind == PATH_FUNCTION:
         name = request.match_info["function"]
         return arn(name, None), (name, None)

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from strum.platform import arns
 from strum.platform.api import shapes
 from strum.platform.api._http import answering_errors, function_target, json_response, read_body
 from strum.platform.errors import InvalidParameterValue, ResourceNotFound
@@ -46,7 +47,9 @@ def add_routes(app: web.Application, store: Store, queue: AsyncQueue) -> None:
         app.router.add_route(method, path, answering_errors(handler))
 
 
-def event_invoke_settings(body: dict[str, Any], function_name: str) -> dict[str, Any]:
+def event_invoke_settings(
+    body: dict[str, Any], function_name: str, scope: arns.Scope
+) -> dict[str, Any]:
     """The settings of a Put/Update request, checked as AWS checks them."""
     settings: dict[str, Any] = {}
     if body.get("MaximumRetryAttempts") is not None:
@@ -68,12 +71,12 @@ def event_invoke_settings(body: dict[str, Any], function_name: str) -> dict[str,
         for outcome in ("OnSuccess", "OnFailure"):
             target = (destinations.get(outcome) or {}).get("Destination")
             if target:
-                checked[outcome] = {"Destination": _destination(target, function_name)}
+                checked[outcome] = {"Destination": _destination(target, function_name, scope)}
         settings["DestinationConfig"] = checked
     return settings
 
 
-def _destination(arn: object, function_name: str) -> str:
+def _destination(arn: object, function_name: str, scope: arns.Scope) -> str:
     if not isinstance(arn, str) or not arn.startswith("arn:"):
         raise InvalidParameterValue(f"A destination must be an ARN, not {arn!r}")
     service = arn.split(":")[2] if arn.count(":") >= 2 else ""
@@ -81,7 +84,15 @@ def _destination(arn: object, function_name: str) -> str:
         raise InvalidParameterValue(
             f"The strum platform delivers asynchronous invocation records to Lambda functions "
             f"only; {service or 'this'} destinations ({arn}) work on the AWS target. Use a "
-            "function ARN such as arn:aws:lambda:us-east-1:000000000000:function:on-failure"
+            f"function ARN such as {scope.function('on-failure')}"
+        )
+    parsed = arns.parse(arn)
+    if parsed is not None and (parsed.account != scope.account or parsed.region != scope.region):
+        # AWS checks that the execution role may reach the destination; no role of this
+        # account reaches another account's or region's functions on this platform.
+        raise InvalidParameterValue(
+            f"The function's execution role does not have permissions to call InvokeFunction "
+            f"on {arn}"
         )
     try:
         name, _ = parse_function_name(arn)
@@ -133,13 +144,13 @@ class AsyncRoutes:
 
     async def put_config(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = _qualified(request, self.store)
-        settings = event_invoke_settings(await read_body(request), name)
+        settings = event_invoke_settings(await read_body(request), name, self.store.scope())
         config = self.store.put_event_invoke_config(name, qualifier, settings)
         return json_response(render_config(self.store, name, qualifier, config))
 
     async def update_config(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = _qualified(request, self.store)
-        settings = event_invoke_settings(await read_body(request), name)
+        settings = event_invoke_settings(await read_body(request), name, self.store.scope())
         config = self.store.put_event_invoke_config(name, qualifier, settings, merge=True)
         return json_response(render_config(self.store, name, qualifier, config))
 

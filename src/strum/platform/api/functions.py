@@ -23,7 +23,15 @@ from strum.platform.api._http import answering_errors, function_target, json_res
 from strum.platform.errors import InvalidParameterValue, ResourceNotFound, model_error
 from strum.platform.invoke import Scheduler
 from strum.platform.settings import Settings
-from strum.platform.state import LATEST, AliasRecord, Store, parse_function_name, url_key
+from strum.platform.state import (
+    LATEST,
+    AliasRecord,
+    Store,
+    Tags,
+    check_tags,
+    parse_function_name,
+    url_key,
+)
 
 __all__ = ["FunctionRoutes", "Instances", "UrlListeners", "add_routes"]
 
@@ -60,6 +68,7 @@ def add_routes(
     instances: Instances,
     urls: UrlListeners,
     scheduler: Scheduler,
+    tags: Tags,
     endpoint: Callable[[], str],
     presign: Callable[[str], str],
 ) -> None:
@@ -71,6 +80,7 @@ def add_routes(
         instances=instances,
         urls=urls,
         scheduler=scheduler,
+        tags=tags,
         endpoint=endpoint,
         presign=presign,
     )
@@ -116,10 +126,12 @@ class FunctionRoutes:
         instances: Instances,
         urls: UrlListeners,
         scheduler: Scheduler,
+        tags: Tags,
         endpoint: Callable[[], str],
         presign: Callable[[str], str],
     ) -> None:
         self.presign = presign
+        self.tags = tags
         self.store = store
         self.settings = settings
         self.instances = instances
@@ -139,14 +151,17 @@ class FunctionRoutes:
         if qualifier is not None:
             raise InvalidParameterValue("FunctionName must not carry a qualifier on create")
         config = shapes.function_config(body)
+        shapes.check_references(body, self.store.scope())
+        tags = check_tags(body.get("Tags") or {})
         code = self.store.code.put(shapes.zip_file(body))
         record = self.store.create_function(name, config, code)
-        qualifier_used = None
+        if tags:
+            self.tags.tag(name, tags)
         if body.get("Publish"):
+            # AWS answers the unqualified ARN, with Version naming what was published.
             record = self.store.publish_version(name)
-            qualifier_used = record.version
         logger.info("created function %s (%s)", name, code.sha_hex[:12])
-        return json_response(shapes.render_function(self.store, record, qualifier_used), 201)
+        return json_response(shapes.render_function(self.store, record, None), 201)
 
     async def get_function(self, request: web.Request) -> web.StreamResponse:
         name, qualifier = function_target(request)
@@ -161,6 +176,9 @@ class FunctionRoutes:
         reserved = self.store.concurrency(name)
         if reserved is not None:
             answer["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
+        tags = self.tags.of(name)
+        if tags:
+            answer["Tags"] = tags
         return json_response(answer)
 
     async def get_configuration(self, request: web.Request) -> web.StreamResponse:
@@ -170,7 +188,8 @@ class FunctionRoutes:
 
     async def list_functions(self, request: web.Request) -> web.StreamResponse:
         records = self.store.list_functions()
-        if request.query.get("FunctionVersion") == "ALL":
+        every = request.query.get("FunctionVersion") == "ALL"
+        if every:
             records = [version for r in records for version in self.store.list_versions(r.name)]
         elif request.query.get("FunctionVersion") not in (None, ""):
             raise model_error(
@@ -183,9 +202,9 @@ class FunctionRoutes:
         )
         answer: dict[str, Any] = {
             "Functions": [
-                shapes.render_function(
-                    self.store, record, None if record.version == LATEST else record.version
-                )
+                # With FunctionVersion=ALL every ARN is qualified, $LATEST's too, as AWS's;
+                # otherwise $LATEST's is unqualified.
+                shapes.render_function(self.store, record, record.version if every else None)
                 for record in items
             ]
         }
@@ -221,6 +240,7 @@ class FunctionRoutes:
         body = await read_body(request)
         current = self.store.function(name)
         config = shapes.function_config(body, current.config)
+        shapes.check_references(body, self.store.scope())
         record = self.store.update_config(name, config, revision_id=body.get("RevisionId"))
         self.instances.retire(name, LATEST)
         return json_response(shapes.render_function(self.store, record, None))
@@ -312,7 +332,8 @@ class FunctionRoutes:
         return json_response(shapes.render_alias(self.store, record), 201)
 
     async def get_alias(self, request: web.Request) -> web.StreamResponse:
-        name, _ = function_target(request, name_only=True)
+        # The alias's own ARN names the function too (AWS accepts it as FunctionName).
+        name, _ = function_target(request)
         self.store.function(name)
         alias = self.store.alias(name, request.match_info["alias"])
         return json_response(shapes.render_alias(self.store, alias))

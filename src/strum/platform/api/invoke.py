@@ -21,7 +21,9 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from strum.platform import arns
 from strum.platform.api._http import error_response, function_target, qualified_target
+from strum.platform.api.access import caller_scope, refuse_foreign
 from strum.platform.engine import SelfInvoke
 from strum.platform.errors import (
     AccessDenied,
@@ -84,14 +86,18 @@ def instance_invoke_route(
                 headers=request.headers,
                 body=payload,
             )
-            name, qualifier = qualified_target(unquote(reference), request.query.get("Qualifier"))
-            authority.authorize(
-                caller,
-                "lambda:InvokeFunction",
-                arn(name, qualifier),
-                resource_policies=resource_policies(name, qualifier),
-            )
-            return await _invoke(invoker, name, qualifier, request.headers, payload)
+            with arns.scoped(caller_scope(caller)):
+                refuse_foreign(unquote(reference), caller, "lambda:InvokeFunction")
+                name, qualifier = qualified_target(
+                    unquote(reference), request.query.get("Qualifier")
+                )
+                authority.authorize(
+                    caller,
+                    "lambda:InvokeFunction",
+                    arn(name, qualifier),
+                    resource_policies=resource_policies(name, qualifier),
+                )
+                return await _invoke(invoker, name, qualifier, request.headers, payload)
         except PlatformError as error:
             return error_response(error, str(uuid.uuid4()))
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from strum.platform import arns
 from strum.platform.api._http import answering_errors, function_target, json_response, read_body
 from strum.platform.errors import ResourceConflict, ResourceNotFound, model_error
 from strum.platform.state import Store
@@ -134,7 +135,7 @@ def _principal(principal: str) -> str | dict[str, str]:
     if principal == "*":
         return "*"
     if _ACCOUNT.match(principal):
-        return {"AWS": f"arn:aws:iam::{principal}:root"}
+        return {"AWS": arns.Scope("", principal).root()}
     if principal.startswith("arn:"):
         return {"AWS": principal}
     return {"Service": principal}

@@ -15,7 +15,13 @@ import json
 import re
 from typing import Any
 
-from strum.platform.errors import InvalidParameterValue, model_error
+from strum.platform import arns
+from strum.platform.errors import (
+    AccessDenied,
+    CodeSigningConfigNotFound,
+    InvalidParameterValue,
+    model_error,
+)
 from strum.platform.identity import Policy, PolicyError
 from strum.platform.state import AliasRecord, FunctionRecord, Store, code_sha256
 
@@ -165,6 +171,23 @@ def function_config(body: dict[str, Any], current: dict[str, Any] | None = None)
         if passive in body:
             config[passive] = body[passive]
     return config
+
+
+def check_references(body: dict[str, Any], scope: arns.Scope) -> None:
+    """Refuse what a Create/UpdateFunctionConfiguration request names outside the caller's
+    reach: a role of another account (AWS: 403 "Cross-account pass role is not allowed.")
+    and a code signing config, which the platform has none of."""
+    role = body.get("Role")
+    if isinstance(role, str):
+        parsed = arns.parse(role)
+        if parsed is not None and parsed.account != scope.account:
+            raise AccessDenied("Cross-account pass role is not allowed.")
+    signing = body.get("CodeSigningConfigArn")
+    if signing:
+        raise CodeSigningConfigNotFound(
+            f"Code signing configuration not found: {signing}. The platform has no code "
+            "signing configs; leave CodeSigningConfigArn out"
+        )
 
 
 def _permissions(value: object) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from strum.platform import arns
 from strum.platform.errors import AccessDenied, SignatureRejected
 from strum.platform.identity.conditions import Context, ContextValue
-from strum.platform.identity.keys import KeyRing
+from strum.platform.identity.keys import AccessKey, KeyRing
 from strum.platform.identity.policy import Decision, Policy, Request, authorize
 from strum.platform.identity.sessions import Session, SessionError, SessionIssuer
 from strum.platform.identity.signatures import SignedBy, parse, verify
@@ -114,9 +115,16 @@ class Authority:
         key = self._keys.lookup(claim.access_key_id)
         if key is None:
             raise _unrecognized()
-        arn = f"arn:aws:iam::{self._account}:{'root' if key.is_owner else 'user/' + key.name}"
-        caller = Caller(key.access_key_id, arn, self._account, claim.region, self._keys.policy(key))
+        account = self.account_of(key)
+        scope = arns.Scope(claim.region, account)
+        arn = scope.root() if key.is_owner else scope.user(key.name)
+        caller = Caller(key.access_key_id, arn, account, claim.region, self._keys.policy(key))
         return Pending(claim, key.secret, caller)
+
+    def account_of(self, key: AccessKey) -> str:
+        """The account a key belongs to: every key of this platform belongs to its one
+        account today; this is where a key's own account id will be read."""
+        return self._account
 
     def confirm(
         self,

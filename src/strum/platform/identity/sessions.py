@@ -23,6 +23,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from strum.platform import arns
+
 __all__ = ["Credentials", "Session", "SessionError", "SessionIssuer"]
 
 # AWS's default session duration for a Lambda execution role is the function's lifetime up
@@ -61,7 +63,7 @@ class Session:
     @property
     def role_arn(self) -> str:
         """The identity's ARN, in the form AWS gives an assumed execution role."""
-        return f"arn:aws:sts::{self.account}:assumed-role/{self.function}-role/{self.function}"
+        return arns.Scope("", self.account).assumed_role(f"{self.function}-role", self.function)
 
 
 @dataclass(frozen=True)

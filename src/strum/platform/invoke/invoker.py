@@ -49,11 +49,13 @@ def resolve_spec(
 
     ``qualifier`` is None or "$LATEST", a version number, or an alias; a weighted alias
     picks its version by weight on every call (``draw`` is the dice, in [0, 1)). The ARN
-    is the one the caller named. Raises ``ResourceNotFound``.
+    is the one the caller named, in the caller's region and account. Raises
+    ``ResourceNotFound``.
     """
     if qualifier is None or qualifier == LATEST or qualifier.isdigit():
         spec = store.version_spec(name, qualifier or LATEST)
-        return spec if qualifier is None else replace(spec, arn=store.arn(name, qualifier))
+        arn = store.arn(name, qualifier)
+        return spec if spec.arn == arn else replace(spec, arn=arn)
     alias = store.invoked_alias(name, qualifier)
     version = alias.function_version
     if alias.weights:

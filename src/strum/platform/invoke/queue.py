@@ -40,6 +40,7 @@ from typing import Any, Protocol
 
 __all__ = ["AsyncQueue", "Delivery", "QueuedEvent", "RetryPolicy"]
 
+from strum.platform import arns
 from strum.platform.errors import PlatformError, ResourceNotFound, TooManyRequests
 from strum.platform.invoke.queue_db import QueuedEvent, connect, dead_letter_filter
 from strum.platform.invoke.retries import (
@@ -150,7 +151,9 @@ class AsyncQueue:
         loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
         now = time.time()
-        self._batch.append(((request_id, name, qualifier, payload, now, now), committed))
+        scope = self._store.scope()
+        row = (request_id, name, qualifier, payload, now, now, f"{scope.region} {scope.account}")
+        self._batch.append((row, committed))
         if self._committer is None or self._committer.done():
             self._committer = loop.create_task(self._commit_batches(), name="strum-asyncq-commit")
         await asyncio.shield(committed)
@@ -175,7 +178,7 @@ class AsyncQueue:
         with self._lock, self._connection() as db:
             db.executemany(
                 "INSERT INTO events (request_id, function_name, qualifier, payload, "
-                "enqueued_at, due_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "enqueued_at, due_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -305,6 +308,13 @@ class AsyncQueue:
             self._wake.set()
 
     async def _deliver(self, event: QueuedEvent) -> None:
+        # The invocation and its records name the ARNs the queuing request named.
+        region, _, account = (event.scope or "").partition(" ")
+        scope = arns.Scope(region, account) if account else self._store.default_scope
+        with arns.scoped(scope):
+            await self._deliver_in_scope(event)
+
+    async def _deliver_in_scope(self, event: QueuedEvent) -> None:
         assert self._delivery is not None, "AsyncQueue.start() first"
         policy = self.policy_for(event.function_name, event.qualifier)
         try:
@@ -428,8 +438,8 @@ class AsyncQueue:
                 name, qualifier = parse_function_name(target)
                 db.execute(
                     "INSERT INTO events (request_id, function_name, qualifier, payload, "
-                    "enqueued_at, due_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (str(uuid.uuid4()), name, qualifier, record, now, now),
+                    "enqueued_at, due_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (str(uuid.uuid4()), name, qualifier, record, now, now, event.scope),
                 )
             if dead is not None:
                 reason, error, attempts = dead

@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS events (
     throttles INTEGER NOT NULL DEFAULT 0,
     due_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'ready',
-    last_error TEXT
+    last_error TEXT,
+    scope TEXT
 );
 CREATE INDEX IF NOT EXISTS events_due ON events (state, due_at);
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -50,6 +51,8 @@ class QueuedEvent:
     due_at: float
     state: str
     last_error: str | None
+    # "<region> <account>": where the ARNs of the request that queued it pointed.
+    scope: str | None = None
 
 
 def connect(path: Path, synchronous: str) -> sqlite3.Connection:
@@ -61,6 +64,8 @@ def connect(path: Path, synchronous: str) -> sqlite3.Connection:
     # power loss, not only a crash of the process. NORMAL (in WAL mode): no sync per commit.
     db.execute(f"PRAGMA synchronous={synchronous}")
     db.executescript(SCHEMA)
+    if "scope" not in {row[1] for row in db.execute("PRAGMA table_info(events)")}:
+        db.execute("ALTER TABLE events ADD COLUMN scope TEXT")  # a queue from before scopes
     # The connection commits through `with db:` blocks from here on.
     db.isolation_level = "DEFERRED"
     return db

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from strum.platform import arns
 from strum.platform.invoke.invoker import Invoker
 from strum.platform.settings import Settings
 from strum.schedule import Cron, Rate, next_fire_times, parse_expression
@@ -243,9 +244,7 @@ class Scheduler:
             "account": settings.account_id,
             "time": tick.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": settings.region,
-            "resources": [
-                f"arn:aws:events:{settings.region}:{settings.account_id}:rule/{rule_name}"
-            ],
+            "resources": [arns.Scope(settings.region, settings.account_id).rule(rule_name)],
             "detail": {},
         }
 

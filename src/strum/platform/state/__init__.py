@@ -1,12 +1,14 @@
 """The platform's state: functions, versions, aliases, concurrency and URL configs in SQLite
 (``store``), the records and schema they are kept in (``records``), and deployment
 packages stored and unpacked once by content (``codestore``), and the audit log of
-control-plane decisions (``audit``). Plain Python and plain errors
+control-plane decisions (``audit``), functions' tags (``tags``) and their recursion and
+runtime-management settings (``function_settings``). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
 from strum.platform.state.audit import AuditEntry, AuditLog
 from strum.platform.state.codestore import CodeStore, StoredCode, code_sha256
+from strum.platform.state.function_settings import FunctionSettings
 from strum.platform.state.records import (
     LATEST,
     AliasRecord,
@@ -15,16 +17,21 @@ from strum.platform.state.records import (
     url_key,
 )
 from strum.platform.state.store import Store
+from strum.platform.state.tags import MAX_TAGS, Tags, check_tags
 
 __all__ = [
     "LATEST",
+    "MAX_TAGS",
     "AliasRecord",
     "AuditEntry",
     "AuditLog",
     "CodeStore",
     "FunctionRecord",
+    "FunctionSettings",
     "Store",
     "StoredCode",
+    "Tags",
+    "check_tags",
     "code_sha256",
     "parse_function_name",
     "url_key",

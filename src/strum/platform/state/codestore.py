@@ -105,6 +105,14 @@ class CodeStore:
         logger.debug("unpacked package %s", sha_hex)
         return final
 
+    def total_size(self) -> int:
+        """Bytes of every package stored (zips, each counted once: AWS's code storage)."""
+        total = 0
+        for path in self.home.code.glob("*.zip"):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total
+
     def collect(self, keep: set[str]) -> int:
         """Delete every package (zip, unpacked tree, cached bytecode) not in ``keep``.
 

@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from strum.platform import arns
 from strum.platform.errors import (
     InvalidParameterValue,
     PreconditionFailed,
@@ -70,8 +71,8 @@ class Store:
         self, home: Home, *, region: str = "us-east-1", account_id: str = "000000000000"
     ) -> None:
         self.home = home.ensure()
-        self.region = region
-        self.account_id = account_id
+        # Where ARNs point outside of a request (async deliveries, schedules, URLs).
+        self.default_scope = arns.Scope(region, account_id)
         self.code = CodeStore(home)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(home.db, isolation_level=None, check_same_thread=False)
@@ -89,9 +90,13 @@ class Store:
         with self._lock:
             self._db.close()
 
+    def scope(self) -> arns.Scope:
+        """The region and account the ARNs of the request being answered point to."""
+        return arns.current(self.default_scope)
+
     def arn(self, name: str, qualifier: str | None = None) -> str:
-        base = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
-        return f"{base}:{qualifier}" if qualifier else base
+        """A function's ARN in the current scope (see ``strum.platform.arns``)."""
+        return arns.current(self.default_scope).function(name, qualifier)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -334,12 +339,10 @@ class Store:
         return record
 
     def alias(self, function_name: str, name: str) -> AliasRecord:
-        rows = self.rows(
-            "SELECT * FROM aliases WHERE name = ? AND alias = ?", function_name, name
-        )
+        rows = self.rows("SELECT * FROM aliases WHERE name = ? AND alias = ?", function_name, name)
         if not rows:
-            # AWS names the whole ARN; an unknown function reads the same way.
-            raise ResourceNotFound(f"Alias not found: {self.arn(function_name, name)}")
+            # AWS's words, naming the whole ARN; an unknown function reads the same way.
+            raise ResourceNotFound(f"Cannot find alias arn: {self.arn(function_name, name)}")
         return alias_from_row(rows[0])
 
     def list_aliases(
@@ -419,9 +422,7 @@ class Store:
 
     def reserved_elsewhere(self, name: str) -> int:
         """Concurrency reserved by every function but ``name``."""
-        rows = self.rows(
-            "SELECT COALESCE(SUM(reserved), 0) FROM concurrency WHERE name != ?", name
-        )
+        rows = self.rows("SELECT COALESCE(SUM(reserved), 0) FROM concurrency WHERE name != ?", name)
         return int(rows[0][0])
 
     def delete_concurrency(self, name: str) -> None:
@@ -659,7 +660,7 @@ class Store:
                 arn=self.arn(record.name),
                 code_dir=self.code.unpack(record.code_sha),
                 reserved_concurrency=self.concurrency(record.name),
-                region=self.region,
+                region=self.default_scope.region,
             )
             self._specs[(name, version)] = spec
         return spec
