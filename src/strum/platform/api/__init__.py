@@ -2,7 +2,8 @@
 
 ``access`` signs in and authorises every request (SigV4, IAM-style policies, the audit
 log); ``functions`` (functions, versions, aliases, concurrency, URL configs), ``invoke`` (the
-Invoke route, and the same on instances' Runtime API listeners), ``async_config``
+Invoke routes - buffered, streamed as an ``eventstream``, and the deprecated InvokeAsync -
+and Invoke on instances' Runtime API listeners), ``async_config``
 (event-invoke configs and dead letters), ``schedules``, ``keys`` (access keys, the audit
 log), ``permissions`` (functions' resource policies) and ``status``; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
 raised below become responses here, in one place (``error_response``). Imports ``invoke``,
@@ -13,6 +14,7 @@ passed in.
 from strum.platform.api import (
     access,
     async_config,
+    eventstream,
     functions,
     invoke,
     keys,
@@ -45,6 +47,7 @@ __all__ = [
     "answering_errors",
     "async_config",
     "error_response",
+    "eventstream",
     "function_target",
     "functions",
     "instance_invoke_route",

@@ -69,6 +69,16 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("PUT", _ONE + "/aliases/{alias}"): Operation("lambda:UpdateAlias", UNQUALIFIED),
     ("DELETE", _ONE + "/aliases/{alias}"): Operation("lambda:DeleteAlias", UNQUALIFIED),
     ("POST", _ONE + "/invocations"): Operation("lambda:InvokeFunction", audited=False),
+    # InvokeWithResponseStream is authorised as lambda:InvokeFunction, as on AWS.
+    ("POST", "/2021-11-15/functions/{name}/response-streaming-invocations"): Operation(
+        "lambda:InvokeFunction", audited=False
+    ),
+    ("POST", "/2014-11-13/functions/{name}/invoke-async"): Operation(
+        "lambda:InvokeAsync", audited=False
+    ),
+    ("POST", "/2014-11-13/functions/{name}/invoke-async/"): Operation(
+        "lambda:InvokeAsync", audited=False
+    ),
     ("POST", _ONE + "/policy"): Operation("lambda:AddPermission"),
     ("GET", _ONE + "/policy"): Operation("lambda:GetPolicy"),
     ("DELETE", _ONE + "/policy/{sid}"): Operation("lambda:RemovePermission"),

@@ -7,9 +7,17 @@ timeout and memory limits; ``launch`` starts instance processes inside the sandb
 resolves names or aliases (that is ``invoke``'s) and never reads the store.
 """
 
-from strum.platform.engine.engine import Engine, StreamFailed
+from strum.platform.engine.engine import BodyStream, Engine, StreamFailed
 from strum.platform.engine.launch import InvalidEntrypoint
 from strum.platform.engine.logs import LogStore
 from strum.platform.engine.runtime_api import RESPONSE_MODE, SelfInvoke
 
-__all__ = ["RESPONSE_MODE", "Engine", "InvalidEntrypoint", "LogStore", "SelfInvoke", "StreamFailed"]
+__all__ = [
+    "RESPONSE_MODE",
+    "BodyStream",
+    "Engine",
+    "InvalidEntrypoint",
+    "LogStore",
+    "SelfInvoke",
+    "StreamFailed",
+]

@@ -25,6 +25,7 @@ import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 from strum.platform.engine.instances import (
@@ -63,6 +64,35 @@ class StreamFailed(Exception):
         super().__init__(f"{error_type}: {document[:200]!r}")
         self.error_type = error_type
         self.document = document
+
+
+class BodyStream:
+    """The body of a streamed invocation: iterate it once for the chunks as they come.
+
+    The iteration raises ``StreamFailed`` when the function failed after it started
+    streaming; ``log_tail`` is the end of the invocation's log (when one was asked for)
+    once the iteration is over.
+    """
+
+    def __init__(self, invocation: Invocation) -> None:
+        self._invocation = invocation
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        invocation = self._invocation
+        assert invocation.chunks is not None
+        while (chunk := await invocation.chunks.get()) is not None:
+            yield chunk
+        outcome = invocation.outcome
+        if outcome is not None and outcome.error_type is not None and outcome.streamed:
+            raise StreamFailed(outcome.error_type, outcome.body)
+
+    @property
+    def log_tail(self) -> str | None:
+        log = self._invocation.log
+        return tail_of(log) if log is not None and self._invocation.settled else None
 
 
 class Engine:
@@ -160,15 +190,18 @@ class Engine:
         payload: bytes,
         *,
         request_id: str | None = None,
-    ) -> tuple[dict[str, str], AsyncIterator[bytes]]:
+        client_context: str | None = None,
+        tail: bool = False,
+    ) -> tuple[dict[str, str], BodyStream]:
         """Start an invocation and return as soon as the function answers: the response
         headers and an iterator over the body chunks as the function streams them.
 
         A buffered response comes back as one chunk; a function error as the error
         document with ``X-Amz-Function-Error``; a failure mid-stream makes the iterator
-        raise ``StreamFailed`` after the chunks sent before it.
+        raise ``StreamFailed`` after the chunks sent before it. With ``tail`` the stream's
+        ``log_tail`` holds the last 4 KB of the log once it has ended.
         """
-        invocation = self._invocation(spec, payload, request_id, None, False)
+        invocation = self._invocation(spec, payload, request_id, client_context, tail)
         invocation.chunks = asyncio.Queue()
         invocation.answering = asyncio.get_running_loop().create_future()
         await self._begin(spec, invocation)
@@ -180,7 +213,7 @@ class Engine:
         outcome = invocation.outcome
         if outcome is not None and outcome.error_type is not None and not outcome.streamed:
             headers["X-Amz-Function-Error"] = "Unhandled"
-        return headers, self._chunks(invocation)
+        return headers, BodyStream(invocation)
 
     async def _begin(self, spec: FunctionSpec, invocation: Invocation) -> None:
         """Admit the invocation and hand it to an instance; bookkeeping runs when it ends."""
@@ -209,6 +242,11 @@ class Engine:
         instance = invocation.instance
         if instance is not None:
             outcome = self._complete(instance, invocation, outcome)
+        started = invocation.answering is not None and invocation.answering.done()
+        if started and outcome.error_type is not None and not outcome.streamed:
+            # A timeout or a crash after the stream began: its body is out already, so the
+            # failure ends the stream as a function error mid-stream does.
+            outcome = replace(outcome, streamed=True)
         invocation.outcome = outcome
         if invocation.answering is not None and not invocation.answering.done():
             invocation.answering.set_result({"Content-Type": outcome.content_type})
@@ -217,15 +255,6 @@ class Engine:
                 invocation.chunks.put_nowait(outcome.body)
             invocation.chunks.put_nowait(None)
         return outcome
-
-    @staticmethod
-    async def _chunks(invocation: Invocation) -> AsyncIterator[bytes]:
-        assert invocation.chunks is not None
-        while (chunk := await invocation.chunks.get()) is not None:
-            yield chunk
-        outcome = invocation.outcome
-        if outcome is not None and outcome.error_type is not None and outcome.streamed:
-            raise StreamFailed(outcome.error_type, outcome.body)
 
     def _invocation(
         self,
@@ -531,4 +560,4 @@ def _decode_client_context(value: str | None) -> str | None:
         return value
 
 
-__all__ = ["RESPONSE_MODE", "Engine", "StreamFailed"]
+__all__ = ["RESPONSE_MODE", "BodyStream", "Engine", "StreamFailed"]
