@@ -18,7 +18,14 @@ from strum.deploy.errors import DeployError, NotDeployed, PlatformNotRunning
 from strum.deploy.local.client import LambdaAPIError, PlatformLambdaAPI
 from strum.deploy.local.plan import CurrentFunction, DesiredFunction, plan_deploy
 from strum.deploy.locking import stage_lock
-from strum.deploy.stage import configuration_summary, event_invoke, package_spec, rule_name
+from strum.deploy.stage import (
+    configuration_summary,
+    event_invoke,
+    function_description,
+    package_spec,
+    rule_name,
+    version_invoke_mode,
+)
 from strum.deploy.target import (
     DeadLetters,
     DeployResult,
@@ -88,7 +95,7 @@ def desired_function(
         url=config.url,
         invoke_mode="RESPONSE_STREAM" if config.stream else "BUFFERED",
         reserved_concurrency=config.reserved_concurrency,
-        description=f"strum: {config.project} ({config.stage})",
+        description=function_description(config),
         project=config.project_dir,
         schedules=tuple(
             (rule_name(config, name), schedule.expression, schedule.enabled)
@@ -272,8 +279,23 @@ class LocalTarget:
             current = alias["FunctionVersion"]
             published = [str(v["Version"]) for v in api.list_versions(name)]
             target = rollback_version(name, stage, current, published, steps_back)
+            version = api.get_function(name, target)
+            mode = version_invoke_mode(version["Configuration"] if version else {})
+            url = api.get_url_config(name, stage)
+            change_url = url is not None and url.get("InvokeMode", "BUFFERED") != mode
+
+            def move_url() -> None:
+                with report(f"switching the function URL of {name}:{stage} to {mode}"):
+                    api.update_url_config(name, stage, {"InvokeMode": mode})
+
+            # In the moment between the two calls, a request gets a 502 rather than a wrong
+            # 200 (an envelope served raw): BUFFERED goes first, RESPONSE_STREAM last.
+            if change_url and mode == "BUFFERED":
+                move_url()
             with report(f"moving alias {stage} from version {current} to {target}"):
                 api.update_alias(name, stage, target)
+            if change_url and mode == "RESPONSE_STREAM":
+                move_url()
             return current, target
 
     def undeploy(self, report: Reporter, *, purge_logs: bool = False) -> bool:
