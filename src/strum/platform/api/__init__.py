@@ -5,7 +5,8 @@ log); ``functions`` (functions, versions, aliases, concurrency, URL configs), ``
 Invoke routes - buffered, streamed as an ``eventstream``, and the deprecated InvokeAsync -
 and Invoke on instances' Runtime API listeners), ``async_config``
 (event-invoke configs and dead letters), ``schedules``, ``keys`` (access keys, the audit
-log), ``permissions`` (functions' resource policies) and ``status``; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
+log), ``permissions`` (functions' resource policies), ``provisioned`` (provisioned
+concurrency) and ``status``; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
 raised below become responses here, in one place (``error_response``). Imports ``invoke``,
 ``state`` and ``identity`` below it, never ``urls``: the listeners it opens and closes are
 passed in.
@@ -19,6 +20,7 @@ from strum.platform.api import (
     invoke,
     keys,
     permissions,
+    provisioned,
     schedules,
     shapes,
     status,
@@ -55,6 +57,7 @@ __all__ = [
     "json_response",
     "keys",
     "permissions",
+    "provisioned",
     "qualified_target",
     "read_body",
     "schedules",

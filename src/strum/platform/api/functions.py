@@ -62,9 +62,11 @@ def add_routes(
     scheduler: Scheduler,
     endpoint: Callable[[], str],
     presign: Callable[[str], str],
+    provisioned: Callable[[str], int] = lambda name: 0,
 ) -> None:
-    """Register the control API on ``app``; ``endpoint`` is the platform's own address
-    and ``presign`` makes a path a link anyone may fetch for a while (code downloads)."""
+    """Register the control API on ``app``; ``endpoint`` is the platform's own address,
+    ``presign`` makes a path a link anyone may fetch for a while (code downloads) and
+    ``provisioned(name)`` is a function's provisioned concurrency in all."""
     routes = FunctionRoutes(
         store,
         settings,
@@ -74,6 +76,7 @@ def add_routes(
         endpoint=endpoint,
         presign=presign,
     )
+    routes.provisioned = provisioned
     functions = "/2015-03-31/functions"
     one = functions + "/{name}"
     for method, path, handler in (
@@ -126,6 +129,7 @@ class FunctionRoutes:
         self.urls = urls
         self.scheduler = scheduler
         self.endpoint = endpoint
+        self.provisioned: Callable[[str], int] = lambda name: 0
 
     # -- functions --------------------------------------------------------------------------
 
@@ -377,6 +381,13 @@ class FunctionRoutes:
                 "UnreservedConcurrentExecution below its minimum value of [0]: the platform "
                 f"allows {limit} concurrent executions in all and "
                 f"{self.store.reserved_elsewhere(name)} are reserved by other functions"
+            )
+        provisioned = self.provisioned(name)
+        if reserved < provisioned:
+            raise InvalidParameterValue(
+                f"ReservedConcurrentExecutions {reserved} is less than the {provisioned} "
+                f"provisioned concurrent executions of {name}: lower its provisioned "
+                "concurrency first"
             )
         self.store.put_concurrency(name, reserved)
         return json_response({"ReservedConcurrentExecutions": reserved})

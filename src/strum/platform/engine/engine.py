@@ -37,6 +37,7 @@ from strum.platform.engine.instances import (
 )
 from strum.platform.engine.launch import InvalidEntrypoint, Launcher
 from strum.platform.engine.logs import LogStore, end_line, report_line, start_line, tail_of
+from strum.platform.engine.provisioned import Provisioning
 from strum.platform.engine.runtime_api import RESPONSE_MODE, RuntimeAPI, SelfInvoke
 from strum.platform.errors import TooManyRequests
 from strum.platform.home import Home
@@ -111,6 +112,7 @@ class Engine:
         # ``api_endpoint``: the platform's Invoke API as functions reach it (asked at launch).
         self.launcher = Launcher(home, settings, api_endpoint, credentials)
         self.runtime_api = RuntimeAPI()
+        self.provisioning = Provisioning(self)
         self._pools: dict[tuple[str, str, str, str], list[Instance]] = {}
         self._instances: set[Instance] = set()
         self._busy_total = 0
@@ -135,6 +137,7 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop every instance (SIGTERM, then SIGKILL after the grace period)."""
+        await self.provisioning.stop()
         instances = list(self._instances)
         for instance in instances:
             instance.stop()
@@ -148,6 +151,7 @@ class Engine:
     def retire(self, name: str, version: str | None = None) -> None:
         """Stop instances of ``name`` (one version, or all): idle ones now, busy ones after
         their invocation. Called whenever code or configuration changes."""
+        self.provisioning.retire(name, version)
         for instance in list(self._instances):
             spec = instance.spec
             if spec.name == name and (version is None or spec.version == version):
@@ -302,11 +306,14 @@ class Engine:
         invocation is then already finished with the reason)."""
         pool = self._pools.get(spec.instance_key)
         while pool:
-            instance = pool.pop()
+            # Provisioned instances first: they are what was paid for to be warm.
+            index = next((i for i, warm in enumerate(pool) if warm.provisioned), -1)
+            instance = pool.pop(index)
             if instance.idle_timer is not None:
                 instance.idle_timer.cancel()
                 instance.idle_timer = None
             if time.perf_counter() - instance.spawned_at > MAX_INSTANCE_AGE_S:
+                # (A provisioned one is replaced by ``provisioning`` when it exits.)
                 # Its session credentials would expire while it runs: start a fresh one.
                 instance.retired = True
                 instance.stop()
@@ -317,13 +324,23 @@ class Engine:
 
     async def _start_instance(self, spec: FunctionSpec, invocation: Invocation) -> Instance | None:
         try:
-            argv = self.launcher.argv(spec)
+            instance = await self.spawn(spec)
         except InvalidEntrypoint as exc:
-            document = error_document("Runtime.InvalidEntrypoint", str(exc))
+            message = str(exc)
+            if isinstance(exc.__cause__, OSError):
+                message = f"RequestId: {invocation.request_id} Error: {message}"
+            document = error_document("Runtime.InvalidEntrypoint", message)
             invocation.done.set_result(
                 Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
             )
             return None
+        self._cold_starts += 1
+        return instance
+
+    async def spawn(self, spec: FunctionSpec) -> Instance:
+        """Start a new instance of ``spec`` (its init runs in the background); raises
+        ``InvalidEntrypoint`` when it cannot be started at all."""
+        argv = self.launcher.argv(spec)
         isolated = self.launcher.isolates(spec)
         listener = await (
             self.runtime_api.listen_isolated() if isolated else self.runtime_api.listen()
@@ -334,14 +351,7 @@ class Engine:
             launched = await self.launcher.launch(spec, argv, ident, listener, isolated)
         except OSError as exc:
             listener.close()
-            document = error_document(
-                "Runtime.InvalidEntrypoint",
-                f"RequestId: {invocation.request_id} Error: cannot start {argv[0]}: {exc}",
-            )
-            invocation.done.set_result(
-                Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
-            )
-            return None
+            raise InvalidEntrypoint(f"cannot start {argv[0]}: {exc}") from exc
         listener.release_namespace()
         instance = Instance(
             spec,
@@ -357,7 +367,6 @@ class Engine:
         )
         listener.attach(instance)
         self._instances.add(instance)
-        self._cold_starts += 1
         return instance
 
     # -- after an invocation ---------------------------------------------------------------
@@ -409,15 +418,26 @@ class Engine:
         elif instance.retired or not instance.alive:
             instance.stop()
         else:
-            self._pools.setdefault(spec.instance_key, []).append(instance)
+            self.pool(instance)
+        return outcome
+
+    def pool(self, instance: Instance) -> None:
+        """Put a free instance in its warm pool (where it may be already); an on-demand one
+        is stopped after ``idle_timeout_s`` there, a provisioned one is kept."""
+        pool = self._pools.setdefault(instance.spec.instance_key, [])
+        if instance not in pool:
+            pool.append(instance)
+        if instance.idle_timer is not None:
+            instance.idle_timer.cancel()
+            instance.idle_timer = None
+        if not instance.provisioned:
             instance.idle_timer = asyncio.get_running_loop().call_later(
                 self.settings.idle_timeout_s, self._reap_idle, instance
             )
-        return outcome
 
     def _reap_idle(self, instance: Instance) -> None:
         instance.idle_timer = None
-        if instance.invocation is None:
+        if instance.invocation is None and not instance.provisioned:
             self._remove_idle(instance)
             instance.stop()
 
@@ -484,6 +504,8 @@ class Engine:
         self._instances.discard(instance)
         self._remove_idle(instance)
         shutil.rmtree(instance.tmpdir, ignore_errors=True)
+        if instance.provisioned:
+            self.provisioning.exited(instance)
         invocation = instance.invocation
         if invocation is None or invocation.finished:
             return

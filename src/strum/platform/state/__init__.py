@@ -1,12 +1,14 @@
 """The platform's state: functions, versions, aliases, concurrency and URL configs in SQLite
 (``store``), the records and schema they are kept in (``records``), and deployment
 packages stored and unpacked once by content (``codestore``), and the audit log of
-control-plane decisions (``audit``). Plain Python and plain errors
+control-plane decisions (``audit``), and provisioned concurrency configurations
+(``provisioned``). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
 from strum.platform.state.audit import AuditEntry, AuditLog
 from strum.platform.state.codestore import CodeStore, StoredCode, code_sha256
+from strum.platform.state.provisioned import ProvisionedConfigs
 from strum.platform.state.records import (
     LATEST,
     AliasRecord,
@@ -23,6 +25,7 @@ __all__ = [
     "AuditLog",
     "CodeStore",
     "FunctionRecord",
+    "ProvisionedConfigs",
     "Store",
     "StoredCode",
     "code_sha256",
