@@ -140,6 +140,7 @@ class Platform:
             self.home,
             self.engine.logs,
             engine_status=self.engine.status,
+            health=self.engine.health,
             endpoint=lambda: self.endpoint,
             started_at=self.started_at,
             tls=(

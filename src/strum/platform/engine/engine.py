@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
+from strum.platform.engine.health import StartRecord
 from strum.platform.engine.instances import (
     Instance,
     Invocation,
@@ -113,6 +114,7 @@ class Engine:
         self.launcher = Launcher(home, settings, api_endpoint, credentials)
         self.runtime_api = RuntimeAPI()
         self.provisioning = Provisioning(self)
+        self.starts = StartRecord()
         self._pools: dict[tuple[str, str, str, str], list[Instance]] = {}
         self._instances: set[Instance] = set()
         self._busy_total = 0
@@ -329,6 +331,7 @@ class Engine:
             message = str(exc)
             if isinstance(exc.__cause__, OSError):
                 message = f"RequestId: {invocation.request_id} Error: {message}"
+                self.starts.failed(str(exc))
             document = error_document("Runtime.InvalidEntrypoint", message)
             invocation.done.set_result(
                 Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
@@ -367,6 +370,7 @@ class Engine:
         )
         listener.attach(instance)
         self._instances.add(instance)
+        instance.initialised.add_done_callback(lambda _: self.starts.started())
         return instance
 
     # -- after an invocation ---------------------------------------------------------------
@@ -506,6 +510,21 @@ class Engine:
         shutil.rmtree(instance.tmpdir, ignore_errors=True)
         if instance.provisioned:
             self.provisioning.exited(instance)
+        if (
+            instance.init_ms is None
+            and not instance.init_failed
+            and instance.kill_reason is None
+            and instance.spec.runtime.startswith("python")
+        ):
+            # strum's runtime reports every failure of its own; dying before it ever
+            # reached the Runtime API is the platform's (its interpreter, runtime or
+            # sandbox could not run).
+            self.starts.failed(
+                f"an instance of {instance.spec.name} exited ({exit_description(status)}) "
+                "before its runtime started"
+            )
+        elif instance.init_failed:
+            self.starts.started()
         invocation = instance.invocation
         if invocation is None or invocation.finished:
             return
@@ -533,6 +552,10 @@ class Engine:
             invocation.log.append(line)
 
     # -- status ------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """Whether instances can still start: ``{"healthy", "reasons"}`` (``health``)."""
+        return self.starts.report(self.launcher.problems())
 
     def status(self) -> dict[str, Any]:
         """Instances per function and version (busy / idle / starting), counters, and

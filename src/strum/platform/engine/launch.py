@@ -167,6 +167,26 @@ class Launcher:
             self._mounts = None
         sandbox.remove_parents(self.sandbox.cgroups)
 
+    def problems(self) -> list[str]:
+        """What instances need on disk that is gone (each says what, where and what to do)."""
+        needed = {
+            "the platform's home": self.home.root,
+            "the unpacked function code": self.home.unpacked,
+            "strum's runtime package": Path(_STRUM_SRC) / "strum",
+        }
+        if self.sandbox.bwrap:
+            needed["the sandbox's /etc"] = self._etc
+        else:
+            needed["the directory of the instances' TMPDIRs"] = self._tmp
+        if self._mounts is not None:
+            needed["the sandbox's staged sources"] = self._mounts.root
+        return [
+            f"{what} is gone ({path}): no instance can start; restart the platform "
+            "(`strum platform stop` then `start`), which prepares it again"
+            for what, path in needed.items()
+            if not path.exists()
+        ]
+
     def isolates(self, spec: FunctionSpec) -> bool:
         """Whether ``spec``'s instances get a network namespace of their own."""
         return self.sandbox.netns and spec.network is False
