@@ -25,7 +25,8 @@ if os.environ.get("BREAK_INIT"):
     raise RuntimeError("init is broken on purpose")
 
 def handler(event, context):
-    return {"pid": os.getpid(), "version": context.function_version}
+    return {"pid": os.getpid(), "version": context.function_version,
+            "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
 """
 
 
@@ -169,6 +170,7 @@ def test_instances_are_started_used_first_kept_and_replaced(tmp_path):
         log = base64.b64decode(answer["LogResult"]).decode()
         assert "REPORT RequestId" in log and "Init Duration" not in log
         assert answer["Body"]["version"] == "1"
+        assert answer["Body"]["init"] == "provisioned-concurrency"
 
         # An on-demand instance of $LATEST is reaped when idle; the provisioned ones stay.
         client.invoke(FunctionName="warm")["Payload"].read()

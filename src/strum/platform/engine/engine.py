@@ -340,9 +340,10 @@ class Engine:
         self._cold_starts += 1
         return instance
 
-    async def spawn(self, spec: FunctionSpec) -> Instance:
+    async def spawn(self, spec: FunctionSpec, *, provisioned: bool = False) -> Instance:
         """Start a new instance of ``spec`` (its init runs in the background); raises
-        ``InvalidEntrypoint`` when it cannot be started at all."""
+        ``InvalidEntrypoint`` when it cannot be started at all. A ``provisioned`` one
+        is told so (``AWS_LAMBDA_INITIALIZATION_TYPE``)."""
         argv = self.launcher.argv(spec)
         isolated = self.launcher.isolates(spec)
         listener = await (
@@ -351,7 +352,9 @@ class Engine:
         self._ids += 1
         ident = f"{os.getpid():x}{self._ids:08x}{os.urandom(8).hex()}"
         try:
-            launched = await self.launcher.launch(spec, argv, ident, listener, isolated)
+            launched = await self.launcher.launch(
+                spec, argv, ident, listener, isolated, provisioned=provisioned
+            )
         except OSError as exc:
             listener.close()
             raise InvalidEntrypoint(f"cannot start {argv[0]}: {exc}") from exc

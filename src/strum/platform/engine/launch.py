@@ -198,9 +198,11 @@ class Launcher:
         ident: str,
         listener: Listener,
         isolated: bool,
+        *,
+        provisioned: bool = False,
     ) -> Launched:
         """Start ``command`` for ``spec`` with ``listener`` as its Runtime API (raises
-        OSError when the process cannot start)."""
+        OSError when the process cannot start); a ``provisioned`` instance is told so."""
         caps = self.sandbox
         port = listener.port
         env = dict(self.base_env(spec))
@@ -208,6 +210,8 @@ class Launcher:
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = (
             f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{spec.version}]{ident}"
         )
+        if provisioned:
+            env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
         if isolated:
             # The only platform address an instance without network can reach.
             env["STRUM_PLATFORM_API"] = f"http://127.0.0.1:{port}"

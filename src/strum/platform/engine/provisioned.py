@@ -33,7 +33,7 @@ INIT_DEADLINE_S = 120.0
 class InstanceSource(Protocol):
     """The engine, as far as provisioning starts instances and hands them to its pools."""
 
-    async def spawn(self, spec: FunctionSpec) -> Instance:
+    async def spawn(self, spec: FunctionSpec, *, provisioned: bool = False) -> Instance:
         """A new instance of ``spec``, its init under way."""
         ...
 
@@ -155,7 +155,7 @@ class Provisioning:
     async def _start(self, target: _Target) -> None:
         spec = target.spec
         try:
-            instance = await self._engine.spawn(spec)
+            instance = await self._engine.spawn(spec, provisioned=True)
         except InvalidEntrypoint as exc:
             target.starting -= 1
             target.failure = f"Runtime.InvalidEntrypoint: {exc}"
