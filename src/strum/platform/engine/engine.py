@@ -24,11 +24,11 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from strum.platform.engine.health import StartRecord
+from strum.platform.engine.health import StartRecord, instance_counts
 from strum.platform.engine.instances import (
     Instance,
     Invocation,
@@ -40,6 +40,7 @@ from strum.platform.engine.launch import InvalidEntrypoint, Launcher
 from strum.platform.engine.logs import LogStore, end_line, report_line, start_line, tail_of
 from strum.platform.engine.provisioned import Provisioning
 from strum.platform.engine.runtime_api import RESPONSE_MODE, RuntimeAPI, SelfInvoke
+from strum.platform.engine.streams import BodyStream, StreamFailed
 from strum.platform.errors import TooManyRequests
 from strum.platform.home import Home
 from strum.platform.settings import Settings
@@ -53,48 +54,6 @@ _RATE_EXCEEDED = "Rate Exceeded."
 # Instances get session credentials valid for 12 hours (``identity.sessions``); one is not
 # reused after 11, so no invocation runs with credentials about to expire.
 MAX_INSTANCE_AGE_S = 11 * 3600
-
-
-class StreamFailed(Exception):
-    """A streamed response ended with the function's error (AWS's error trailers).
-
-    Raised by the body iterator of ``Engine.invoke_stream`` after the chunks that were
-    sent; ``error_type`` and ``document`` (the JSON error body) describe the failure.
-    """
-
-    def __init__(self, error_type: str, document: bytes) -> None:
-        super().__init__(f"{error_type}: {document[:200]!r}")
-        self.error_type = error_type
-        self.document = document
-
-
-class BodyStream:
-    """The body of a streamed invocation: iterate it once for the chunks as they come.
-
-    The iteration raises ``StreamFailed`` when the function failed after it started
-    streaming; ``log_tail`` is the end of the invocation's log (when one was asked for)
-    once the iteration is over.
-    """
-
-    def __init__(self, invocation: Invocation) -> None:
-        self._invocation = invocation
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks()
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        invocation = self._invocation
-        assert invocation.chunks is not None
-        while (chunk := await invocation.chunks.get()) is not None:
-            yield chunk
-        outcome = invocation.outcome
-        if outcome is not None and outcome.error_type is not None and outcome.streamed:
-            raise StreamFailed(outcome.error_type, outcome.body)
-
-    @property
-    def log_tail(self) -> str | None:
-        log = self._invocation.log
-        return tail_of(log) if log is not None and self._invocation.settled else None
 
 
 class Engine:
@@ -513,21 +472,7 @@ class Engine:
         shutil.rmtree(instance.tmpdir, ignore_errors=True)
         if instance.provisioned:
             self.provisioning.exited(instance)
-        if (
-            instance.init_ms is None
-            and not instance.init_failed
-            and instance.kill_reason is None
-            and instance.spec.runtime.startswith("python")
-        ):
-            # strum's runtime reports every failure of its own; dying before it ever
-            # reached the Runtime API is the platform's (its interpreter, runtime or
-            # sandbox could not run).
-            self.starts.failed(
-                f"an instance of {instance.spec.name} exited ({exit_description(status)}) "
-                "before its runtime started"
-            )
-        elif instance.init_failed:
-            self.starts.started()
+        self.starts.ended(instance, status)
         invocation = instance.invocation
         if invocation is None or invocation.finished:
             return
@@ -563,31 +508,9 @@ class Engine:
     def status(self) -> dict[str, Any]:
         """Instances per function and version (busy / idle / starting), counters, and
         which isolation and limit mechanisms are in effect."""
-        functions: dict[str, dict[str, dict[str, int]]] = {}
-        busy = idle = starting = 0
-        for instance in self._instances:
-            if not instance.alive:
-                continue
-            counts = functions.setdefault(instance.spec.name, {}).setdefault(
-                instance.spec.version, {"busy": 0, "idle": 0, "starting": 0}
-            )
-            if instance.init_ms is None:
-                state = "starting"
-                starting += 1
-            elif instance.invocation is not None:
-                state = "busy"
-                busy += 1
-            else:
-                state = "idle"
-                idle += 1
-            counts[state] += 1
         return {
             "instances": {
-                "total": busy + idle + starting,
-                "busy": busy,
-                "idle": idle,
-                "starting": starting,
-                "functions": functions,
+                **instance_counts(self._instances),
                 "cold_starts": self._cold_starts,
                 "invocations": self._invocations,
                 "concurrent_invocations": self._busy_total,
