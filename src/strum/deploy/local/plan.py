@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from strum.deploy.steps import (
-    PointAlias,
     Step,
+    place_url_steps,
     plan_alias,
     plan_concurrency,
     plan_event_invoke,
@@ -143,15 +143,8 @@ def plan_deploy(desired: DesiredFunction, current: CurrentFunction) -> list[Step
     steps += with_init_check(
         plan_alias(desired, current.alias, current.aliased, configuration), serving
     )
-    url_steps = plan_url(desired, current.url)
-    moving = [i for i, step in enumerate(steps) if isinstance(step, PointAlias)]
-    if moving and current.url is not None and desired.invoke_mode == "BUFFERED":
-        # Onto a buffered version, the URL turns BUFFERED just before the alias moves, once
-        # the new version has started: a moment of 502s then, never an envelope served raw
-        # as a 200 (see ``LocalTarget.rollback``).
-        steps[moving[0] : moving[0]] = url_steps
-    else:
-        steps += url_steps
+    steps, url_steps = place_url_steps(desired, current.url, steps, plan_url(desired, current.url))
+    steps += url_steps
     steps += plan_concurrency(desired, current.reserved_concurrency)
     steps += plan_event_invoke(desired, current.event_invoke)
     # Last: a rule may fire at once, and the alias it invokes must serve the new version.

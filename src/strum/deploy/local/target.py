@@ -24,7 +24,6 @@ from strum.deploy.stage import (
     function_description,
     package_spec,
     rule_name,
-    version_invoke_mode,
 )
 from strum.deploy.target import (
     DeadLetters,
@@ -36,6 +35,7 @@ from strum.deploy.target import (
     Reporter,
     build_stage,
     manage_command,
+    move_alias_back,
     rollback_version,
 )
 from strum.platform.home import Home
@@ -280,22 +280,18 @@ class LocalTarget:
             published = [str(v["Version"]) for v in api.list_versions(name)]
             target = rollback_version(name, stage, current, published, steps_back)
             version = api.get_function(name, target)
-            mode = version_invoke_mode(version["Configuration"] if version else {})
             url = api.get_url_config(name, stage)
-            change_url = url is not None and url.get("InvokeMode", "BUFFERED") != mode
-
-            def move_url() -> None:
-                with report(f"switching the function URL of {name}:{stage} to {mode}"):
-                    api.update_url_config(name, stage, {"InvokeMode": mode})
-
-            # In the moment between the two calls, a request gets a 502 rather than a wrong
-            # 200 (an envelope served raw): BUFFERED goes first, RESPONSE_STREAM last.
-            if change_url and mode == "BUFFERED":
-                move_url()
-            with report(f"moving alias {stage} from version {current} to {target}"):
-                api.update_alias(name, stage, target)
-            if change_url and mode == "RESPONSE_STREAM":
-                move_url()
+            move_alias_back(
+                name,
+                stage,
+                current,
+                target,
+                configuration=version["Configuration"] if version else {},
+                url_mode=str(url.get("InvokeMode") or "BUFFERED").upper() if url else None,
+                move_alias=lambda: api.update_alias(name, stage, target),
+                set_url_mode=lambda mode: api.update_url_config(name, stage, {"InvokeMode": mode}),
+                report=report,
+            )
             return current, target
 
     def undeploy(self, report: Reporter, *, purge_logs: bool = False) -> bool:
