@@ -225,6 +225,16 @@ def test_a_failing_init_is_failed_with_the_reason(lambda_client):
     )
     assert status["AllocatedProvisionedConcurrentExecutions"] == 0
     assert "init is broken on purpose" in status["StatusReason"]
+    # Put again: it tries again (IN_PROGRESS), and fails again for the same reason.
+    again = lambda_client.put_provisioned_concurrency_config(
+        FunctionName="broken", Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
+    assert again["Status"] == "IN_PROGRESS"
+    assert "StatusReason" not in again
+    until(
+        lambda: config(lambda_client, "broken", "1")["Status"] == "FAILED",
+        what="FAILED again",
+    )
 
 
 def test_a_restart_provisions_again(tmp_path):

@@ -52,8 +52,7 @@ def add_routes(app: web.Application, store: Store, provisioner: Provisioner) -> 
                 "provisionedConcurrentExecutions",
                 "Member must have value greater than or equal to 1",
             )
-        stamp = configs.put(name, qualifier, requested)
-        provisioner.reconcile()
+        stamp = provisioner.put(name, qualifier, requested)
         return json_response(provisioner.status(name, qualifier, requested, stamp), 202)
 
     async def get(request: web.Request) -> web.StreamResponse:

@@ -94,6 +94,12 @@ class Provisioning:
         free = sum(1 for i in live if i.invocation is None)
         return ProvisionedCount(len(live), free, target.failure)
 
+    def retry(self, name: str, version: str) -> None:
+        """Clear a failure: the next ``apply`` starts instances of ``version`` again."""
+        target = self._targets.get((name, version))
+        if target is not None:
+            target.failure = None
+
     def exited(self, instance: Instance) -> None:
         """An instance of ours ended (a crash, a timeout, its age): replace it."""
         for target in self._targets.values():

@@ -51,6 +51,15 @@ class Provisioner:
                 await self._task
             self._task = None
 
+    def put(self, name: str, qualifier: str, requested: int) -> str:
+        """Store a configuration (``ProvisionedConfigs.put``'s rules) and provision it; a
+        put of a FAILED configuration tries again, as on AWS. Answers ``LastModified``."""
+        stamp = self.configs.put(name, qualifier, requested)
+        for version in self._shares(name, qualifier, requested):
+            self._engine.provisioning.retry(name, version)
+        self.reconcile()
+        return stamp
+
     def reconcile(self) -> None:
         """Tell the engine the exact versions and counts the configurations ask for now."""
         wanted: dict[tuple[str, str], tuple[FunctionSpec, int]] = {}
