@@ -434,3 +434,36 @@ def test_declared_host_variables_reach_the_function_and_nothing_else(aws, tmp_pa
         "DATABASE_URL": "postgres://db/shop",
         "MODE": "prod",
     }
+
+
+def test_the_url_mode_follows_the_version_through_deploys_and_rollbacks(aws, tmp_path):
+    # Issue "deploy safety": the URL's InvokeMode belongs to the version served. moto keeps
+    # a URL's InvokeMode from its creation (UpdateFunctionUrlConfig ignores it), so the
+    # order of the calls is checked, and the URL is made again as AWS would have it.
+    root = make_project(tmp_path / "shop")
+    run_deploy(root, tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("timeout = 10\n", "timeout = 10\nstream = true\n")
+    )
+    _, client = run_deploy(root, tmp_path)
+    version = boto("lambda").get_function(FunctionName="shop-prod", Qualifier="2")
+    assert version["Configuration"]["Description"].endswith("[RESPONSE_STREAM]")
+    writes = client.log.writes
+    assert writes.index(("lambda", "UpdateAlias")) < writes.index(
+        ("lambda", "UpdateFunctionUrlConfig")
+    )
+    lam = boto("lambda")
+    lam.delete_function_url_config(FunctionName="shop-prod", Qualifier="prod")
+    lam.create_function_url_config(
+        FunctionName="shop-prod", Qualifier="prod", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+    )
+    config = load_config(root, "prod")
+    client = AwsClient(config.region, config.profile)
+    quiet = Quiet()
+    assert AwsTarget(config, client=client).rollback(1, quiet.step) == ("2", "1")
+    assert client.log.writes == [
+        ("lambda", "UpdateFunctionUrlConfig"),
+        ("lambda", "UpdateAlias"),
+    ]
+    assert "switching the function URL of shop-prod:prod to BUFFERED" in quiet.lines

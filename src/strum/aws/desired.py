@@ -13,7 +13,7 @@ from strum.aws.packages import DIRECT_UPLOAD_LIMIT, split_package
 from strum.aws.plan.consumers import event_rule
 from strum.deploy.environment import function_environment
 from strum.deploy.errors import DeployError
-from strum.deploy.stage import event_invoke, package_spec, rule_name
+from strum.deploy.stage import event_invoke, function_description, package_spec, rule_name
 from strum.deploy.target import Reporter
 
 TYPE_CHECKING = False
@@ -125,7 +125,7 @@ def build_desired_stage(
         timeout=config.timeout,
         ephemeral_storage=config.ephemeral_storage,
         environment=function_environment(config, notes, host),
-        description=f"strum: {config.project} ({config.stage})",
+        description=function_description(config),
         reserved_concurrency=config.reserved_concurrency,
         url=config.url and not config.http_api,
         invoke_mode="RESPONSE_STREAM" if config.stream else "BUFFERED",

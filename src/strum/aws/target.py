@@ -32,6 +32,7 @@ from strum.deploy.target import (
     Reporter,
     build_stage,
     manage_command,
+    move_alias_back,
     rollback_version,
 )
 
@@ -227,8 +228,19 @@ class AwsTarget:
         now = str(alias["FunctionVersion"])
         published = [str(v["Version"]) for v in client.list_versions(name)]
         target = rollback_version(name, stage, now, published, steps_back)
-        with report(f"moving alias {stage} from version {now} to {target}"):
-            client.update_alias(name, stage, target)
+        version = client.get_function(name, target)
+        url = client.get_url_config(name, stage)
+        move_alias_back(
+            name,
+            stage,
+            now,
+            target,
+            configuration=(version or {}).get("Configuration") or {},
+            url_mode=str(url.get("InvokeMode") or "BUFFERED").upper() if url else None,
+            move_alias=lambda: client.update_alias(name, stage, target),
+            set_url_mode=lambda mode: client.put_url_config(name, stage, mode, exists=True),
+            report=report,
+        )
         return now, target
 
     def undeploy(self, report: Reporter, *, purge_logs: bool = False) -> bool:

@@ -193,7 +193,11 @@ def stop(home: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @home_option
 def status(as_json: bool, home: str | None) -> None:
-    """Show whether the platform runs, where, and what it runs."""
+    """Show whether the platform runs, where, and what it runs.
+
+    Exits 3 when no platform runs for the home, and 4 when it runs but can no longer
+    start instances (the reasons are printed).
+    """
 
     from strum.platform import daemon
 
@@ -206,17 +210,24 @@ def status(as_json: bool, home: str | None) -> None:
             Output().info(f"no platform is running for {state.root}")
         raise SystemExit(3)
     details = _status(state, running.endpoint)
+    health = details.get("health") or {"healthy": True, "reasons": []}
     if as_json:
         click.echo(json.dumps({"running": True, **details}, indent=2))
-        return
-    engine = details.get("engine", {})
-    Output().ok(
-        f"platform running at {running.endpoint} (pid {running.pid}), home {details['home']}"
-    )
-    for line in _engine_lines(engine):
-        Output().info(line)
-    for line in _isolation_lines(details):
-        Output().note(line)
+    else:
+        engine = details.get("engine", {})
+        place = f"at {running.endpoint} (pid {running.pid}), home {details['home']}"
+        if health["healthy"]:
+            Output().ok(f"platform running {place}")
+        else:
+            Output().error(f"platform running {place} is UNHEALTHY: it cannot start instances")
+            for reason in health["reasons"]:
+                Output().error(f"  {reason}")
+        for line in _engine_lines(engine):
+            Output().info(line)
+        for line in _isolation_lines(details):
+            Output().note(line)
+    if not health["healthy"]:
+        raise SystemExit(4)
 
 
 def _running(home: str | None) -> tuple[Home, Any]:

@@ -98,6 +98,27 @@ def event_invoke(
     return None if wanted == (2, 21600, None, None) else wanted
 
 
+# A version's description carries how its function URL must invoke it: a ``stream = true``
+# build answers with the http-integration stream, which a BUFFERED URL cannot map (502),
+# and a buffered build answers an envelope a RESPONSE_STREAM URL would serve raw. The URL's
+# mode is the URL config's, not the version's, so rollbacks read it back from here.
+_STREAM_MARK = " [RESPONSE_STREAM]"
+
+
+def function_description(config: ProjectConfig) -> str:
+    """The description of the stage's function, and so of each version published of it."""
+    base = f"strum: {config.project} ({config.stage})"
+    return base + _STREAM_MARK if config.stream else base
+
+
+def version_invoke_mode(configuration: dict[str, Any]) -> str:
+    """The invoke mode a published version's URL needs: ``RESPONSE_STREAM`` for a version
+    built with ``stream = true``, else ``BUFFERED`` (also for versions deployed before the
+    mode was recorded: a streaming one among them is then served BUFFERED, a 502)."""
+    description = str(configuration.get("Description") or "")
+    return "RESPONSE_STREAM" if description.endswith(_STREAM_MARK) else "BUFFERED"
+
+
 def rule_name(config: ProjectConfig, schedule: str) -> str:
     """The rule of a schedule: ``<function>-<schedule>`` (the router matches the
     ``-<schedule>`` suffix)."""

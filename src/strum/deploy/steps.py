@@ -258,6 +258,25 @@ def plan_url(desired: FunctionSpec, url: dict[str, Any] | None) -> list[Step]:
     return [RemoveUrl(desired)] if url is not None else []
 
 
+def place_url_steps(
+    desired: FunctionSpec, url: dict[str, Any] | None, steps: list[Step], url_steps: list[Step]
+) -> tuple[list[Step], list[Step]]:
+    """Where a URL's mode change goes: (``steps`` with it, what is left to place later).
+
+    Onto a buffered version, an existing URL turns BUFFERED just before the alias moves
+    (after the new version was checked): in the moment between the two calls a request
+    gets a 502 from the streamed version, never the buffered version's envelope served raw
+    as a 200 by a RESPONSE_STREAM URL. Onto a streamed version the URL changes after the
+    alias moved, for the same reason; it is left to the caller to place.
+    """
+    moving = [i for i, step in enumerate(steps) if isinstance(step, PointAlias)]
+    if not moving or url is None or not url_steps or desired.invoke_mode != "BUFFERED":
+        return steps, url_steps
+    placed = list(steps)
+    placed[moving[0] : moving[0]] = url_steps
+    return placed, []
+
+
 def plan_concurrency(desired: FunctionSpec, reserved: int | None) -> list[Step]:
     """Set or remove the function's reserved concurrency when it differs."""
     return [SetConcurrency(desired)] if reserved != desired.reserved_concurrency else []

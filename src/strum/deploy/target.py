@@ -158,6 +158,40 @@ def rollback_version(
     return str(older[-steps_back])
 
 
+def move_alias_back(
+    function: str,
+    stage: str,
+    serving: str,
+    target: str,
+    *,
+    configuration: dict[str, Any],
+    url_mode: str | None,
+    move_alias: Callable[[], object],
+    set_url_mode: Callable[[str], object],
+    report: Reporter,
+) -> None:
+    """A rollback's one step on either target: the alias moves to ``target`` and the
+    function URL (whose mode is ``url_mode``, None without one) takes the invoke mode the
+    version was built for (``configuration`` is the version's). A BUFFERED URL changes
+    before the alias moves, a RESPONSE_STREAM one after: between the two calls a request
+    gets a 502, never a buffered version's envelope served raw as a 200."""
+    from strum.deploy.stage import version_invoke_mode
+
+    mode = version_invoke_mode(configuration)
+    change = url_mode is not None and url_mode != mode
+
+    def switch() -> None:
+        with report(f"switching the function URL of {function}:{stage} to {mode}"):
+            set_url_mode(mode)
+
+    if change and mode == "BUFFERED":
+        switch()
+    with report(f"moving alias {stage} from version {serving} to {target}"):
+        move_alias()
+    if change and mode != "BUFFERED":
+        switch()
+
+
 def manage_command(target: Target, args: list[str]) -> dict[str, Any]:
     """``Target.manage`` on top of ``Target.invoke``: the router runs the command."""
     payload = json.dumps({"strum": "manage", "args": args}).encode()

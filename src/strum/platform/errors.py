@@ -33,6 +33,7 @@ __all__ = [
     "InvalidRequestContent",
     "PlatformError",
     "PreconditionFailed",
+    "ProvisionedConcurrencyConfigNotFound",
     "RequestEntityTooLarge",
     "RequestTooLarge",
     "ResourceConflict",
@@ -188,3 +189,10 @@ def model_error(value: object, field: str, constraint: str) -> ValidationFailed:
         f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
         f"constraint: {constraint}"
     )
+
+
+class ProvisionedConcurrencyConfigNotFound(PlatformError):
+    """404: the version or alias has no provisioned concurrency configuration."""
+
+    status = 404
+    error_type = "ProvisionedConcurrencyConfigNotFoundException"

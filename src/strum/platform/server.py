@@ -42,10 +42,10 @@ from strum.platform.identity import (
     execution_policy,
     resource_policy,
 )
-from strum.platform.invoke import AsyncQueue, Invoker, Scheduler
+from strum.platform.invoke import AsyncQueue, Invoker, Provisioner, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
-from strum.platform.state import AuditLog, FunctionSettings, Store, Tags
+from strum.platform.state import AuditLog, FunctionSettings, ProvisionedConfigs, Store, Tags
 from strum.platform.urls import FunctionUrls
 
 __all__ = ["Platform", "serve"]
@@ -104,6 +104,9 @@ class Platform:
         )
         self.asyncq = AsyncQueue(home.queue_db, self.store, settings)
         self.invoker = Invoker(self.store, self.engine, self.asyncq)
+        self.provisioner = Provisioner(
+            self.store, ProvisionedConfigs(self.store, settings.max_concurrency), self.engine
+        )
         self.scheduler = Scheduler(home.root / "schedules.db", settings, self.invoker)
         self.urls = FunctionUrls(self.store, settings, self.invoker, self.authority)
         self._runner: web.AppRunner | None = None
@@ -132,8 +135,10 @@ class Platform:
             tags=self.tags,
             endpoint=lambda: self.endpoint,
             presign=self.sessions.presign,
+            provisioned=self.provisioner.configs.total,
         )
         api.invoke.add_routes(app, self.invoker)
+        api.provisioned.add_routes(app, self.store, self.provisioner)
         api.schedules.add_routes(app, self.store, self.scheduler)
         api.async_config.add_routes(app, self.store, self.asyncq)
         api.keys.add_routes(app, self.keys, self.audit)
@@ -144,6 +149,7 @@ class Platform:
             self.home,
             self.engine.logs,
             engine_status=self.engine.status,
+            health=self.engine.health,
             endpoint=lambda: self.endpoint,
             started_at=self.started_at,
             tls=(
@@ -190,11 +196,13 @@ class Platform:
         await self.urls.start()
         await self.asyncq.start(self.invoker)
         await self.scheduler.start()
+        await self.provisioner.start()
         self._write_address()
         logger.info("strum platform listening on %s", self.endpoint)
 
     async def stop(self) -> None:
         """Stop taking work, stop every instance, close listeners and the store."""
+        await self.provisioner.stop()
         await self.scheduler.stop()
         await self.asyncq.stop()
         await self.urls.stop()

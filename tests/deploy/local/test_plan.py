@@ -152,3 +152,23 @@ def test_a_new_version_starts_before_the_alias_moves_to_it():
         "PointAlias",
     ]
     assert first[2].serving is None
+
+
+def test_the_url_turns_buffered_after_the_check_and_before_the_alias_moves():
+    # Off streaming: between the URL change and the alias move, a request gets a 502 from
+    # the streamed version, never the buffered version's envelope served raw.
+    streamed = desired(invoke_mode="RESPONSE_STREAM", description="s [RESPONSE_STREAM]")
+    target = desired(code_sha256="bmV3", description="s")
+    steps = [type(step).__name__ for step in plan_deploy(target, deployed(streamed))]
+    assert steps == [
+        "UpdateCode",
+        "UpdateConfiguration",
+        "PublishVersion",
+        "CheckVersion",
+        "EnsureUrl",
+        "PointAlias",
+    ]
+    # Onto streaming: the alias moves first, then the URL streams.
+    back = desired(invoke_mode="RESPONSE_STREAM", code_sha256="bmV3")
+    steps = [type(step).__name__ for step in plan_deploy(back, deployed(desired()))]
+    assert steps[-2:] == ["PointAlias", "EnsureUrl"]

@@ -45,6 +45,8 @@ def response_problems(
                 problems.append(f"required header {header} is missing")
     if payload is not None:
         member = output.members[payload]
+        if member.serialization.get("eventstream"):
+            return [*problems, *_event_problems(member, body)]
         if member.type_name == "structure":
             problems.extend(_problems(_json(body, problems), member, payload))
         return problems
@@ -64,6 +66,34 @@ def response_problems(
     for name, value in document.items():
         if name in in_body and value is not None:
             problems.extend(_problems(value, in_body[name], name))
+    return problems
+
+
+def _event_problems(stream: Shape, body: bytes) -> list[str]:
+    """An ``application/vnd.amazon.eventstream`` body: every message decodes (prelude and
+    message CRCs checked by botocore's parser), is an event of the stream's shape, and its
+    JSON payload - or its blob - is of that event's shape."""
+    from botocore.eventstream import EventStreamBuffer
+
+    problems: list[str] = []
+    buffer = EventStreamBuffer()
+    buffer.add_data(body)
+    events = list(buffer)
+    if not events:
+        return ["an event stream with no events"]
+    for message in events:
+        kind = message.headers.get(":event-type")
+        if message.headers.get(":message-type") != "event" or kind not in stream.members:
+            problems.append(f"an unknown event {message.headers}")
+            continue
+        event = stream.members[kind]
+        blob = next(
+            (m for m in event.members.values() if m.serialization.get("eventpayload")), None
+        )
+        if blob is not None and blob.type_name == "blob":
+            continue
+        document = _json(message.payload, problems)
+        problems.extend(_problems(document, event, kind))
     return problems
 
 

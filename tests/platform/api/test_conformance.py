@@ -60,6 +60,14 @@ def _with_invoke_config(client: Any) -> str:
     return name
 
 
+def _with_provisioned(client: Any) -> str:
+    name = fresh(client, Publish=True)
+    client.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
+    return name
+
+
 # operation -> a call that succeeds. Extend this table with every new operation.
 CALLS: dict[str, Callable[[Any], object]] = {
     "CreateFunction": lambda c: create_function(c, unique_name("new"), Publish=True),
@@ -136,13 +144,30 @@ CALLS: dict[str, Callable[[Any], object]] = {
     "PutRuntimeManagementConfig": lambda c: c.put_runtime_management_config(
         FunctionName=fresh(c), UpdateRuntimeOn="FunctionUpdate"
     ),
+    "InvokeWithResponseStream": lambda c: list(
+        c.invoke_with_response_stream(FunctionName="conf", Payload=b"{}")["EventStream"]
+    ),
+    "InvokeAsync": lambda c: c.invoke_async(FunctionName="conf", InvokeArgs=b"{}"),
+    "PutProvisionedConcurrencyConfig": lambda c: c.put_provisioned_concurrency_config(
+        FunctionName=fresh(c, Publish=True), Qualifier="1", ProvisionedConcurrentExecutions=1
+    ),
+    "GetProvisionedConcurrencyConfig": lambda c: c.get_provisioned_concurrency_config(
+        FunctionName=_with_provisioned(c), Qualifier="1"
+    ),
+    "ListProvisionedConcurrencyConfigs": lambda c: c.list_provisioned_concurrency_configs(
+        FunctionName=_with_provisioned(c)
+    ),
+    "DeleteProvisionedConcurrencyConfig": lambda c: c.delete_provisioned_concurrency_config(
+        FunctionName=_with_provisioned(c), Qualifier="1"
+    ),
 }
 
 
 def served_operations() -> set[str]:
     """The model's operations the platform routes (the access table lists every route)."""
-    found = {api.model.operation_for(method, path) for method, path in api.OPERATIONS}
-    return {name for name in found if name is not None}
+    return {
+        name for method, path in api.OPERATIONS for name in api.model.operations_at(method, path)
+    }
 
 
 def test_every_served_operation_has_a_conformance_call() -> None:

@@ -15,6 +15,12 @@ def test_operations_are_found_by_method_and_route() -> None:
     assert model.operation_for("GET", "/strum/v1/status") is None
 
 
+def test_a_listing_sharing_its_gets_path_is_told_apart_by_its_query_key() -> None:
+    path = "/2019-09-30/functions/{name}/provisioned-concurrency"
+    assert model.operation_for("GET", path, ["Qualifier"]) == "GetProvisionedConcurrencyConfig"
+    assert model.operation_for("GET", path, ["List"]) == "ListProvisionedConcurrencyConfigs"
+
+
 def test_one_violation() -> None:
     with pytest.raises(ValidationFailed) as raised:
         model.validate(

@@ -44,6 +44,7 @@ from strum.deploy.steps import (
     CreateFunction,
     Step,
     UpdateCode,
+    place_url_steps,
     plan_alias,
     plan_concurrency,
     plan_event_invoke,
@@ -65,13 +66,19 @@ def plan_deploy(desired: DesiredStage, current: CurrentStage) -> list[Step]:
     layer_arn = current.layer_arn
     if desired.layer_name and layer_arn is None:
         steps.append(PublishLayer(desired))
-    steps += _plan_function(desired, current, layer_arn)
+    function_steps, url_steps = place_url_steps(
+        desired,
+        current.url,
+        _plan_function(desired, current, layer_arn),
+        plan_url(desired, current.url),
+    )
+    steps += function_steps
     steps += plan_concurrency(desired, current.concurrency)
     api_id = current.api.api_id if current.api else None
     domain_steps = plan_domain(desired, current.domain, current.domains, api_id)
     # A domain goes before its API does (a mapping holds on to the API).
     steps += [step for step in domain_steps if isinstance(step, RemoveDomain)]
-    steps += _plan_http(desired, current)
+    steps += _plan_http(desired, current, url_steps)
     steps += [step for step in domain_steps if not isinstance(step, RemoveDomain)]
     steps += plan_event_invoke(desired, current.event_invoke)
     steps += _plan_schedules(desired, current)
@@ -135,8 +142,8 @@ def _plan_function(
     return steps
 
 
-def _plan_http(desired: DesiredStage, current: CurrentStage) -> list[Step]:
-    steps = plan_url(desired, current.url)
+def _plan_http(desired: DesiredStage, current: CurrentStage, url_steps: list[Step]) -> list[Step]:
+    steps = list(url_steps)
     have = {str(statement.get("Sid")): statement for statement in current.statements}
     wanted = {grant.sid: grant for grant in desired.grants()}
     for sid, grant in wanted.items():

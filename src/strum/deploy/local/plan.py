@@ -13,6 +13,7 @@ from typing import Any
 
 from strum.deploy.steps import (
     Step,
+    place_url_steps,
     plan_alias,
     plan_concurrency,
     plan_event_invoke,
@@ -142,7 +143,8 @@ def plan_deploy(desired: DesiredFunction, current: CurrentFunction) -> list[Step
     steps += with_init_check(
         plan_alias(desired, current.alias, current.aliased, configuration), serving
     )
-    steps += plan_url(desired, current.url)
+    steps, url_steps = place_url_steps(desired, current.url, steps, plan_url(desired, current.url))
+    steps += url_steps
     steps += plan_concurrency(desired, current.reserved_concurrency)
     steps += plan_event_invoke(desired, current.event_invoke)
     # Last: a rule may fire at once, and the alias it invokes must serve the new version.

@@ -18,7 +18,13 @@ from strum.deploy.errors import DeployError, NotDeployed, PlatformNotRunning
 from strum.deploy.local.client import LambdaAPIError, PlatformLambdaAPI
 from strum.deploy.local.plan import CurrentFunction, DesiredFunction, plan_deploy
 from strum.deploy.locking import stage_lock
-from strum.deploy.stage import configuration_summary, event_invoke, package_spec, rule_name
+from strum.deploy.stage import (
+    configuration_summary,
+    event_invoke,
+    function_description,
+    package_spec,
+    rule_name,
+)
 from strum.deploy.target import (
     DeadLetters,
     DeployResult,
@@ -29,6 +35,7 @@ from strum.deploy.target import (
     Reporter,
     build_stage,
     manage_command,
+    move_alias_back,
     rollback_version,
 )
 from strum.platform.home import Home
@@ -88,7 +95,7 @@ def desired_function(
         url=config.url,
         invoke_mode="RESPONSE_STREAM" if config.stream else "BUFFERED",
         reserved_concurrency=config.reserved_concurrency,
-        description=f"strum: {config.project} ({config.stage})",
+        description=function_description(config),
         project=config.project_dir,
         schedules=tuple(
             (rule_name(config, name), schedule.expression, schedule.enabled)
@@ -272,8 +279,19 @@ class LocalTarget:
             current = alias["FunctionVersion"]
             published = [str(v["Version"]) for v in api.list_versions(name)]
             target = rollback_version(name, stage, current, published, steps_back)
-            with report(f"moving alias {stage} from version {current} to {target}"):
-                api.update_alias(name, stage, target)
+            version = api.get_function(name, target)
+            url = api.get_url_config(name, stage)
+            move_alias_back(
+                name,
+                stage,
+                current,
+                target,
+                configuration=version["Configuration"] if version else {},
+                url_mode=str(url.get("InvokeMode") or "BUFFERED").upper() if url else None,
+                move_alias=lambda: api.update_alias(name, stage, target),
+                set_url_mode=lambda mode: api.update_url_config(name, stage, {"InvokeMode": mode}),
+                report=report,
+            )
             return current, target
 
     def undeploy(self, report: Reporter, *, purge_logs: bool = False) -> bool:

@@ -2,12 +2,13 @@
 
 ``access`` signs in and authorises every request (SigV4, IAM-style policies, the audit
 log); ``functions`` (functions, versions, aliases, concurrency, URL configs), ``invoke`` (the
-Invoke route, and the same on instances' Runtime API listeners), ``async_config``
+Invoke routes - buffered, streamed as an ``eventstream``, and the deprecated InvokeAsync -
+and Invoke on instances' Runtime API listeners), ``async_config``
 (event-invoke configs and dead letters), ``schedules``, ``keys`` (access keys, the audit
 log), ``permissions`` (functions' resource policies), ``tags``, ``account`` (account
-settings, recursion and runtime-management configs) and ``status``; ``model`` checks
-requests against botocore's service model; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
-raised below become responses here, in one place (``error_response``). Imports ``invoke``,
+settings, recursion and runtime-management configs), ``provisioned`` (provisioned
+concurrency) and ``status``; ``model`` checks requests against botocore's service model;
+``shapes`` checks requests and renders answers in AWS's shapes. Errors raised below become responses here, in one place (``error_response``). Imports ``invoke``,
 ``state`` and ``identity`` below it, never ``urls``: the listeners it opens and closes are
 passed in.
 """
@@ -16,11 +17,13 @@ from strum.platform.api import (
     access,
     account,
     async_config,
+    eventstream,
     functions,
     invoke,
     keys,
     model,
     permissions,
+    provisioned,
     schedules,
     shapes,
     status,
@@ -51,6 +54,7 @@ __all__ = [
     "answering_errors",
     "async_config",
     "error_response",
+    "eventstream",
     "function_target",
     "functions",
     "instance_invoke_route",
@@ -59,6 +63,7 @@ __all__ = [
     "keys",
     "model",
     "permissions",
+    "provisioned",
     "qualified_target",
     "read_body",
     "schedules",

@@ -63,6 +63,9 @@ class Operation:
     # The data plane (Invoke) is not audited when allowed: it is the hot path, and its
     # record is the function's own log.
     audited: bool = True
+    # Another operation at the same route when the query has this parameter (AWS's
+    # ``?List=ALL`` listings share their path with a Get).
+    listing: tuple[str, Operation] | None = None
 
 
 _F = "/2015-03-31/functions"
@@ -84,9 +87,29 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("PUT", _ONE + "/aliases/{alias}"): Operation("lambda:UpdateAlias", UNQUALIFIED),
     ("DELETE", _ONE + "/aliases/{alias}"): Operation("lambda:DeleteAlias", UNQUALIFIED),
     ("POST", _ONE + "/invocations"): Operation("lambda:InvokeFunction", audited=False),
+    # InvokeWithResponseStream is authorised as lambda:InvokeFunction, as on AWS.
+    ("POST", "/2021-11-15/functions/{name}/response-streaming-invocations"): Operation(
+        "lambda:InvokeFunction", audited=False
+    ),
+    ("POST", "/2014-11-13/functions/{name}/invoke-async"): Operation(
+        "lambda:InvokeAsync", audited=False
+    ),
+    ("POST", "/2014-11-13/functions/{name}/invoke-async/"): Operation(
+        "lambda:InvokeAsync", audited=False
+    ),
     ("POST", _ONE + "/policy"): Operation("lambda:AddPermission"),
     ("GET", _ONE + "/policy"): Operation("lambda:GetPolicy"),
     ("DELETE", _ONE + "/policy/{sid}"): Operation("lambda:RemovePermission"),
+    ("PUT", "/2019-09-30/functions/{name}/provisioned-concurrency"): Operation(
+        "lambda:PutProvisionedConcurrencyConfig"
+    ),
+    ("GET", "/2019-09-30/functions/{name}/provisioned-concurrency"): Operation(
+        "lambda:GetProvisionedConcurrencyConfig",
+        listing=("List", Operation("lambda:ListProvisionedConcurrencyConfigs", UNQUALIFIED)),
+    ),
+    ("DELETE", "/2019-09-30/functions/{name}/provisioned-concurrency"): Operation(
+        "lambda:DeleteProvisionedConcurrencyConfig"
+    ),
     ("PUT", "/2017-10-31/functions/{name}/concurrency"): Operation(
         "lambda:PutFunctionConcurrency", UNQUALIFIED
     ),
@@ -189,6 +212,9 @@ def access_middleware(
         if route is not None and operation is None:
             # Fail closed: a route missing from the table is for callers allowed everything.
             operation = _UNLISTED
+        listing = operation.listing if operation is not None else None
+        if listing is not None and listing[0] in request.query:
+            operation = listing[1]
         caller: Caller | None = None
         resource = "*"
         try:

@@ -71,9 +71,11 @@ def add_routes(
     tags: Tags,
     endpoint: Callable[[], str],
     presign: Callable[[str], str],
+    provisioned: Callable[[str], int] = lambda name: 0,
 ) -> None:
-    """Register the control API on ``app``; ``endpoint`` is the platform's own address
-    and ``presign`` makes a path a link anyone may fetch for a while (code downloads)."""
+    """Register the control API on ``app``; ``endpoint`` is the platform's own address,
+    ``presign`` makes a path a link anyone may fetch for a while (code downloads) and
+    ``provisioned(name)`` is a function's provisioned concurrency in all."""
     routes = FunctionRoutes(
         store,
         settings,
@@ -84,6 +86,7 @@ def add_routes(
         endpoint=endpoint,
         presign=presign,
     )
+    routes.provisioned = provisioned
     functions = "/2015-03-31/functions"
     one = functions + "/{name}"
     for method, path, handler in (
@@ -138,6 +141,7 @@ class FunctionRoutes:
         self.urls = urls
         self.scheduler = scheduler
         self.endpoint = endpoint
+        self.provisioned: Callable[[str], int] = lambda name: 0
 
     # -- functions --------------------------------------------------------------------------
 
@@ -398,6 +402,13 @@ class FunctionRoutes:
                 "UnreservedConcurrentExecution below its minimum value of [0]: the platform "
                 f"allows {limit} concurrent executions in all and "
                 f"{self.store.reserved_elsewhere(name)} are reserved by other functions"
+            )
+        provisioned = self.provisioned(name)
+        if reserved < provisioned:
+            raise InvalidParameterValue(
+                f"ReservedConcurrentExecutions {reserved} is less than the {provisioned} "
+                f"provisioned concurrent executions of {name}: lower its provisioned "
+                "concurrency first"
             )
         self.store.put_concurrency(name, reserved)
         return json_response({"ReservedConcurrentExecutions": reserved})

@@ -1,5 +1,7 @@
 """Invoke: AWS's ``POST /2015-03-31/functions/{name}/invocations``, on the API and on each
-instance's Runtime API listener (the one address an instance without network reaches).
+instance's Runtime API listener (the one address an instance without network reaches);
+InvokeWithResponseStream (an event stream of the body's chunks) and the deprecated
+InvokeAsync (queued like ``InvocationType=Event``) on the API.
 
 Both are signed and authorised like every call: on the API by the access middleware, on
 an instance's listener here, with the same ``Authority`` - the instance signs with its own
@@ -22,9 +24,10 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from strum.platform import arns
+from strum.platform.api import eventstream
 from strum.platform.api._http import error_response, function_target, qualified_target
 from strum.platform.api.access import caller_scope, refuse_foreign
-from strum.platform.engine import SelfInvoke
+from strum.platform.engine import SelfInvoke, StreamFailed
 from strum.platform.errors import (
     AccessDenied,
     InvalidParameterValue,
@@ -41,9 +44,11 @@ from strum.platform.invoke import (
 )
 from strum.platform.spec import FunctionSpec
 
-__all__ = ["add_routes", "instance_invoke_route"]
+__all__ = ["INVOKE_ASYNC_PATH", "STREAMING_PATH", "add_routes", "instance_invoke_route"]
 
 CLIENT_CONTEXT_LIMIT = 3583
+STREAMING_PATH = "/2021-11-15/functions/{name}/response-streaming-invocations"
+INVOKE_ASYNC_PATH = "/2014-11-13/functions/{name}/invoke-async"
 _FUNCTIONS = "/2015-03-31/functions/"
 
 
@@ -58,7 +63,32 @@ def add_routes(app: web.Application, invoker: Invoker) -> None:
         except PlatformError as error:
             return error_response(error, str(uuid.uuid4()))
 
+    async def invoke_streaming(request: web.Request) -> web.StreamResponse:
+        request_id = str(uuid.uuid4())
+        try:
+            name, qualifier = function_target(request)
+            payload = await request.read()
+            return await _invoke_streaming(invoker, request, name, qualifier, payload, request_id)
+        except PlatformError as error:
+            return error_response(error, request_id)
+
+    async def invoke_async(request: web.Request) -> web.StreamResponse:
+        # The deprecated InvokeAsync: queued exactly as Invoke's InvocationType=Event is,
+        # answering 202 and nothing else: the output's one member, Status, is the status
+        # code itself (https://docs.aws.amazon.com/lambda/latest/api/API_InvokeAsync.html).
+        try:
+            name, qualifier = function_target(request)
+            payload = await request.read()
+            _check_json(payload)
+            result = await invoker.invoke(name, qualifier, payload, invocation_type="Event")
+        except PlatformError as error:
+            return error_response(error, str(uuid.uuid4()))
+        return web.Response(status=202, headers={"x-amzn-RequestId": result.request_id})
+
     app.router.add_post("/2015-03-31/functions/{name}/invocations", invoke)
+    app.router.add_post(STREAMING_PATH, invoke_streaming)
+    app.router.add_post(INVOKE_ASYNC_PATH, invoke_async)
+    app.router.add_post(INVOKE_ASYNC_PATH + "/", invoke_async)
 
 
 def instance_invoke_route(
@@ -118,13 +148,8 @@ async def _invoke(
     if log_type not in ("None", "Tail"):
         raise model_error(log_type, "logType", "Member must satisfy enum value set: [None, Tail]")
     client_context = _client_context(headers.get("X-Amz-Client-Context"))
-    if payload and invocation_type != "DryRun" and len(payload) <= SYNC_PAYLOAD_LIMIT:
-        try:
-            json.loads(payload)
-        except ValueError as exc:
-            raise InvalidRequestContent(
-                f"Could not parse request body into json: Could not parse payload into json: {exc}"
-            ) from None
+    if invocation_type != "DryRun":
+        _check_json(payload)
     result = await invoker.invoke(
         name,
         qualifier,
@@ -145,6 +170,101 @@ async def _invoke(
         answer["X-Amz-Log-Result"] = base64.b64encode(result.log_tail.encode()).decode()
     answer["Content-Type"] = result.content_type or "application/json"
     return web.Response(status=200, body=result.payload, headers=answer)
+
+
+async def _invoke_streaming(
+    invoker: Invoker,
+    request: web.Request,
+    name: str,
+    qualifier: str | None,
+    payload: bytes,
+    request_id: str,
+) -> web.StreamResponse:
+    """InvokeWithResponseStream: the function's body as ``PayloadChunk`` events as it
+    streams them, then ``InvokeComplete`` (with ``ErrorCode``/``ErrorDetails`` when the
+    function failed, ``LogResult`` when a tail was asked for)."""
+    headers = request.headers
+    invocation_type = headers.get("X-Amz-Invocation-Type", "RequestResponse")
+    if invocation_type not in ("RequestResponse", "DryRun"):
+        raise model_error(
+            invocation_type,
+            "invocationType",
+            "Member must satisfy enum value set: [RequestResponse, DryRun]",
+        )
+    log_type = headers.get("X-Amz-Log-Type", "None")
+    if log_type not in ("None", "Tail"):
+        raise model_error(log_type, "logType", "Member must satisfy enum value set: [None, Tail]")
+    client_context = _client_context(headers.get("X-Amz-Client-Context"))
+    if invocation_type == "DryRun":
+        result = await invoker.invoke(name, qualifier, payload, invocation_type="DryRun")
+        return web.Response(status=204, headers={"x-amzn-RequestId": result.request_id})
+    _check_json(payload)
+    answer, body = await invoker.invoke_stream(
+        name,
+        qualifier,
+        payload,
+        request_id=request_id,
+        client_context=client_context,
+        tail=log_type == "Tail",
+    )
+    response = web.StreamResponse(
+        status=200,
+        headers={
+            "Content-Type": eventstream.CONTENT_TYPE,
+            "X-Amz-Executed-Version": answer["X-Amz-Executed-Version"],
+            "x-amzn-RequestId": answer["x-amzn-RequestId"],
+        },
+    )
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    complete: dict[str, str] = {}
+    failed_early = bool(answer.get("X-Amz-Function-Error"))
+    try:
+        async for chunk in body:
+            if failed_early:
+                # Failed before streaming anything: the chunk is the error document.
+                complete = {"ErrorCode": "Unhandled", "ErrorDetails": _details(chunk)}
+            elif chunk:
+                await response.write(
+                    eventstream.event_message("PayloadChunk", chunk, "application/octet-stream")
+                )
+    except StreamFailed as failure:
+        complete = {"ErrorCode": failure.error_type, "ErrorDetails": _details(failure.document)}
+    except ConnectionError:
+        return response  # the caller went away; the invocation runs to its end regardless
+    if body.log_tail is not None:
+        complete["LogResult"] = base64.b64encode(body.log_tail.encode()).decode()
+    await response.write(
+        eventstream.event_message(
+            "InvokeComplete", json.dumps(complete).encode(), "application/json"
+        )
+    )
+    await response.write_eof()
+    return response
+
+
+def _details(document: bytes) -> str:
+    """``ErrorDetails``: the error document's message, or the document when it has none."""
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        return document.decode("utf-8", "replace")
+    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+        return str(parsed["errorMessage"])
+    return document.decode("utf-8", "replace")
+
+
+def _check_json(payload: bytes) -> None:
+    """AWS's front end refuses a payload that is not JSON (one over the limit is refused
+    for its size instead, later)."""
+    if not payload or len(payload) > SYNC_PAYLOAD_LIMIT:
+        return
+    try:
+        json.loads(payload)
+    except ValueError as exc:
+        raise InvalidRequestContent(
+            f"Could not parse request body into json: Could not parse payload into json: {exc}"
+        ) from None
 
 
 def _client_context(header: str | None) -> str | None:

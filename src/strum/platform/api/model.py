@@ -19,7 +19,7 @@ import gzip
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from strum.platform.errors import PlatformError, ValidationFailed
 
 __all__ = [
     "operation_for",
+    "operations_at",
     "service_model",
     "shape",
     "validate",
@@ -61,6 +62,7 @@ def shape(name: str) -> dict[str, Any]:
     return found
 
 
+@functools.lru_cache(maxsize=1024)
 def _route_key(method: str, path: str) -> tuple[str, str]:
     """A method and path with their placeholders blanked, so that the model's
     ``{FunctionName}`` and a route's ``{name}`` compare equal."""
@@ -69,17 +71,32 @@ def _route_key(method: str, path: str) -> tuple[str, str]:
 
 
 @functools.cache
-def _operations() -> dict[tuple[str, str], str]:
-    return {
-        _route_key(op["http"]["method"], op["http"]["requestUri"]): name
-        for name, op in service_model()["operations"].items()
-    }
+def _operations() -> dict[tuple[str, str], dict[str | None, str]]:
+    # A listing can share its Get's path, told apart by a query key in the model's
+    # requestUri (ListProvisionedConcurrencyConfigs: ``...provisioned-concurrency?List=ALL``).
+    found: dict[tuple[str, str], dict[str | None, str]] = {}
+    for name, op in service_model()["operations"].items():
+        uri = op["http"]["requestUri"]
+        query = uri.partition("?")[2].partition("=")[0] or None
+        found.setdefault(_route_key(op["http"]["method"], uri), {})[query] = name
+    return found
 
 
-@functools.lru_cache(maxsize=1024)
-def operation_for(method: str, path: str) -> str | None:
-    """The name of the model's operation at ``method`` and route ``path``, or None."""
-    return _operations().get(_route_key(method, path))
+def operation_for(method: str, path: str, query: Iterable[str] = ()) -> str | None:
+    """The name of the model's operation at ``method`` and route ``path`` (with the query
+    keys of the request, which tell a listing from the Get sharing its path), or None."""
+    named = _operations().get(_route_key(method, path))
+    if named is None:
+        return None
+    for key in query:
+        if key in named:
+            return named[key]
+    return named.get(None)
+
+
+def operations_at(method: str, path: str) -> set[str]:
+    """Every operation of the model at ``method`` and route ``path``."""
+    return set(_operations().get(_route_key(method, path), {}).values())
 
 
 def validate(operation: str, params: dict[str, Any]) -> None:
@@ -281,6 +298,10 @@ async def request_params(request: web.Request, operation: str) -> dict[str, Any]
                 )
         elif where == "header" and name in request.headers:
             params[member] = _from_text(request.headers[name], ref["shape"])
+    if has_payload and request.body_exists:
+        # A streaming blob (Invoke's Payload, InvokeAsync's InvokeArgs) is the body itself;
+        # only its presence is the model's business, and the body is not read for it here.
+        params[spec["payload"]] = "<body>"
     if not has_payload and request.method in ("POST", "PUT", "PATCH"):
         body = await read_body(request)
         for member, ref in spec.get("members", {}).items():
@@ -311,7 +332,11 @@ def validation_middleware() -> Middleware:
     @web.middleware
     async def check_input(request: web.Request, handler: Handler) -> web.StreamResponse:
         route = request.match_info.route.resource
-        operation = operation_for(request.method, route.canonical) if route is not None else None
+        operation = (
+            operation_for(request.method, route.canonical, request.query)
+            if route is not None
+            else None
+        )
         if operation is not None:
             try:
                 validate(operation, await request_params(request, operation))

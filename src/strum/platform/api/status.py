@@ -30,6 +30,7 @@ class StatusRoutes:
         *,
         engine_status: Callable[[], dict[str, Any]],
         endpoint: Callable[[], str],
+        health: Callable[[], dict[str, Any]] = lambda: {"healthy": True, "reasons": []},
         started_at: float | None = None,
         tls: dict[str, str] | None = None,
         region: str = "us-east-1",
@@ -41,6 +42,7 @@ class StatusRoutes:
         self.tls = tls
         self.logs = logs
         self.engine_status = engine_status
+        self.platform_health = health
         self.endpoint = endpoint
         self.started_at = time.time() if started_at is None else started_at
 
@@ -64,7 +66,8 @@ class StatusRoutes:
         return web.json_response({"ok": True, "pid": os.getpid()})
 
     async def status(self, request: web.Request) -> web.Response:
-        """Where the platform listens, whose home it serves, and the engine's report."""
+        """Where the platform listens, whose home it serves, the engine's report, and
+        whether it can still start instances (``health``: healthy, and the reasons not)."""
         return web.json_response(
             {
                 "endpoint": self.endpoint(),
@@ -72,6 +75,7 @@ class StatusRoutes:
                 "home": str(self.home.root),
                 "started_at": self.started_at,
                 "engine": self.engine_status(),
+                "health": self.platform_health(),
                 "tls": self.tls,
                 "region": self.region,
                 "account": self.account,

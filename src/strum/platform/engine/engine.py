@@ -24,9 +24,11 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from strum.platform.engine.health import StartRecord, instance_counts
 from strum.platform.engine.instances import (
     Instance,
     Invocation,
@@ -36,7 +38,9 @@ from strum.platform.engine.instances import (
 )
 from strum.platform.engine.launch import InvalidEntrypoint, Launcher
 from strum.platform.engine.logs import LogStore, end_line, report_line, start_line, tail_of
+from strum.platform.engine.provisioned import Provisioning
 from strum.platform.engine.runtime_api import RESPONSE_MODE, RuntimeAPI, SelfInvoke
+from strum.platform.engine.streams import BodyStream, StreamFailed
 from strum.platform.errors import TooManyRequests
 from strum.platform.home import Home
 from strum.platform.settings import Settings
@@ -50,19 +54,6 @@ _RATE_EXCEEDED = "Rate Exceeded."
 # Instances get session credentials valid for 12 hours (``identity.sessions``); one is not
 # reused after 11, so no invocation runs with credentials about to expire.
 MAX_INSTANCE_AGE_S = 11 * 3600
-
-
-class StreamFailed(Exception):
-    """A streamed response ended with the function's error (AWS's error trailers).
-
-    Raised by the body iterator of ``Engine.invoke_stream`` after the chunks that were
-    sent; ``error_type`` and ``document`` (the JSON error body) describe the failure.
-    """
-
-    def __init__(self, error_type: str, document: bytes) -> None:
-        super().__init__(f"{error_type}: {document[:200]!r}")
-        self.error_type = error_type
-        self.document = document
 
 
 class Engine:
@@ -81,6 +72,8 @@ class Engine:
         # ``api_endpoint``: the platform's Invoke API as functions reach it (asked at launch).
         self.launcher = Launcher(home, settings, api_endpoint, credentials)
         self.runtime_api = RuntimeAPI()
+        self.provisioning = Provisioning(self)
+        self.starts = StartRecord()
         self._pools: dict[tuple[str, str, str, str], list[Instance]] = {}
         self._instances: set[Instance] = set()
         self._busy_total = 0
@@ -105,6 +98,7 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop every instance (SIGTERM, then SIGKILL after the grace period)."""
+        await self.provisioning.stop()
         instances = list(self._instances)
         for instance in instances:
             instance.stop()
@@ -118,6 +112,7 @@ class Engine:
     def retire(self, name: str, version: str | None = None) -> None:
         """Stop instances of ``name`` (one version, or all): idle ones now, busy ones after
         their invocation. Called whenever code or configuration changes."""
+        self.provisioning.retire(name, version)
         for instance in list(self._instances):
             spec = instance.spec
             if spec.name == name and (version is None or spec.version == version):
@@ -160,15 +155,18 @@ class Engine:
         payload: bytes,
         *,
         request_id: str | None = None,
-    ) -> tuple[dict[str, str], AsyncIterator[bytes]]:
+        client_context: str | None = None,
+        tail: bool = False,
+    ) -> tuple[dict[str, str], BodyStream]:
         """Start an invocation and return as soon as the function answers: the response
         headers and an iterator over the body chunks as the function streams them.
 
         A buffered response comes back as one chunk; a function error as the error
         document with ``X-Amz-Function-Error``; a failure mid-stream makes the iterator
-        raise ``StreamFailed`` after the chunks sent before it.
+        raise ``StreamFailed`` after the chunks sent before it. With ``tail`` the stream's
+        ``log_tail`` holds the last 4 KB of the log once it has ended.
         """
-        invocation = self._invocation(spec, payload, request_id, None, False)
+        invocation = self._invocation(spec, payload, request_id, client_context, tail)
         invocation.chunks = asyncio.Queue()
         invocation.answering = asyncio.get_running_loop().create_future()
         await self._begin(spec, invocation)
@@ -180,7 +178,7 @@ class Engine:
         outcome = invocation.outcome
         if outcome is not None and outcome.error_type is not None and not outcome.streamed:
             headers["X-Amz-Function-Error"] = "Unhandled"
-        return headers, self._chunks(invocation)
+        return headers, BodyStream(invocation)
 
     async def _begin(self, spec: FunctionSpec, invocation: Invocation) -> None:
         """Admit the invocation and hand it to an instance; bookkeeping runs when it ends."""
@@ -209,6 +207,11 @@ class Engine:
         instance = invocation.instance
         if instance is not None:
             outcome = self._complete(instance, invocation, outcome)
+        started = invocation.answering is not None and invocation.answering.done()
+        if started and outcome.error_type is not None and not outcome.streamed:
+            # A timeout or a crash after the stream began: its body is out already, so the
+            # failure ends the stream as a function error mid-stream does.
+            outcome = replace(outcome, streamed=True)
         invocation.outcome = outcome
         if invocation.answering is not None and not invocation.answering.done():
             invocation.answering.set_result({"Content-Type": outcome.content_type})
@@ -217,15 +220,6 @@ class Engine:
                 invocation.chunks.put_nowait(outcome.body)
             invocation.chunks.put_nowait(None)
         return outcome
-
-    @staticmethod
-    async def _chunks(invocation: Invocation) -> AsyncIterator[bytes]:
-        assert invocation.chunks is not None
-        while (chunk := await invocation.chunks.get()) is not None:
-            yield chunk
-        outcome = invocation.outcome
-        if outcome is not None and outcome.error_type is not None and outcome.streamed:
-            raise StreamFailed(outcome.error_type, outcome.body)
 
     def _invocation(
         self,
@@ -273,11 +267,14 @@ class Engine:
         invocation is then already finished with the reason)."""
         pool = self._pools.get(spec.instance_key)
         while pool:
-            instance = pool.pop()
+            # Provisioned instances first: they are what was paid for to be warm.
+            index = next((i for i, warm in enumerate(pool) if warm.provisioned), -1)
+            instance = pool.pop(index)
             if instance.idle_timer is not None:
                 instance.idle_timer.cancel()
                 instance.idle_timer = None
             if time.perf_counter() - instance.spawned_at > MAX_INSTANCE_AGE_S:
+                # (A provisioned one is replaced by ``provisioning`` when it exits.)
                 # Its session credentials would expire while it runs: start a fresh one.
                 instance.retired = True
                 instance.stop()
@@ -288,13 +285,25 @@ class Engine:
 
     async def _start_instance(self, spec: FunctionSpec, invocation: Invocation) -> Instance | None:
         try:
-            argv = self.launcher.argv(spec)
+            instance = await self.spawn(spec)
         except InvalidEntrypoint as exc:
-            document = error_document("Runtime.InvalidEntrypoint", str(exc))
+            message = str(exc)
+            if isinstance(exc.__cause__, OSError):
+                message = f"RequestId: {invocation.request_id} Error: {message}"
+                self.starts.failed(str(exc))
+            document = error_document("Runtime.InvalidEntrypoint", message)
             invocation.done.set_result(
                 Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
             )
             return None
+        self._cold_starts += 1
+        return instance
+
+    async def spawn(self, spec: FunctionSpec, *, provisioned: bool = False) -> Instance:
+        """Start a new instance of ``spec`` (its init runs in the background); raises
+        ``InvalidEntrypoint`` when it cannot be started at all. A ``provisioned`` one
+        is told so (``AWS_LAMBDA_INITIALIZATION_TYPE``)."""
+        argv = self.launcher.argv(spec)
         isolated = self.launcher.isolates(spec)
         listener = await (
             self.runtime_api.listen_isolated() if isolated else self.runtime_api.listen()
@@ -302,17 +311,12 @@ class Engine:
         self._ids += 1
         ident = f"{os.getpid():x}{self._ids:08x}{os.urandom(8).hex()}"
         try:
-            launched = await self.launcher.launch(spec, argv, ident, listener, isolated)
+            launched = await self.launcher.launch(
+                spec, argv, ident, listener, isolated, provisioned=provisioned
+            )
         except OSError as exc:
             listener.close()
-            document = error_document(
-                "Runtime.InvalidEntrypoint",
-                f"RequestId: {invocation.request_id} Error: cannot start {argv[0]}: {exc}",
-            )
-            invocation.done.set_result(
-                Outcome(document, error_type="Runtime.InvalidEntrypoint", fatal=True)
-            )
-            return None
+            raise InvalidEntrypoint(f"cannot start {argv[0]}: {exc}") from exc
         listener.release_namespace()
         instance = Instance(
             spec,
@@ -328,7 +332,7 @@ class Engine:
         )
         listener.attach(instance)
         self._instances.add(instance)
-        self._cold_starts += 1
+        instance.initialised.add_done_callback(lambda _: self.starts.started())
         return instance
 
     # -- after an invocation ---------------------------------------------------------------
@@ -380,15 +384,26 @@ class Engine:
         elif instance.retired or not instance.alive:
             instance.stop()
         else:
-            self._pools.setdefault(spec.instance_key, []).append(instance)
+            self.pool(instance)
+        return outcome
+
+    def pool(self, instance: Instance) -> None:
+        """Put a free instance in its warm pool (where it may be already); an on-demand one
+        is stopped after ``idle_timeout_s`` there, a provisioned one is kept."""
+        pool = self._pools.setdefault(instance.spec.instance_key, [])
+        if instance not in pool:
+            pool.append(instance)
+        if instance.idle_timer is not None:
+            instance.idle_timer.cancel()
+            instance.idle_timer = None
+        if not instance.provisioned:
             instance.idle_timer = asyncio.get_running_loop().call_later(
                 self.settings.idle_timeout_s, self._reap_idle, instance
             )
-        return outcome
 
     def _reap_idle(self, instance: Instance) -> None:
         instance.idle_timer = None
-        if instance.invocation is None:
+        if instance.invocation is None and not instance.provisioned:
             self._remove_idle(instance)
             instance.stop()
 
@@ -455,6 +470,9 @@ class Engine:
         self._instances.discard(instance)
         self._remove_idle(instance)
         shutil.rmtree(instance.tmpdir, ignore_errors=True)
+        if instance.provisioned:
+            self.provisioning.exited(instance)
+        self.starts.ended(instance, status)
         invocation = instance.invocation
         if invocation is None or invocation.finished:
             return
@@ -483,34 +501,16 @@ class Engine:
 
     # -- status ------------------------------------------------------------------------------
 
+    def health(self) -> dict[str, Any]:
+        """Whether instances can still start: ``{"healthy", "reasons"}`` (``health``)."""
+        return self.starts.report(self.launcher.problems())
+
     def status(self) -> dict[str, Any]:
         """Instances per function and version (busy / idle / starting), counters, and
         which isolation and limit mechanisms are in effect."""
-        functions: dict[str, dict[str, dict[str, int]]] = {}
-        busy = idle = starting = 0
-        for instance in self._instances:
-            if not instance.alive:
-                continue
-            counts = functions.setdefault(instance.spec.name, {}).setdefault(
-                instance.spec.version, {"busy": 0, "idle": 0, "starting": 0}
-            )
-            if instance.init_ms is None:
-                state = "starting"
-                starting += 1
-            elif instance.invocation is not None:
-                state = "busy"
-                busy += 1
-            else:
-                state = "idle"
-                idle += 1
-            counts[state] += 1
         return {
             "instances": {
-                "total": busy + idle + starting,
-                "busy": busy,
-                "idle": idle,
-                "starting": starting,
-                "functions": functions,
+                **instance_counts(self._instances),
                 "cold_starts": self._cold_starts,
                 "invocations": self._invocations,
                 "concurrent_invocations": self._busy_total,
@@ -531,4 +531,4 @@ def _decode_client_context(value: str | None) -> str | None:
         return value
 
 
-__all__ = ["RESPONSE_MODE", "Engine", "StreamFailed"]
+__all__ = ["RESPONSE_MODE", "BodyStream", "Engine", "StreamFailed"]

@@ -141,6 +141,9 @@ class Instance:
         self.invocations = 0
         self.retired = False
         self.init_failed = False  # the runtime posted /init/error
+        self.init_error: bytes = b""  # the document it posted there
+        # Started ahead of any request to stay warm (provisioned concurrency): no idle timer.
+        self.provisioned = False
         # Peak resident memory seen in /proc (VmHWM). Not wait4's ru_maxrss: a forked child
         # inherits its parent's high-water mark until exec, so that counts the platform's
         # own memory (and, in a large test process, looked like an out-of-memory kill).
@@ -151,6 +154,8 @@ class Instance:
         self.last_used = time.monotonic()
         self.idle_timer: asyncio.TimerHandle | None = None
         self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        # Resolved when the runtime first asks for an event: its init is over.
+        self.initialised: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._close_listener = close_listener
         self._poll: asyncio.Future[None] | None = None
         self._loop = asyncio.get_running_loop()
@@ -169,6 +174,8 @@ class Instance:
         """The long poll: the next event for this instance, or None if it is going away."""
         if self.init_ms is None:
             self.init_ms = (time.perf_counter() - self.spawned_at) * 1000
+            if not self.initialised.done():
+                self.initialised.set_result(None)
         invocation = self.invocation
         if invocation is None or invocation.delivered_at:
             self._poll = poll = self._loop.create_future()

@@ -167,6 +167,26 @@ class Launcher:
             self._mounts = None
         sandbox.remove_parents(self.sandbox.cgroups)
 
+    def problems(self) -> list[str]:
+        """What instances need on disk that is gone (each says what, where and what to do)."""
+        needed = {
+            "the platform's home": self.home.root,
+            "the unpacked function code": self.home.unpacked,
+            "strum's runtime package": Path(_STRUM_SRC) / "strum",
+        }
+        if self.sandbox.bwrap:
+            needed["the sandbox's /etc"] = self._etc
+        else:
+            needed["the directory of the instances' TMPDIRs"] = self._tmp
+        if self._mounts is not None:
+            needed["the sandbox's staged sources"] = self._mounts.root
+        return [
+            f"{what} is gone ({path}): no instance can start; restart the platform "
+            "(`strum platform stop` then `start`), which prepares it again"
+            for what, path in needed.items()
+            if not path.exists()
+        ]
+
     def isolates(self, spec: FunctionSpec) -> bool:
         """Whether ``spec``'s instances get a network namespace of their own."""
         return self.sandbox.netns and spec.network is False
@@ -178,9 +198,11 @@ class Launcher:
         ident: str,
         listener: Listener,
         isolated: bool,
+        *,
+        provisioned: bool = False,
     ) -> Launched:
         """Start ``command`` for ``spec`` with ``listener`` as its Runtime API (raises
-        OSError when the process cannot start)."""
+        OSError when the process cannot start); a ``provisioned`` instance is told so."""
         caps = self.sandbox
         port = listener.port
         env = dict(self.base_env(spec))
@@ -188,6 +210,8 @@ class Launcher:
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = (
             f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{spec.version}]{ident}"
         )
+        if provisioned:
+            env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
         if isolated:
             # The only platform address an instance without network can reach.
             env["STRUM_PLATFORM_API"] = f"http://127.0.0.1:{port}"

@@ -307,6 +307,7 @@ class RuntimeAPI:
         body = await _read_limited(request, MAX_RESPONSE) or b""
         error_type = request.headers.get(ERROR_TYPE) or "Runtime.Unknown"
         instance.init_failed = True
+        instance.init_error = body
         invocation = instance.invocation
         if invocation is not None:
             instance.finish(

@@ -1,7 +1,8 @@
 """How invocations get in: the ``Invoker`` (the one path into the engine for every entry
 point - qualifiers, weighted aliases, payload limits, invocation types), the durable queue
-behind ``InvocationType=Event`` (``queue``) and the schedules that fire into it
-(``schedules``). Above ``engine`` and ``state``, below ``api`` and ``urls``; no HTTP.
+behind ``InvocationType=Event`` (``queue``), the schedules that fire into it
+(``schedules``) and provisioned concurrency's configurations made warm instances
+(``provisioned``). Above ``engine`` and ``state``, below ``api`` and ``urls``; no HTTP.
 """
 
 from strum.platform.invoke.invoker import (
@@ -12,6 +13,7 @@ from strum.platform.invoke.invoker import (
     invocation_type_error,
     resolve_spec,
 )
+from strum.platform.invoke.provisioned import Provisioner
 from strum.platform.invoke.queue import AsyncQueue, QueuedEvent, RetryPolicy
 from strum.platform.invoke.schedules import Rule, Scheduler, iso_time, utc_now
 
@@ -21,6 +23,7 @@ __all__ = [
     "SYNC_PAYLOAD_LIMIT",
     "AsyncQueue",
     "Invoker",
+    "Provisioner",
     "QueuedEvent",
     "RetryPolicy",
     "Rule",

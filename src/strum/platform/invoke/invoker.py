@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 
-from strum.platform.engine import Engine
+from strum.platform.engine import BodyStream, Engine
 from strum.platform.errors import RequestTooLarge, ValidationFailed, model_error
 from strum.platform.invoke.queue import AsyncQueue
 from strum.platform.spec import FunctionSpec, InvokeResult
@@ -128,13 +128,29 @@ class Invoker:
         return InvokeResult(request_id=request_id, payload=b"", executed_version=spec.version)
 
     async def invoke_stream(
-        self, name: str, qualifier: str | None, payload: bytes, *, request_id: str
-    ) -> tuple[dict[str, str], AsyncIterator[bytes]]:
+        self,
+        name: str,
+        qualifier: str | None,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+        tail: bool = False,
+    ) -> tuple[dict[str, str], BodyStream]:
         """A synchronous invocation whose body streams: the response headers as soon as the
-        function answers, and an iterator over the body chunks (``Engine.invoke_stream``).
-        Resolution and limits are ``invoke``'s."""
+        function answers, and the body's chunks as they come (``Engine.invoke_stream``).
+        Names, qualifiers, resolution and limits are ``invoke``'s."""
+        if ":" in name:
+            name, derived = parse_function_name(name)
+            qualifier = qualifier or derived
         spec = self._resolve(name, qualifier, payload, "RequestResponse")
-        return await self._engine.invoke_stream(spec, payload, request_id=request_id)
+        return await self._engine.invoke_stream(
+            spec,
+            payload or b"{}",
+            request_id=request_id or str(uuid.uuid4()),
+            client_context=client_context,
+            tail=tail,
+        )
 
     async def enqueue_unresolved(
         self, name: str, qualifier: str | None, payload: bytes, request_id: str

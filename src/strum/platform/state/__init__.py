@@ -1,14 +1,16 @@
 """The platform's state: functions, versions, aliases, concurrency and URL configs in SQLite
 (``store``), the records and schema they are kept in (``records``), and deployment
 packages stored and unpacked once by content (``codestore``), and the audit log of
-control-plane decisions (``audit``), functions' tags (``tags``) and their recursion and
-runtime-management settings (``function_settings``). Plain Python and plain errors
+control-plane decisions (``audit``), functions' tags (``tags``), their recursion and
+runtime-management settings (``function_settings``) and provisioned concurrency
+configurations (``provisioned``). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
 from strum.platform.state.audit import AuditEntry, AuditLog
 from strum.platform.state.codestore import CodeStore, StoredCode, code_sha256
 from strum.platform.state.function_settings import FunctionSettings
+from strum.platform.state.provisioned import ProvisionedConfigs
 from strum.platform.state.records import (
     LATEST,
     AliasRecord,
@@ -28,6 +30,7 @@ __all__ = [
     "CodeStore",
     "FunctionRecord",
     "FunctionSettings",
+    "ProvisionedConfigs",
     "Store",
     "StoredCode",
     "Tags",
