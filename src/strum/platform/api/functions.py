@@ -127,6 +127,10 @@ class FunctionRoutes:
         self.scheduler = scheduler
         self.endpoint = endpoint
 
+    def _where(self) -> dict[str, str]:
+        """The platform's region and account, which a volume's ARN must name."""
+        return {"region": self.store.region, "account": self.store.account_id}
+
     # -- functions --------------------------------------------------------------------------
 
     async def create_function(self, request: web.Request) -> web.StreamResponse:
@@ -138,7 +142,7 @@ class FunctionRoutes:
         shapes.check_function_name(name)
         if qualifier is not None:
             raise InvalidParameterValue("FunctionName must not carry a qualifier on create")
-        config = shapes.function_config(body)
+        config = shapes.function_config(body, None, **self._where())
         code = self.store.code.put(shapes.zip_file(body))
         record = self.store.create_function(name, config, code)
         qualifier_used = None
@@ -220,7 +224,7 @@ class FunctionRoutes:
         name, _ = function_target(request, name_only=True)
         body = await read_body(request)
         current = self.store.function(name)
-        config = shapes.function_config(body, current.config)
+        config = shapes.function_config(body, current.config, **self._where())
         record = self.store.update_config(name, config, revision_id=body.get("RevisionId"))
         self.instances.retire(name, LATEST)
         return json_response(shapes.render_function(self.store, record, None))

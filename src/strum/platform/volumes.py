@@ -1,0 +1,113 @@
+"""Volumes: named directories the platform keeps under ``$STRUM_HOME/volumes``, mounted
+read-write into a function's sandbox at a ``FileSystemConfigs`` entry's ``LocalMountPath``.
+
+A function names a volume the way a Lambda function names an Amazon EFS access point:
+``arn:aws:elasticfilesystem:<region>:<account>:access-point/<volume>``. The access point's
+id *is* the volume's name. The platform has no EFS API to create access points, so the ARN
+itself must carry what the volume is called: the first function naming ``data`` creates
+it, every function naming it shares it, and it outlives deploys, versions and restarts.
+An ARN copied from AWS (``access-point/fsap-0123456789abcdef0``) works too: it names a
+local volume called after that access point.
+
+Every path here is checked as hostile: a name is one plain path component (never ``.``,
+``..`` or containing ``/``), a mount path is one component under ``/mnt``, and a volume
+directory that has been replaced by a symbolic link is refused rather than followed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+__all__ = [
+    "MOUNT_PATTERN",
+    "VolumeError",
+    "check_mount_path",
+    "ensure_volume",
+    "volume_arn",
+    "volume_name",
+]
+
+# One path component: starts with a letter or digit, so never "." or ".."; no "/".
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+_ARN = re.compile(
+    r"^arn:aws[a-zA-Z-]*:elasticfilesystem:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"access-point/(?P<name>[^/]*)$"
+)
+# botocore's LocalMountPath pattern (Lambda's API model), anchored.
+MOUNT_PATTERN = "/mnt/[a-zA-Z0-9-_.]+"
+_MOUNT = re.compile(f"^{MOUNT_PATTERN}$")
+
+
+class VolumeError(ValueError):
+    """A volume ARN, name or mount path that cannot be used; the message says why."""
+
+
+def volume_arn(region: str, account: str, name: str) -> str:
+    """The ARN by which functions on the platform of ``region``/``account`` name ``name``."""
+    _check_name(name)
+    return f"arn:aws:elasticfilesystem:{region}:{account}:access-point/{name}"
+
+
+def volume_name(arn: str, *, region: str, account: str) -> str:
+    """The volume an ARN names on this platform; ``VolumeError`` when it names none."""
+    match = _ARN.match(arn)
+    if match is None:
+        raise VolumeError(
+            f"FileSystemConfigs Arn {arn!r} is not an access point ARN; on strum's platform "
+            f"name a volume as arn:aws:elasticfilesystem:{region}:{account}:access-point/<name>"
+        )
+    if match["account"] != account or match["region"] != region:
+        # One platform's volumes are its own account's: no function reaches another's.
+        raise VolumeError(
+            f"FileSystemConfigs Arn {arn!r} belongs to account {match['account']} in "
+            f"{match['region']}; this platform's volumes are in account {account}, {region}"
+        )
+    _check_name(match["name"])
+    return match["name"]
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name):
+        raise VolumeError(
+            f"{name!r} cannot name a volume: use 1 to 128 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit"
+        )
+
+
+def check_mount_path(path: str) -> str:
+    """``path`` if it is one directory under /mnt (AWS's pattern, and never ``.``/``..``)."""
+    if not _MOUNT.match(path) or path.rsplit("/", 1)[1] in (".", ".."):
+        raise VolumeError(
+            f"LocalMountPath {path!r} must be one directory directly under /mnt, such as /mnt/data"
+        )
+    return path
+
+
+def ensure_volume(root: Path, name: str, owner: int | None = None) -> Path:
+    """The directory of volume ``name`` under ``root`` (``$STRUM_HOME/volumes``), made on
+    first use, private to ``owner`` (the uid instances run as on the host; None: ours).
+
+    ``root`` is made traversable but not listable: one function cannot discover the names
+    of the other volumes. A volume directory that is anything but a real directory (a
+    symbolic link planted by anyone) raises ``VolumeError`` instead of being mounted.
+    """
+    _check_name(name)
+    root.mkdir(mode=0o711, parents=True, exist_ok=True)
+    root.chmod(0o711)
+    path = root / name
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    else:
+        if owner is not None:
+            os.chown(path, owner, owner)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        raise VolumeError(f"the volume {name!r} at {path} is not a directory; it is not mounted")
+    if owner is not None and info.st_uid != owner:
+        os.chown(path, owner, owner, follow_symlinks=False)
+    return path
