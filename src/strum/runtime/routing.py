@@ -230,10 +230,10 @@ class Router:
             raise UnsupportedEvent(
                 "strum manage needs a Django project: set django_settings in the config"
             )
+        import contextlib
+
         import django
         from django.core.management import CommandError, call_command
-
-        import contextlib
 
         django.setup()
         stdout, stderr = io.StringIO(), io.StringIO()
