@@ -56,6 +56,7 @@ def test_a_fresh_django_project_works_deployed(tmp_path: Path) -> None:
         status, headers, css = client.get(url + "static/admin/css/base.css")
         assert status == 200
         assert headers["Content-Type"].startswith("text/css")
+        assert b"--body-bg" in css or b"body" in css
         printed = strum(home, "manage", "--project", str(root), "--", "shell", "-c", "print(6*7)")
         assert "42" in printed.splitlines()
         # The database outlives a deploy of new code.
