@@ -21,11 +21,14 @@ import re
 import stat
 from pathlib import Path
 
+from strum.platform.errors import InvalidParameterValue, model_error
+
 __all__ = [
     "MOUNT_PATTERN",
     "VolumeError",
     "check_mount_path",
     "ensure_volume",
+    "file_system_configs",
     "volume_arn",
     "volume_name",
 ]
@@ -111,3 +114,49 @@ def ensure_volume(root: Path, name: str, owner: int | None = None) -> Path:
     if owner is not None and info.st_uid != owner:
         os.chown(path, owner, owner, follow_symlinks=False)
     return path
+
+
+def file_system_configs(value: object, region: str, account: str) -> list[dict[str, str]]:
+    """A request's ``FileSystemConfigs`` checked as Lambda checks them: at most one
+    ``{"Arn", "LocalMountPath"}`` (its model: FileSystemConfigList max 1, the mount path's
+    pattern and length), the ARN naming one of this platform's volumes; AWS's
+    ``ValidationException`` / ``InvalidParameterValueException``. [] removes the file system."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+        raise InvalidParameterValue(
+            'FileSystemConfigs must be a list of {"Arn": ..., "LocalMountPath": "/mnt/..."}'
+        )
+    if len(value) > 1:
+        raise model_error(
+            value, "fileSystemConfigs", "Member must have length less than or equal to 1"
+        )
+    checked = []
+    for index, entry in enumerate(value, start=1):
+        where = f"fileSystemConfigs.{index}.member"
+        arn, path = entry.get("Arn"), entry.get("LocalMountPath")
+        if not isinstance(arn, str) or not isinstance(path, str):
+            raise InvalidParameterValue(
+                "Each FileSystemConfigs entry needs an Arn and a LocalMountPath (strings)"
+            )
+        if len(arn) > 256:
+            raise model_error(
+                arn, f"{where}.arn", "Member must have length less than or equal to 256"
+            )
+        if len(path) > 160:
+            raise model_error(
+                path, f"{where}.localMountPath", "Member must have length less than or equal to 160"
+            )
+        if not re.fullmatch(MOUNT_PATTERN, path):
+            raise model_error(
+                path,
+                f"{where}.localMountPath",
+                f"Member must satisfy regular expression pattern: {MOUNT_PATTERN}",
+            )
+        try:
+            check_mount_path(path)
+            volume_name(arn, region=region, account=account)
+        except VolumeError as exc:
+            raise InvalidParameterValue(str(exc)) from None
+        checked.append({"Arn": arn, "LocalMountPath": path})
+    return checked

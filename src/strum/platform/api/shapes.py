@@ -18,7 +18,7 @@ from typing import Any
 from strum.platform.errors import InvalidParameterValue, model_error
 from strum.platform.identity import Policy, PolicyError
 from strum.platform.state import AliasRecord, FunctionRecord, Store, code_sha256
-from strum.platform.volumes import MOUNT_PATTERN, VolumeError, check_mount_path, volume_name
+from strum.platform.volumes import file_system_configs
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 ALIAS_PATTERN = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
@@ -167,7 +167,7 @@ def function_config(
             "Layers are not supported by strum's platform; package dependencies in the zip"
         )
     if "FileSystemConfigs" in body:
-        systems = _file_systems(body["FileSystemConfigs"], region, account)
+        systems = file_system_configs(body["FileSystemConfigs"], region, account)
         if systems:
             config["FileSystemConfigs"] = systems
         else:
@@ -179,51 +179,6 @@ def function_config(
         if passive in body:
             config[passive] = body[passive]
     return config
-
-
-def _file_systems(value: object, region: str, account: str) -> list[dict[str, str]]:
-    """``FileSystemConfigs``: at most one ``{"Arn", "LocalMountPath"}`` (Lambda's model:
-    FileSystemConfigList max 1), the ARN naming one of the platform's volumes
-    (``strum.platform.volumes``); an empty list removes the file system."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
-        raise InvalidParameterValue(
-            'FileSystemConfigs must be a list of {"Arn": ..., "LocalMountPath": "/mnt/..."}'
-        )
-    if len(value) > 1:
-        raise model_error(
-            value, "fileSystemConfigs", "Member must have length less than or equal to 1"
-        )
-    checked = []
-    for index, entry in enumerate(value, start=1):
-        where = f"fileSystemConfigs.{index}.member"
-        arn, path = entry.get("Arn"), entry.get("LocalMountPath")
-        if not isinstance(arn, str) or not isinstance(path, str):
-            raise InvalidParameterValue(
-                "Each FileSystemConfigs entry needs an Arn and a LocalMountPath (strings)"
-            )
-        if len(arn) > 256:
-            raise model_error(
-                arn, f"{where}.arn", "Member must have length less than or equal to 256"
-            )
-        if len(path) > 160:
-            raise model_error(
-                path, f"{where}.localMountPath", "Member must have length less than or equal to 160"
-            )
-        if not re.fullmatch(MOUNT_PATTERN, path):
-            raise model_error(
-                path,
-                f"{where}.localMountPath",
-                f"Member must satisfy regular expression pattern: {MOUNT_PATTERN}",
-            )
-        try:
-            check_mount_path(path)
-            volume_name(arn, region=region, account=account)
-        except VolumeError as exc:
-            raise InvalidParameterValue(str(exc)) from None
-        checked.append({"Arn": arn, "LocalMountPath": path})
-    return checked
 
 
 def _permissions(value: object) -> dict[str, Any]:
