@@ -133,6 +133,17 @@ def render_config(candidate: Candidate, *, in_pyproject: bool) -> str:
         'target = "local"            # strum\'s own platform on this machine: no cloud account',
         "",
     ]
+    if candidate.kind == "django":
+        lines += [
+            f"[{table + '.' if table else ''}stages.dev.volumes]",
+            "# The SQLite database (deployed, the settings put it at /mnt/data/db.sqlite3) on a",
+            "# volume of the local platform that outlives deploys. An AWS stage needs its own:",
+            '# data = { path = "/mnt/data", efs = "arn:aws:elasticfilesystem:...:access-point/',
+            '# fsap-..." } with a vpc = { subnets = [...], security_groups = [...] } - or a real',
+            "# database (PostgreSQL on RDS) in DATABASES, and no volume.",
+            'data = "/mnt/data"',
+            "",
+        ]
     return "\n".join(lines)
 
 

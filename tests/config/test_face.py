@@ -35,6 +35,8 @@ def test_public_names_are_pinned_and_documented():
         "ProjectConfig",
         "Schedule",
         "StageConfig",
+        "Volume",
+        "Vpc",
         "load_config",
     ]
     for name in strum.config.__all__:

@@ -207,3 +207,6 @@ def test_django_manage_returns_command_output(project, monkeypatch):
     result = router.handle({"strum": "manage", "args": ["nosuchcommand"]}, None)
     assert result["exit_code"] == 1
     assert "Unknown command" in result["errors"]
+    # What the command prints itself is output too, not a line in the function's log.
+    result = router.handle({"strum": "manage", "args": ["shell", "-c", "print(1)"]}, None)
+    assert result["output"].endswith("\n1\n") and result["exit_code"] == 0

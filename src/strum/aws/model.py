@@ -108,6 +108,9 @@ class DesiredStage:
     log_retention_days: int | None = None
     # (retries, max age s, on-success ARN, on-failure ARN); None: AWS's defaults.
     event_invoke: tuple[int, int, str | None, str | None] | None = None
+    # FileSystemConfigs: (EFS access point ARN, mount path); VpcConfig: (subnets, groups).
+    file_systems: tuple[tuple[str, str], ...] = ()
+    vpc: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -163,6 +166,14 @@ class DesiredStage:
             "Environment": {"Variables": dict(self.environment)},
             "Description": self.description,
             "Layers": layers,
+            "FileSystemConfigs": [
+                {"Arn": arn, "LocalMountPath": path} for arn, path in self.file_systems
+            ],
+            # Empty lists take a function out of its VPC (how Lambda detaches one).
+            "VpcConfig": {
+                "SubnetIds": list(self.vpc[0] if self.vpc else ()),
+                "SecurityGroupIds": list(self.vpc[1] if self.vpc else ()),
+            },
         }
 
     def grants(self) -> tuple[Grant, ...]:

@@ -5,7 +5,9 @@
 - the code zip: the project's own files (minus excludes), strum's stdlib-only runtime
   (``strum.adapter``, ``strum.runtime``) and the frozen manifest the entry router reads;
 - the dependency zip: the runtime dependencies installed for the target, cached by
-  (dependency fingerprint, target) so an unchanged lock never reinstalls anything.
+  (dependency fingerprint, target) so an unchanged lock never reinstalls anything;
+- for a Django project, its static files, collected at build time (``strum.build.static``)
+  into the code zip where ``STATIC_ROOT`` says.
 
 Both are deterministic (``strum.build.zipfiles``) and named by content hash. When the host
 interpreter matches the target's Python, bytecode is compiled into the packages, because
@@ -28,6 +30,7 @@ from strum.build.files import excluded_imports, project_files
 from strum.build.install import install
 from strum.build.report import SizeReport, check_limits, human, measure
 from strum.build.sources import DependencyError, find_dependencies
+from strum.build.static import CollectedStatic, collect_static
 from strum.build.target import Target
 from strum.build.zipfiles import Entry, file_sha256, is_executable, write_zip, zip_entries
 
@@ -116,8 +119,9 @@ def build(spec: PackageSpec, progress: Progress = lambda message: None) -> Artif
                 write_zip(_tree_entries(site, bytecode, cache), deps_zip)
         deps_sha = file_sha256(deps_zip)
     progress("packaging the app code")
-    code_entries = list(_code_entries(spec, bytecode, notes))
     with tempfile.TemporaryDirectory(prefix="strum-code-") as scratch:
+        static = _static(spec, deps_zip, Path(scratch), progress)
+        code_entries = list(_code_entries(spec, bytecode, notes, static))
         staging = Path(scratch) / "code.zip"
         code_sha = write_zip(code_entries, staging)
         code_zip = out_dir / f"code-{code_sha[:20]}.zip"
@@ -139,9 +143,42 @@ def build(spec: PackageSpec, progress: Progress = lambda message: None) -> Artif
     )
 
 
-def _code_entries(spec: PackageSpec, bytecode: bool, notes: list[str]) -> Iterable[Entry]:
+def _static(
+    spec: PackageSpec, deps_zip: Path | None, scratch: Path, progress: Progress
+) -> CollectedStatic | None:
+    """A Django project's static files, collected for the package (None: not Django)."""
+    settings = spec.manifest.get("django_settings")
+    if not settings:
+        return None
+    site = None
+    if deps_zip is not None:
+        import zipfile
+
+        site = scratch / "site"
+        with zipfile.ZipFile(deps_zip) as archive:
+            archive.extractall(site)
+    progress("collecting the static files (collectstatic)")
+    out = scratch / "static"
+    out.mkdir()
+    return collect_static(spec.project, str(settings), site, out)
+
+
+def _code_entries(
+    spec: PackageSpec, bytecode: bool, notes: list[str], static: CollectedStatic | None = None
+) -> Iterable[Entry]:
     files: list[tuple[str, Path]] = list(project_files(spec.project, spec.exclude, spec.include))
     notes.extend(excluded_imports(spec.project, files, spec.exclude))
+    if static is not None and static.skipped:
+        notes.append(f"static files were not collected: {static.skipped}")
+    if static is not None and static.prefix and static.directory is not None:
+        # The collected files stand in for whatever a local collectstatic left there.
+        prefix = static.prefix + "/"
+        files = [(arcname, path) for arcname, path in files if not arcname.startswith(prefix)]
+        files += [
+            (prefix + path.relative_to(static.directory).as_posix(), path)
+            for path in sorted(static.directory.rglob("*"))
+            if path.is_file()
+        ]
     if any(arcname.startswith("strum/") or arcname == "strum.py" for arcname, _ in files):
         raise ValueError(
             "the project has its own top-level 'strum' module, which would shadow strum's "

@@ -88,6 +88,17 @@ def init(project_dir: Path, yes: bool, force: bool) -> None:
         ) from None
     path = write_config(project_dir.resolve(), chosen, force=force)
     out.ok(f"wrote the config for {chosen.app} to {path}")
+    if chosen.kind == "django":
+        from strum.django_setup import prepare_django
+
+        for change in prepare_django(project_dir.resolve(), chosen.app):
+            out.ok(change)
+        out.info("next: `strum deploy`, then `strum manage -- migrate` creates the database")
+        out.info(
+            "on AWS: give the stage a real database (DATABASES), or an EFS access point as "
+            "its volume inside a vpc (see the comments in the config)"
+        )
+        return
     out.info("next: `strum deploy` puts it on the local platform and prints its URL")
 
 

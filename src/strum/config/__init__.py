@@ -6,9 +6,10 @@ is collected into one ``ConfigError`` whose lines name the file, the key path
 (``tool.strum.stages.prod.memory``) and the fix.
 
 Top-level keys apply to every stage; ``[tool.strum.stages.<name>]`` overrides them for one
-stage. Tables merge: ``env``, ``permissions`` and ``async`` key by key, ``schedules`` and ``events``
+stage. Tables merge: ``env``, ``permissions``, ``async`` and ``volumes`` key by key, ``schedules`` and ``events``
 entry by entry and then field by field; any other value is replaced. ``target``,
-``region``, ``profile``, ``role_arn``, ``http_api`` and ``domain`` are set per stage only.
+``region``, ``profile``, ``role_arn``, ``http_api``, ``domain`` and ``vpc`` are set per stage
+only.
 The ``dev`` stage always exists, targets the local platform unless it says otherwise, and
 is the one used when no stage is named. A stage's function is ``<name>-<stage>``, where
 ``name`` defaults to ``[project].name`` (or the directory's name) made Lambda-safe.
@@ -26,6 +27,8 @@ from strum.config._model import (
     ProjectConfig,
     Schedule,
     StageConfig,
+    Volume,
+    Vpc,
 )
 from strum.errors import ConfigError
 
@@ -39,5 +42,7 @@ __all__ = [
     "ProjectConfig",
     "Schedule",
     "StageConfig",
+    "Volume",
+    "Vpc",
     "load_config",
 ]

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from strum.config import _checks as checks
 from strum.config import _tables as tables
+from strum.config import _volumes as volume_checks
 from strum.config._model import DEFAULT_STAGE, SUPPORTED_PYTHONS, ProjectConfig, StageConfig
 from strum.config._problems import (
     INVALID,
@@ -58,6 +59,7 @@ KEYS: dict[str, checks.Check] = {
     "url": checks.boolean("url"),
     "log_retention_days": checks.log_retention_days,
     "bucket": checks.bucket,
+    "volumes": volume_checks.volumes,
 }
 STAGE_KEYS: dict[str, checks.Check] = {
     "target": checks.choice("local", "aws"),
@@ -66,8 +68,9 @@ STAGE_KEYS: dict[str, checks.Check] = {
     "role_arn": checks.role_arn,
     "http_api": checks.boolean("http_api"),
     "domain": checks.domain,
+    "vpc": volume_checks.vpc,
 }
-MERGED_BY_KEY = ("env", "permissions", "async")  # tables a stage merges into key by key
+MERGED_BY_KEY = ("env", "permissions", "async", "volumes")  # tables a stage merges into key by key
 MERGED_BY_ENTRY = ("schedules", "events")  # tables merged by entry, then field by field
 
 
@@ -306,6 +309,8 @@ def _build_stage(
         http_api=merged.get("http_api", False),
         domain=merged.get("domain"),
         bucket=merged.get("bucket"),
+        volumes=volume_checks.build_volumes(merged.get("volumes", {}), target, "vpc" in merged, at),
+        vpc=merged.get("vpc"),
     )
 
 

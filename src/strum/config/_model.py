@@ -71,6 +71,27 @@ class AsyncInvocation:
     on_failure: str | None = None
 
 
+@dataclass(frozen=True)
+class Volume:
+    """One ``[tool.strum.volumes]`` entry: a persistent file system mounted at ``path``.
+
+    On the local platform it is the platform's volume ``name``; on AWS the Amazon EFS
+    access point ``efs`` (an AWS stage needs it, and a ``vpc``).
+    """
+
+    name: str
+    path: str  # "/mnt/<dir>"
+    efs: str | None = None
+
+
+@dataclass(frozen=True)
+class Vpc:
+    """``vpc = { subnets = [...], security_groups = [...] }``: where an AWS function runs."""
+
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+
+
 @dataclass(frozen=True, kw_only=True)
 class StageConfig:
     """Every setting of one stage: the top-level keys with the stage's overrides applied.
@@ -110,6 +131,8 @@ class StageConfig:
     http_api: bool = False
     domain: str | None = None
     bucket: str | None = None  # AWS: where packages over 50 MB go (else strum's own bucket)
+    volumes: tuple[Volume, ...] = ()  # at most one: Lambda mounts one file system
+    vpc: Vpc | None = None  # AWS only
 
     @property
     def function_name(self) -> str:

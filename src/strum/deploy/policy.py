@@ -69,7 +69,8 @@ def execution_policy(
 
     ``uses_tasks`` (see ``project_uses_tasks``) lets the function invoke itself, which is
     how ``task.delay`` runs work asynchronously. A ``"*"`` appears only where the user's own
-    ``permissions.aws`` wrote one; ``policy_warnings`` names those statements.
+    ``permissions.aws`` wrote one (``policy_warnings`` names those statements), and for the
+    network interfaces of a stage in a ``vpc``, which EC2 authorises against nothing else.
     """
 
     def arn(service: str, resource: str) -> str:
@@ -101,10 +102,31 @@ def execution_policy(
             target = arn("lambda", f"function:{target}")
         action = DESTINATION_ACTIONS[target.split(":")[2]]
         statements.append(_allow(f"AsyncDestination{label}", [action], [target]))
+    if config.vpc is not None:
+        # What AWS's AWSLambdaVPCAccessExecutionRole grants: Lambda makes the function's
+        # network interfaces as the role, and EC2 authorises these actions against "*" only.
+        statements.append(_allow("VpcNetworkInterfaces", VPC_ACTIONS, ["*"]))
+    for volume in config.volumes:
+        if volume.efs is not None:
+            statements.append(_efs_mount(volume.name, volume.efs))
     for index, declared in enumerate(config.permissions.aws, 1):
         actions, resource = _parse_declared(declared)
         statements.append(_allow(f"Declared{index}", actions, [resource]))
     return {"Version": "2012-10-17", "Statement": _unique_sids(statements)}
+
+
+def _efs_mount(name: str, access_point: str) -> dict[str, Any]:
+    """Mounting ``access_point`` read-write: EFS authorises against the file system's ARN,
+    which the access point's does not carry, so any file system of the account - through
+    this access point only (the condition EFS sets on every mount through one)."""
+    prefix, _, _ = access_point.rpartition(":access-point/")
+    statement = _allow(
+        f"MountVolume{_camel(name)}",
+        ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+        [f"{prefix}:file-system/*"],
+    )
+    statement["Condition"] = {"StringEquals": {"elasticfilesystem:AccessPointArn": access_point}}
+    return statement
 
 
 def policy_warnings(config: StageConfig) -> list[str]:
@@ -214,6 +236,16 @@ def _dotted(node: Any) -> str | None:
     if not isinstance(node, ast.Name):
         return None
     return ".".join([node.id, *reversed(parts)])
+
+
+VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
 
 
 def _allow(sid: str, actions: Iterable[str], resources: Iterable[str]) -> dict[str, Any]:

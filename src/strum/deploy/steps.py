@@ -200,6 +200,16 @@ def changed_fields(wanted: dict[str, Any], current: dict[str, Any] | None) -> tu
         "Description": current.get("Description") or "",
         "Layers": [layer["Arn"] for layer in current.get("Layers") or ()],
         "StrumPermissions": current.get("StrumPermissions") or {"Network": False, "Files": []},
+        "FileSystemConfigs": [
+            {"Arn": entry.get("Arn"), "LocalMountPath": entry.get("LocalMountPath")}
+            for entry in current.get("FileSystemConfigs") or ()
+        ],
+        "VpcConfig": {
+            "SubnetIds": list((current.get("VpcConfig") or {}).get("SubnetIds") or ()),
+            "SecurityGroupIds": list(
+                (current.get("VpcConfig") or {}).get("SecurityGroupIds") or ()
+            ),
+        },
     }
     return tuple(key for key, value in wanted.items() if reported[key] != value)
 

@@ -72,6 +72,11 @@ class Home:
         return self.root / "bytecode"
 
     @property
+    def volumes(self) -> Path:
+        """Named volumes (``<name>/``), mounted read-write where functions ask for them."""
+        return self.root / "volumes"
+
+    @property
     def identity(self) -> Path:
         """Keys and the session key (``keys.json``, ``session.key``), private to the user."""
         return self.root / "identity"

@@ -263,6 +263,7 @@ class Platform:
             "pid": os.getpid(),
             "started_at": self.started_at,
             "region": self.settings.region,
+            "account_id": self.settings.account_id,
         }
         if self.tls is not None:
             record["tls_certificate"] = str(self.tls.certificate)

@@ -40,6 +40,8 @@ class FunctionSpec:
     # network; True or "host:port" pairs let it on. ``files`` are extra read-only paths.
     network: bool | tuple[str, ...] = False
     files: tuple[str, ...] = ()
+    # FileSystemConfigs: (volume name, LocalMountPath) pairs, mounted read-write.
+    volumes: tuple[tuple[str, str], ...] = ()
     # The execution policy of the function's instances (IAM JSON, ``StrumPermissions.Policy``);
     # None: they may invoke their own function and nothing else.
     policy: str | None = None

@@ -230,6 +230,8 @@ class Router:
             raise UnsupportedEvent(
                 "strum manage needs a Django project: set django_settings in the config"
             )
+        import contextlib
+
         import django
         from django.core.management import CommandError, call_command
 
@@ -237,7 +239,10 @@ class Router:
         stdout, stderr = io.StringIO(), io.StringIO()
         exit_code = 0
         try:
-            call_command(*args, stdout=stdout, stderr=stderr)
+            # What a command prints itself (``shell -c "print(1)"``, most third-party
+            # commands) is its output too, not a line in the function's log.
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                call_command(*args, stdout=stdout, stderr=stderr)
         except CommandError as exc:
             stderr.write(f"CommandError: {exc}\n")
             exit_code = exc.returncode if hasattr(exc, "returncode") else 1

@@ -557,3 +557,20 @@ def test_no_domain_no_zone_parameter(no_aws, tmp_path):
     template = json.loads((root / "dist" / "shop-prod.template.json").read_text())
     assert "HostedZoneId" not in template["Parameters"] and "HostedZoneId" not in out
     assert not {"Certificate", "DomainName", "DomainRecord"} & set(template["Resources"])
+
+
+def test_a_volume_is_in_the_template_with_its_vpc(no_aws, tmp_path):
+    access_point = (
+        "arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0"
+    )
+    volume = f'[tool.strum.volumes]\ndata = {{ path = "/mnt/data", efs = "{access_point}" }}'
+    vpc = 'vpc = { subnets = ["subnet-0123456789abcdef0"], security_groups = ["sg-0123456789abcdef0"] }'
+    root = make_project(tmp_path / "shop", stage_extra=vpc, top_extra=volume)
+    target = tmp_path / "out" / "stack.json"
+    strum("template", "prod", "--project", str(root), "-o", str(target))
+    function = props(json.loads(target.read_text()), "Function")
+    assert function["FileSystemConfigs"] == [{"Arn": access_point, "LocalMountPath": "/mnt/data"}]
+    assert function["VpcConfig"] == {
+        "SubnetIds": ["subnet-0123456789abcdef0"],
+        "SecurityGroupIds": ["sg-0123456789abcdef0"],
+    }

@@ -126,6 +126,11 @@ def stage_template(
         Description=d.description,
         Layers=layers or None,
         ReservedConcurrentExecutions=d.reserved_concurrency,
+        FileSystemConfigs=[{"Arn": arn, "LocalMountPath": path} for arn, path in d.file_systems]
+        or None,
+        VpcConfig={"SubnetIds": list(d.vpc[0]), "SecurityGroupIds": list(d.vpc[1])}
+        if d.vpc
+        else None,
         Code={"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
         Tags=tags,
     )

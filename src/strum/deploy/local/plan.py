@@ -64,6 +64,9 @@ class DesiredFunction:
         None,
     )
 
+    # FileSystemConfigs: (the volume's ARN on the platform, its mount path).
+    file_systems: tuple[tuple[str, str], ...] = ()
+
     @property
     def architecture(self) -> str | None:
         """None: the platform runs functions on the host's architecture."""
@@ -80,6 +83,9 @@ class DesiredFunction:
             "Environment": {"Variables": dict(self.environment)},
             "Description": self.description,
             "StrumPermissions": self.permissions_document(),
+            "FileSystemConfigs": [
+                {"Arn": arn, "LocalMountPath": path} for arn, path in self.file_systems
+            ],
         }
 
     def permissions_document(self) -> dict[str, Any]:

@@ -102,6 +102,20 @@ def desired_function(
             for name, schedule in sorted(config.schedules.items())
         ),
         event_invoke=event_invoke(config),
+        file_systems=file_systems(config, home),
+    )
+
+
+def file_systems(config: ProjectConfig, home: Home) -> tuple[tuple[str, str], ...]:
+    """The stage's volumes as the platform of ``home`` names them (its region and
+    account, as it wrote them down when it started; its defaults before it first did)."""
+    from strum.platform.volumes import volume_arn
+
+    record = home.address()
+    region = str(record.get("region") or "us-east-1")
+    account = str(record.get("account_id") or "000000000000")
+    return tuple(
+        (volume_arn(region, account, volume.name), volume.path) for volume in config.volumes
     )
 
 

@@ -143,6 +143,11 @@ class FunctionRoutes:
         self.endpoint = endpoint
         self.provisioned: Callable[[str], int] = lambda name: 0
 
+    def _where(self) -> dict[str, str]:
+        """The caller's region and account: a volume's ARN must name that account."""
+        scope = self.store.scope()
+        return {"region": scope.region, "account": scope.account}
+
     # -- functions --------------------------------------------------------------------------
 
     async def create_function(self, request: web.Request) -> web.StreamResponse:
@@ -154,7 +159,7 @@ class FunctionRoutes:
         shapes.check_function_name(name)
         if qualifier is not None:
             raise InvalidParameterValue("FunctionName must not carry a qualifier on create")
-        config = shapes.function_config(body)
+        config = shapes.function_config(body, None, **self._where())
         shapes.check_references(body, self.store.scope())
         tags = check_tags(body.get("Tags") or {})
         code = self.store.code.put(shapes.zip_file(body))
@@ -243,7 +248,7 @@ class FunctionRoutes:
         name, _ = function_target(request, name_only=True)
         body = await read_body(request)
         current = self.store.function(name)
-        config = shapes.function_config(body, current.config)
+        config = shapes.function_config(body, current.config, **self._where())
         shapes.check_references(body, self.store.scope())
         record = self.store.update_config(name, config, revision_id=body.get("RevisionId"))
         self.instances.retire(name, LATEST)

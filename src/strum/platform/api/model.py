@@ -189,9 +189,10 @@ def _check_value(value: object, shape_name: str, path: str, errors: list[str]) -
                     value, path, f"Member must satisfy constraint: [{', '.join(inner)}]", sensitive
                 )
             )
-        for item in value:
+        # AWS numbers a list's members from 1: "at 'fileSystemConfigs.1.member.arn'".
+        for index, item in enumerate(value, start=1):
             if isinstance(item, dict):
-                _check_value(item, spec["member"]["shape"], path + ".member", errors)
+                _check_value(item, spec["member"]["shape"], f"{path}.{index}.member", errors)
         return
     if kind == "map" and isinstance(value, dict):
         errors.extend(_failure(value, path, c, sensitive) for c in _size(value, spec, "length"))

@@ -24,6 +24,7 @@ from strum.platform.errors import (
 )
 from strum.platform.identity import Policy, PolicyError
 from strum.platform.state import AliasRecord, FunctionRecord, Store, code_sha256
+from strum.platform.volumes import file_system_configs
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 ALIAS_PATTERN = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
@@ -91,11 +92,18 @@ def check_version(version: object, field: str = "functionVersion") -> str:
     return version
 
 
-def function_config(body: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+def function_config(
+    body: dict[str, Any],
+    current: dict[str, Any] | None = None,
+    *,
+    region: str = "us-east-1",
+    account: str = "000000000000",
+) -> dict[str, Any]:
     """The stored configuration after applying ``body`` (a Create or an Update request).
 
     ``current`` is None for CreateFunction: defaults fill what the request leaves out and
-    Runtime, Role and Handler are required.
+    Runtime, Role and Handler are required. ``region`` and ``account`` are the platform's:
+    a ``FileSystemConfigs`` ARN must name one of its own volumes.
     """
     config = dict(_DEFAULTS) if current is None else dict(current)
     if current is None:
@@ -164,6 +172,12 @@ def function_config(body: dict[str, Any], current: dict[str, Any] | None = None)
         raise InvalidParameterValue(
             "Layers are not supported by strum's platform; package dependencies in the zip"
         )
+    if "FileSystemConfigs" in body:
+        systems = file_system_configs(body["FileSystemConfigs"], region, account)
+        if systems:
+            config["FileSystemConfigs"] = systems
+        else:
+            config.pop("FileSystemConfigs", None)
     if "StrumPermissions" in body:
         config["StrumPermissions"] = _permissions(body["StrumPermissions"])
     # Kept as given: asynchronous invocation reads the dead-letter target.

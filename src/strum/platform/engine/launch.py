@@ -29,6 +29,7 @@ from strum.platform.home import Home
 from strum.platform.sandbox import Cgroup, spawn
 from strum.platform.settings import Settings
 from strum.platform.spec import FunctionSpec
+from strum.platform.volumes import VolumeError, ensure_volume
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,10 @@ class Launcher:
         self._mounts: sandbox.BindMounts | None = None
         self._etc = home.root / "sandbox" / "etc"  # what sandboxed instances see as /etc
         self._tmp = home.root / "tmp"  # TMPDIRs of unsandboxed instances
+        # boto3 and its kin for Python functions (``sandbox.prepare_sdk``), staged on the
+        # first Python launch: most platforms' tests never start one.
+        self._sdk = home.root / "sandbox" / "sdk"
+        self._sdk_staged: asyncio.Task[Path] | None = None
         self._env: dict[tuple[str, str, str, str], dict[str, str]] = {}
         self._warned: set[str] = set()
 
@@ -128,8 +133,10 @@ class Launcher:
         """Bind what nobody's bubblewrap must reach into the spawning thread (see
         ``sandbox.BindMounts``); if that fails, instances run as the platform's uid, and
         the status says why."""
+        self.home.volumes.mkdir(mode=0o711, exist_ok=True)
         sources = {
             "code": self.home.unpacked,
+            "volumes": self.home.volumes,
             "etc": self._etc,
             "runtime": Path(_STRUM_SRC) / "strum",
             "python": sandbox.interpreter_prefix(),
@@ -222,6 +229,10 @@ class Launcher:
             env["AWS_ENDPOINT_URL_LAMBDA"] = env["STRUM_PLATFORM_API"]
         tmpdir = self._tmp / ident
         cgroup = None
+        python = spec.runtime.startswith("python")
+        if python:
+            await self._stage_sdk()
+        volumes = self._volumes(spec)
         filter_fd = sandbox.program_fd() if caps.seccomp else None
         descriptors = [] if filter_fd is None else [filter_fd]
         mounts = self._mounts
@@ -248,6 +259,8 @@ class Launcher:
                         files=spec.files,
                         seccomp_fd=filter_fd,
                         mounts=mounts,
+                        volumes=volumes,
+                        sdk_dir=self._sdk if python else None,
                     )
                 return spawn(
                     argv,
@@ -277,9 +290,42 @@ class Launcher:
                 os.close(descriptor)
         return Launched(popen, pipes, str(tmpdir), cgroup, bool(caps.bwrap))
 
+    async def _stage_sdk(self) -> None:
+        if self._sdk_staged is None:
+            self._sdk_staged = asyncio.ensure_future(
+                asyncio.to_thread(sandbox.prepare_sdk, self._sdk)
+            )
+        try:
+            await asyncio.shield(self._sdk_staged)
+        except OSError as exc:
+            # Functions still run, without boto3 unless they package it; try again later.
+            self._sdk_staged = None
+            logger.warning("cannot stage the AWS SDK for functions in %s: %s", self._sdk, exc)
+
+    def _volumes(self, spec: FunctionSpec) -> tuple[tuple[Path, str], ...]:
+        """Each configured volume's directory (made on first use, writable by the uid
+        instances run as) and its mount path; OSError when one cannot be used."""
+        owner = self.sandbox.run_as if self._mounts is not None else None
+        try:
+            return tuple(
+                (ensure_volume(self.home.volumes, name, owner), path) for name, path in spec.volumes
+            )
+        except VolumeError as exc:
+            raise OSError(str(exc)) from None
+
     def argv(self, spec: FunctionSpec) -> list[str]:
         """The command of the runtime; ``InvalidEntrypoint`` when there is none."""
         runtime = spec.runtime
+        if spec.volumes and not self.sandbox.bwrap:
+            # Without a mount namespace there is nowhere to put /mnt/<name> but the host's
+            # own /mnt: refuse rather than let the function write the host's directories.
+            paths = ", ".join(path for _, path in spec.volumes)
+            raise InvalidEntrypoint(
+                f"{spec.name} mounts a file system at {paths}, which needs the platform's "
+                "sandbox (bubblewrap), and this platform runs without it ("
+                f"{self.sandbox.reasons.get('filesystem') or 'off'}); run it sandboxed, or "
+                "remove FileSystemConfigs"
+            )
         if runtime.startswith("python3"):
             host = f"python{sys.version_info.major}.{sys.version_info.minor}"
             if runtime != host and runtime not in self._warned:
@@ -320,11 +366,13 @@ class Launcher:
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
         }
+        # The SDK last: the package's own code (and the function's PYTHONPATH) wins.
+        sdk_dir = sandbox.SDK_DIR if boxed else str(self._sdk)
         if python:
-            env["PYTHONPATH"] = runtime_dir
+            env["PYTHONPATH"] = runtime_dir + os.pathsep + sdk_dir
         env.update(spec.environment)
         if python and "PYTHONPATH" in dict(spec.environment):
-            env["PYTHONPATH"] += os.pathsep + runtime_dir
+            env["PYTHONPATH"] += os.pathsep + runtime_dir + os.pathsep + sdk_dir
         env.update(
             {
                 "_HANDLER": spec.handler,

@@ -1,13 +1,14 @@
 """What the operating system enforces around each instance, as far as the machine allows:
 ``probe`` finds out what works here (``Capabilities``), ``bwrap`` builds the bubblewrap root
 and the bind mounts a root platform needs, ``cgroups`` caps memory and processes,
-``seccomp`` denies system calls, ``spawn`` starts the process with its rlimits inside its
+``seccomp`` denies system calls, ``sdk`` stages the AWS SDK functions find importable, ``spawn`` starts the process with its rlimits inside its
 network namespace. The bottom of the platform: it imports nothing of the layers above.
 """
 
 from strum.platform.sandbox.bwrap import (
     NOBODY,
     RUNTIME_DIR,
+    SDK_DIR,
     TASK_ROOT,
     BindMounts,
     bwrap_command,
@@ -18,6 +19,7 @@ from strum.platform.sandbox.bwrap import (
 )
 from strum.platform.sandbox.cgroups import MAX_TASKS, Cgroup, Spawner, remove_parents
 from strum.platform.sandbox.probe import Capabilities, probe
+from strum.platform.sandbox.sdk import SDK_PACKAGES, prepare_sdk
 from strum.platform.sandbox.seccomp import DENIED, program_fd
 from strum.platform.sandbox.spawn import descendants, entered, new_network, spawn
 
@@ -26,6 +28,8 @@ __all__ = [
     "MAX_TASKS",
     "NOBODY",
     "RUNTIME_DIR",
+    "SDK_DIR",
+    "SDK_PACKAGES",
     "TASK_ROOT",
     "BindMounts",
     "Capabilities",
@@ -38,6 +42,7 @@ __all__ = [
     "interpreter_prefix",
     "new_network",
     "prepare_etc",
+    "prepare_sdk",
     "probe",
     "program_fd",
     "refresh_etc",

@@ -18,6 +18,9 @@ MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 NOBODY = 65534
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
+# The AWS SDK for Python (boto3 and what it imports), where AWS's runtimes keep theirs: on
+# sys.path after the function's own code, so a version in the package wins.
+SDK_DIR = "/var/lang/sdk"
 # /etc entries programs need (DNS, TLS roots, users, the dynamic loader, time zones, MIME
 # types), copied once into a directory of the platform's (``prepare_etc``); the rest of
 # /etc (shadow, ssh and TLS private keys, the host's configuration) stays out of sight.
@@ -190,10 +193,14 @@ def bwrap_command(
     files: tuple[str, ...],
     seccomp_fd: int | None = None,
     mounts: BindMounts | None = None,
+    volumes: tuple[tuple[Path, str], ...] = (),
+    sdk_dir: Path | None = None,
 ) -> list[str]:
     """The bubblewrap command line that runs ``command`` in an instance's sandbox
     (``seccomp_fd``: a filter program for bubblewrap to read and apply; ``mounts``: where
-    an unprivileged bubblewrap reaches the sources - call this in the spawning thread)."""
+    an unprivileged bubblewrap reaches the sources - call this in the spawning thread;
+    ``volumes``: (directory, mount path) pairs bound read-write; ``sdk_dir``: the AWS SDK
+    packages, bound read-only at ``SDK_DIR``)."""
     arguments = [bwrap, *base_arguments()]
     if seccomp_fd is not None:
         arguments += ["--seccomp", str(seccomp_fd)]
@@ -207,10 +214,18 @@ def bwrap_command(
         arguments += ["--ro-bind", str(source), str(prefix)]
     arguments += ["--ro-bind", str(code_dir), TASK_ROOT]
     arguments += ["--ro-bind", str(runtime_package), f"{RUNTIME_DIR}/strum"]
+    if sdk_dir is not None:
+        sdk_source = mounts.locate(sdk_dir) if mounts is not None else str(sdk_dir)
+        arguments += ["--ro-bind", sdk_source, SDK_DIR]
     arguments += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+    for directory, mount_path in volumes:
+        # Read-write, and left writable by --remount-ro below (it changes / alone).
+        source_dir = mounts.locate(directory) if mounts is not None else str(directory)
+        arguments += ["--bind", source_dir, mount_path]
     for path in files:
         source_path = mounts.extra(path) if mounts is not None else path
         arguments += ["--ro-bind-try", source_path, path]
-    # The root bubblewrap builds is a writable tmpfs; only /tmp (sized) may be written.
+    # The root bubblewrap builds is a writable tmpfs; only /tmp (sized) and the volumes
+    # may be written.
     arguments += ["--remount-ro", "/", "--chdir", TASK_ROOT, "--", *command]
     return arguments

@@ -19,6 +19,7 @@ from typing import Any
 from strum.events import iso_millis
 from strum.platform.errors import ResourceNotFound
 from strum.platform.spec import FunctionSpec
+from strum.platform.volumes import volume_name
 
 LATEST = "$LATEST"
 
@@ -211,6 +212,13 @@ def function_spec(
         reserved_concurrency=reserved_concurrency,
         region=region,
         config_revision=record.revision_id,
+        volumes=tuple(
+            (
+                volume_name(entry["Arn"], region=region, account=arn.split(":")[4]),
+                entry["LocalMountPath"],
+            )
+            for entry in config.get("FileSystemConfigs") or ()
+        ),
         **_permissions(config),
     )
 
