@@ -181,6 +181,7 @@ def test_code_change_uploads_only_the_app_zip_and_reuses_the_layer(aws, tmp_path
     assert client.log.writes == [
         ("lambda", "UpdateFunctionCode"),
         ("lambda", "PublishVersion"),
+        ("lambda", "Invoke"),  # the new version's init check, before the alias moves
         ("lambda", "UpdateAlias"),
     ]
     code_zip = result.steps[0].desired.code_zip
@@ -266,6 +267,7 @@ def test_schedule_changes_add_and_remove_rules(aws, tmp_path):
     assert {type(step).__name__ for step in result.steps} == {
         "UpdateCode",
         "PublishVersion",
+        "CheckVersion",
         "PointAlias",
         "PutSchedule",
         "RemoveSchedule",

@@ -136,6 +136,8 @@ def build_desired_stage(
         consumers=desired_consumers(config),
         log_retention_days=config.log_retention_days,
         event_invoke=event_invoke(config, lambda_arn),
+        check=config.check,
+        project_dir=config.project_dir,
     )
 
 

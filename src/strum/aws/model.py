@@ -108,6 +108,10 @@ class DesiredStage:
     log_retention_days: int | None = None
     # (retries, max age s, on-success ARN, on-failure ARN); None: AWS's defaults.
     event_invoke: tuple[int, int, str | None, str | None] | None = None
+    # A path the new version must answer a GET to under 500 before the alias moves.
+    check: str | None = None
+    # The project the package came from: an init error's message points into it.
+    project_dir: Path | None = field(default=None, compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property

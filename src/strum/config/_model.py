@@ -103,6 +103,9 @@ class StageConfig:
     async_invocation: AsyncInvocation = field(default_factory=AsyncInvocation)
     reserved_concurrency: int | None = None
     url: bool = False
+    # A path the deploy GETs through the new version before the alias moves: under 500 or
+    # the deploy fails (``[tool.strum] check = "/healthz"``).
+    check: str | None = None
     log_retention_days: int | None = None
     region: str | None = None
     profile: str | None = None

@@ -90,6 +90,7 @@ def desired_function(
         reserved_concurrency=config.reserved_concurrency,
         description=f"strum: {config.project} ({config.stage})",
         project=config.project_dir,
+        check=config.check,
         schedules=tuple(
             (rule_name(config, name), schedule.expression, schedule.enabled)
             for name, schedule in sorted(config.schedules.items())
