@@ -159,3 +159,27 @@ def test_package_reports_what_an_aws_deploy_uploads(monkeypatch, tmp_path):
     assert "code:  " in human and "the app's files and manifest" in human
     assert "layer: " in human and "strum's runtime" in human
     assert "total " in human and "zipped" in human
+
+
+def test_tail_filter_on_aws_is_a_cloudwatch_filter_pattern(aws, tmp_path):
+    from strum.aws.logs import filter_pattern
+
+    # A quoted term: spaces, punctuation and quotes inside stay part of the text.
+    assert filter_pattern("GET /x 500") == '"GET /x 500"'
+    assert filter_pattern('say "hi"') == '"say \\"hi\\""'
+    root = make_project(tmp_path / "shop")
+    logs = boto3.client("logs", region_name="eu-west-1")
+    logs.create_log_group(logGroupName="/aws/lambda/shop-prod")
+    logs.create_log_stream(logGroupName="/aws/lambda/shop-prod", logStreamName="s")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName="/aws/lambda/shop-prod",
+        logStreamName="s",
+        logEvents=[
+            {"timestamp": now - 3000, "message": "START RequestId: r1"},
+            {"timestamp": now - 2000, "message": "ERROR the cache is down"},
+            {"timestamp": now - 1000, "message": "END RequestId: r1"},
+        ],
+    )
+    out = strum("tail", "prod", "--since", "1m", "--filter", "ERROR", "--project", str(root))
+    assert [line.split(" ", 1)[1] for line in out.splitlines()] == ["ERROR the cache is down"]

@@ -211,9 +211,10 @@ class AwsTarget:
             headers["x-amz-executed-version"] = str(response["ExecutedVersion"])
         return int(response.get("StatusCode") or 0), headers, bytes(response["Payload"])
 
-    def logs(self, since: float) -> LogTail:
-        """CloudWatch Logs of the stage's function from ``since`` on, each event once."""
-        return LogFollower(self.client, self.config.function_name, since)
+    def logs(self, since: float, *, text: str | None = None) -> LogTail:
+        """CloudWatch Logs of the stage's function from ``since`` on, each event once;
+        ``text`` becomes a CloudWatch filter pattern (a quoted term)."""
+        return LogFollower(self.client, self.config.function_name, since, text)
 
     def rollback(self, steps_back: int, report: Reporter) -> tuple[str, str]:
         """Point the stage's alias ``steps_back`` published versions back; (from, to)."""

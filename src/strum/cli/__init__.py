@@ -63,6 +63,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _register() -> None:
     from strum.cli.dead_letter_commands import events
+    from strum.cli.log_commands import tail
     from strum.cli.platform_commands import platform
     from strum.cli.project_commands import COMMANDS
 
@@ -70,6 +71,7 @@ def _register() -> None:
     cli.add_command(events)
     for command in COMMANDS:
         cli.add_command(command)
+    cli.add_command(tail)
 
 
 _register()

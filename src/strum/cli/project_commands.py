@@ -1,5 +1,5 @@
-"""Project commands: init, package, deploy, template, status, invoke, tail, rollback, undeploy,
-manage."""
+"""Project commands: init, package, deploy, template, status, invoke, rollback, undeploy,
+manage (``tail`` is in ``log_commands``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from strum.cli.output import Output, parse_duration, show_invocation_start
+from strum.cli.output import Output, show_invocation_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -351,26 +351,6 @@ def _wrap_event(config: ProjectConfig, wanted: str, payload: Any) -> dict[str, A
 @click.command()
 @stage_argument
 @project_option
-@click.option("--since", default="10m", show_default=True, help="How far back: 30s, 10m, 2h, 1d.")
-@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines.")
-def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None:
-    """Print the stage's function logs."""
-    target = stage_target(project_dir, stage)
-    start = time.time() - parse_duration(since)
-    log = target.logs(start)
-    while True:
-        entries = log.poll(time.time())
-        for entry in entries:
-            stamp = time.strftime("%H:%M:%S", time.localtime(entry["time"]))
-            click.echo(f"{stamp} {entry['message']}".replace("\r", "\n"))
-        if not follow:
-            return
-        time.sleep(log.pause(entries))
-
-
-@click.command()
-@stage_argument
-@project_option
 @click.option(
     "-n",
     "steps_back",
@@ -437,4 +417,4 @@ def manage(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
     sys.exit(int(result.get("exit_code") or 0))
 
 
-COMMANDS = [init, package, deploy, template, status, invoke, tail, rollback, undeploy, manage]
+COMMANDS = [init, package, deploy, template, status, invoke, rollback, undeploy, manage]

@@ -109,8 +109,9 @@ class Target(Protocol):
     def invoke(self, payload: bytes, *, asynchronous: bool = False) -> Invocation:
         """Invoke the stage's alias with ``payload``."""
 
-    def logs(self, since: float) -> LogTail:
-        """The stage's function log from ``since`` (epoch seconds) on."""
+    def logs(self, since: float, *, text: str | None = None) -> LogTail:
+        """The stage's function log from ``since`` (epoch seconds) on; with ``text``, only
+        the lines containing it (case-sensitive, as CloudWatch's quoted terms match)."""
 
     def rollback(self, steps_back: int, report: Reporter) -> tuple[str, str]:
         """Point the alias ``steps_back`` published versions back; (from, to)."""

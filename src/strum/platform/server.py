@@ -102,7 +102,9 @@ class Platform:
         self.asyncq = AsyncQueue(home.queue_db, self.store, settings)
         self.invoker = Invoker(self.store, self.engine, self.asyncq)
         self.scheduler = Scheduler(home.root / "schedules.db", settings, self.invoker)
-        self.urls = FunctionUrls(self.store, settings, self.invoker, self.authority)
+        self.urls = FunctionUrls(
+            self.store, settings, self.invoker, self.authority, access_log=self.engine.logs.append
+        )
         self._runner: web.AppRunner | None = None
 
     def application(self) -> web.Application:

@@ -259,9 +259,9 @@ class LocalTarget:
                     f"`strum deploy {stage}` first"
                 ) from None
 
-    def logs(self, since: float) -> LogTail:
+    def logs(self, since: float, *, text: str | None = None) -> LogTail:
         """The platform's log entries of the stage's function from ``since`` on."""
-        return _PlatformLog(self, since)
+        return _PlatformLog(self, since, text)
 
     def rollback(self, steps_back: int, report: Reporter) -> tuple[str, str]:
         """Point the stage's alias ``steps_back`` published versions back; (from, to)."""
@@ -309,15 +309,18 @@ class LocalTarget:
 class _PlatformLog:
     """``strum tail`` on the platform: entries after the last one seen, every half second."""
 
-    def __init__(self, target: LocalTarget, since: float) -> None:
+    def __init__(self, target: LocalTarget, since: float, text: str | None = None) -> None:
         self._target = target
         self.start = since
+        self._text = text
 
     def poll(self, now: float) -> list[dict[str, Any]]:
         with self._target._platform() as api:
             entries = api.logs(self._target.config.function_name, since=self.start)
         for entry in entries:
             self.start = max(self.start, entry["time"] + 1e-6)
+        if self._text is not None:
+            entries = [entry for entry in entries if self._text in entry["message"]]
         return entries
 
     def pause(self, entries: list[dict[str, Any]]) -> float:
