@@ -180,6 +180,10 @@ def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
         out.ok(
             f"deployed {result.function}:{result.alias} version {result.version} ({elapsed:.1f} s)"
         )
+    if result.direct_url:
+        out.info(
+            f"also at {result.direct_url} (its own port, for clients that do not resolve *.localhost)"
+        )
     if result.url:
         click.echo(result.url)
 
@@ -230,6 +234,7 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
         ("function", state["function"]),
         ("stage", f"{state['stage']} -> version {state['version']}"),
         ("url", state["url"] or "-"),
+        *([("also at", state["direct_url"])] if state.get("direct_url") else []),
         ("runtime", f"{state['runtime']}, {state['memory']} MB, {state['timeout']} s timeout"),
         ("env", ", ".join(f"{k}={v}" for k, v in (state.get("environment") or {}).items()) or "-"),
         ("versions", ", ".join(state["versions"]) or "-"),

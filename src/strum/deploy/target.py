@@ -47,6 +47,8 @@ class DeployResult:
     version: str | None
     notes: list[str] = field(default_factory=list)
     dry_run: bool = False
+    # Where ``url`` is the platform's stable stage URL, the listener's own address too.
+    direct_url: str | None = None
 
 
 @dataclass(frozen=True)

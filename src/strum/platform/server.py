@@ -46,7 +46,7 @@ from strum.platform.invoke import AsyncQueue, Invoker, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
 from strum.platform.state import AuditLog, Store
-from strum.platform.urls import FunctionUrls
+from strum.platform.urls import FunctionUrls, host_routing
 
 __all__ = ["Platform", "serve"]
 
@@ -117,7 +117,10 @@ class Platform:
             presigned=self.sessions.presigned,
             resource_policies=self._resource_policies,
         )
-        app = web.Application(client_max_size=_MAX_REQUEST_BYTES, middlewares=[access])
+        # A stage's stable host (<stage>.<project>.localhost) is its function URL, which
+        # checks its own callers; every other request is the API's, signed and authorised.
+        stages = host_routing(self.urls.find)
+        app = web.Application(client_max_size=_MAX_REQUEST_BYTES, middlewares=[stages, access])
         api.functions.add_routes(
             app,
             self.store,

@@ -99,6 +99,20 @@ def desired_function(
     )
 
 
+def stable_url(endpoint: str, config: ProjectConfig) -> str | None:
+    """The stage's URL that survives redeploys, undeploys and restarts:
+    ``http://<stage>.<project>.localhost:<platform port>/`` (``strum.platform.hostnames``);
+    None where ``*.localhost`` does not reach the platform (it listens elsewhere, or TLS)."""
+    from urllib.parse import urlsplit
+
+    from strum.platform.hostnames import LOOPBACK_HOSTS, stage_url
+
+    parts = urlsplit(endpoint)
+    if parts.scheme != "http" or (parts.hostname or "") not in LOOPBACK_HOSTS or not parts.port:
+        return None
+    return stage_url(config.project, config.stage, parts.port)
+
+
 def permissions_field(
     config: ProjectConfig,
 ) -> tuple[bool | tuple[str, ...], tuple[str, ...], dict[str, Any]]:
@@ -188,7 +202,9 @@ class LocalTarget:
                 return result
             produced = execute(api, steps, report)
             url = produced.get("url") or (current.url or {}).get("FunctionUrl")
-            result.url = url if desired.url else None
+            if desired.url and url:
+                result.url = stable_url(api.endpoint, self.config) or url
+                result.direct_url = url if result.url != url else None
             result.version = produced.get("version") or (current.alias or {}).get("FunctionVersion")
             return result
         finally:
@@ -224,12 +240,14 @@ class LocalTarget:
                 for v in api.list_versions(config.function_name)
                 if v["Version"] != "$LATEST"
             ]
+            direct = url["FunctionUrl"] if url else None
             return {
                 **base,
                 "deployed": True,
                 "version": alias["FunctionVersion"] if alias else None,
                 "versions": versions,
-                "url": url["FunctionUrl"] if url else None,
+                "url": (stable_url(running.endpoint, config) or direct) if direct else None,
+                "direct_url": direct,
                 **configuration_summary(function["Configuration"]),
                 "schedules": {
                     name: {

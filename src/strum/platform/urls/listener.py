@@ -25,7 +25,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -36,7 +36,7 @@ from strum.platform.errors import AccessDenied, PlatformError, RequestTooLarge, 
 from strum.platform.identity import Authority
 from strum.platform.invoke import SYNC_PAYLOAD_LIMIT, Invoker
 from strum.platform.settings import Settings
-from strum.platform.state import Store
+from strum.platform.state import Store, remember_port, remembered_port, url_key
 from strum.platform.urls import events
 from strum.platform.urls.events import MalformedResponse, UrlContext, UrlRequest, UrlResponse
 
@@ -103,9 +103,12 @@ class FunctionUrls:
                 self._store.arn,
                 self._access_log,
             )
-            await listener.bind(config.get("port"))
+            # The port it had, else the one this URL had before it was last deleted: a stage
+            # undeployed and deployed again gets its URL back.
+            await listener.bind(config.get("port") or remembered_port(self._store, name))
             if listener.port != config.get("port"):
                 self._store.set_url_port(name, listener.port)
+            remember_port(self._store, name, listener.port)
             self._listeners[name] = listener
             logger.info("function URL of %s at %s", name, listener.url)
             return listener.url
@@ -116,6 +119,17 @@ class FunctionUrls:
             listener = self._listeners.pop(name, None)
         if listener is not None:
             await listener.close()
+
+    def find(
+        self, function_name: str, qualifier: str
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]] | None:
+        """The request handler of a bound URL (names compared case-insensitively, as a
+        ``Host`` is), or None: what ``hosts.host_routing`` serves a stage's host with."""
+        wanted = url_key(function_name, qualifier).lower()
+        for key, listener in self._listeners.items():
+            if key.lower() == wanted:
+                return listener.handle
+        return None
 
     def url_for(self, name: str) -> str | None:
         """The URL of a bound listener, or None."""
