@@ -183,3 +183,23 @@ def test_tail_filter_on_aws_is_a_cloudwatch_filter_pattern(aws, tmp_path):
     )
     out = strum("tail", "prod", "--since", "1m", "--filter", "ERROR", "--project", str(root))
     assert [line.split(" ", 1)[1] for line in out.splitlines()] == ["ERROR the cache is down"]
+
+
+def test_status_on_aws_lists_consumers_with_their_mapping_state(aws, tmp_path):
+    sqs = boto3.client("sqs", region_name="eu-west-1")
+    queue = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    root = make_project(
+        tmp_path / "shop",
+        top_extra=f'[tool.strum.events.orders]\nsource = "sqs"\nfunction = "jobs:consume"\n'
+        f'arn = "{arn}"\nbatch = "record"\n',
+    )
+    result = CliRunner().invoke(cli, ["deploy", "prod", "--project", str(root)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["status", "prod", "--json", "--project", str(root)])
+    assert result.exit_code == 0, result.output
+    consumer = json.loads(result.output)["consumers"]["orders"]
+    assert (consumer["source"], consumer["arn"], consumer["batch"]) == ("sqs", arn, "record")
+    assert consumer["state"] in ("Enabled", "Enabling", "Creating")

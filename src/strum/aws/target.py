@@ -21,7 +21,7 @@ from strum.aws.model import owned
 from strum.aws.plan import plan_deploy
 from strum.aws.read import current_stage, find_api
 from strum.deploy.errors import DeployError, UnsupportedOnTarget
-from strum.deploy.stage import configuration_summary
+from strum.deploy.stage import configuration_summary, consumers_summary
 from strum.deploy.target import (
     DeadLetters,
     DeployResult,
@@ -178,6 +178,21 @@ class AwsTarget:
             if owned(client.rule_tags(rule["Arn"]), config.project, stage)
         }
         versions = client.list_versions(name)
+        # Mappings are made on the alias, and listed by its ARN.
+        alias_arn = str(alias.get("AliasArn") or "") if alias else None
+        mappings = {
+            str(mapping.get("EventSourceArn")): mapping
+            for mapping in (client.list_mappings(alias_arn) if alias_arn else ())
+        }
+        consumers = consumers_summary(config)
+        for consumer in consumers.values():
+            mapping = mappings.get(str(consumer["arn"]))
+            if mapping is not None:
+                consumer["state"] = mapping.get("State")
+            elif consumer["source"] in ("sqs", "kinesis", "dynamodb"):
+                consumer["state"] = "no event source mapping (deploy the stage)"
+            else:
+                consumer["state"] = "subscribed by the source (SNS, S3, EventBridge)"
         return {
             **base,
             "deployed": True,
@@ -192,6 +207,7 @@ class AwsTarget:
                 schedule: {"expression": rule.get("ScheduleExpression"), "next": rule.get("State")}
                 for schedule, rule in sorted(rules.items())
             },
+            "consumers": consumers,
             "dead_letters": 0,
         }
 

@@ -245,6 +245,17 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
         rows.append(
             (f"schedule {name}", f"{schedule['expression']} next {schedule['next'] or '-'}")
         )
+    for name, consumer in (state.get("consumers") or {}).items():
+        batch = "one record a call" if consumer["batch"] == "record" else "the whole batch"
+        where = f" from {consumer['arn']}" if consumer.get("arn") else ""
+        off = "" if consumer.get("enabled", True) else ", disabled"
+        rows.append(
+            (
+                f"consumer {name}",
+                f"{consumer['source']}{where} -> {consumer['function']} ({batch}{off}); "
+                f"{consumer.get('state') or '-'}",
+            )
+        )
     if state["dead_letters"]:
         rows.append(("dead letters", f"{state['dead_letters']} (`strum events dead` lists them)"))
     width = max(len(name) for name, _ in rows)

@@ -18,7 +18,13 @@ from strum.deploy.errors import DeployError, NotDeployed, PlatformNotRunning
 from strum.deploy.local.client import LambdaAPIError, PlatformLambdaAPI
 from strum.deploy.local.plan import CurrentFunction, DesiredFunction, plan_deploy
 from strum.deploy.locking import stage_lock
-from strum.deploy.stage import configuration_summary, event_invoke, package_spec, rule_name
+from strum.deploy.stage import (
+    configuration_summary,
+    consumers_summary,
+    event_invoke,
+    package_spec,
+    rule_name,
+)
 from strum.deploy.target import (
     DeadLetters,
     DeployResult,
@@ -105,7 +111,7 @@ def stable_url(endpoint: str, config: ProjectConfig) -> str | None:
     None where ``*.localhost`` does not reach the platform (it listens elsewhere, or TLS)."""
     from urllib.parse import urlsplit
 
-    from strum.platform.hostnames import LOOPBACK_HOSTS, stage_url
+    from strum.platform import LOOPBACK_HOSTS, stage_url
 
     parts = urlsplit(endpoint)
     if parts.scheme != "http" or (parts.hostname or "") not in LOOPBACK_HOSTS or not parts.port:
@@ -255,6 +261,12 @@ class LocalTarget:
                         "next": _next_fire(schedule.expression),
                     }
                     for name, schedule in config.schedules.items()
+                },
+                # The platform has no queues or streams of its own to read from: a consumer
+                # runs when `strum invoke --event NAME` delivers its event.
+                "consumers": {
+                    name: {**consumer, "state": "not connected (no event source on the platform)"}
+                    for name, consumer in consumers_summary(config).items()
                 },
                 "dead_letters": len(api.dead_letters(config.function_name)),
             }
