@@ -59,16 +59,14 @@ def stage_target(project_dir: Path, stage: str | None) -> Target:
 @click.option("--yes", is_flag=True, help="Accept the detected app without asking.")
 @click.option("--force", is_flag=True, help="Overwrite an existing [tool.strum] / strum.toml.")
 def init(project_dir: Path, yes: bool, force: bool) -> None:
-    """Detect the app in this project and write strum's config."""
+    """Detect the app (or, without one, the plain functions) and write strum's config."""
     from strum.detect import detect_apps, write_config
 
     out = Output()
     candidates = detect_apps(project_dir.resolve())
     if not candidates:
-        raise click.ClickException(
-            "found no WSGI/ASGI app (Flask, Django, FastAPI, Starlette, ...) in "
-            f"{project_dir.resolve()}; write [tool.strum] app = 'module:app' in pyproject.toml"
-        )
+        _init_functions(project_dir.resolve(), yes, force, out)
+        return
     chosen = candidates[0]
     try:
         if len(candidates) > 1 and not yes:
@@ -89,6 +87,40 @@ def init(project_dir: Path, yes: bool, force: bool) -> None:
     path = write_config(project_dir.resolve(), chosen, force=force)
     out.ok(f"wrote the config for {chosen.app} to {path}")
     out.info("next: `strum deploy` puts it on the local platform and prints its URL")
+
+
+def _init_functions(project_dir: Path, yes: bool, force: bool, out: Output) -> None:
+    """``strum init`` for a project of plain functions (handlers and ``@task``s)."""
+    from strum.detect import write_config
+    from strum.detect_functions import detect_functions, render_functions_config
+
+    functions = detect_functions(project_dir)
+    if not functions:
+        raise click.ClickException(
+            "found no WSGI/ASGI app (Flask, Django, FastAPI, Starlette, ...) and no plain "
+            f"functions (`def handler(event, context)` or `@task`) in {project_dir}; write "
+            "[tool.strum] app = 'module:app' in pyproject.toml, or add a handler and run "
+            "`strum init` again"
+        )
+    names = ", ".join(f.reference for f in functions)
+    if not yes:
+        try:
+            if not click.confirm(f"No web app; set up the plain functions {names}?", default=True):
+                raise click.Abort()
+        except click.Abort:
+            if sys.stdin.isatty():
+                raise
+            raise click.UsageError(
+                f"found the plain functions {names} but no answer to the question; without a "
+                "terminal, confirm with `strum init --yes`"
+            ) from None
+
+    def render(in_pyproject: bool) -> str:
+        return render_functions_config(functions, in_pyproject=in_pyproject)
+
+    path = write_config(project_dir, render, force=force)
+    out.ok(f"wrote the config for {len(functions)} plain function(s) to {path}")
+    out.info("next: give each handler its schedule (or an event source) there, then `strum deploy`")
 
 
 @click.command()
@@ -391,13 +423,27 @@ def rollback(stage: str | None, project_dir: Path, steps_back: int) -> None:
 @click.option("--purge-logs", is_flag=True, help="AWS: delete the CloudWatch log group too.")
 def undeploy(stage: str | None, project_dir: Path, yes: bool, purge_logs: bool) -> None:
     """Remove everything the stage's deploys created."""
-    target = stage_target(project_dir, stage)
+    from strum.config import load_identity
+    from strum.deploy import target_for
+    from strum.errors import ConfigError
+
+    out = Output()
+    try:
+        target = stage_target(project_dir, stage)
+    except ConfigError as exc:
+        # Removing a stage needs only which function it is and where: a mistake elsewhere
+        # in the file must not keep it deployed.
+        identity = load_identity(project_dir.resolve(), stage)
+        out.note(
+            f"the config has problems ({str(exc).splitlines()[0].rstrip(':')}); undeploying "
+            f"{identity.function_name} ({identity.target}) by its name and target alone"
+        )
+        target = target_for(identity, platform_home())
     config = target.config
     if not yes:
         click.confirm(
             f"Remove {config.function_name} with all its versions and its URL?", abort=True
         )
-    out = Output()
     removed = target.undeploy(out.step, purge_logs=purge_logs)
     if removed:
         out.ok(f"removed {config.function_name}")
