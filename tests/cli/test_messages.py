@@ -12,8 +12,8 @@ from tests.cli.test_end_to_end import deployed_url, home  # noqa: F401 - the fix
 APP = 'from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get("/")\ndef index():\n    return "up"\n'
 
 
-def run(home, *args):
-    result = CliRunner().invoke(cli, list(args), env={"STRUM_HOME": str(home), "NO_COLOR": "1"})
+def run(state, *args):
+    result = CliRunner().invoke(cli, list(args), env={"STRUM_HOME": str(state), "NO_COLOR": "1"})
     return result.exit_code, result.output
 
 
