@@ -114,6 +114,13 @@ class AwsTarget:
 
         Packages over ``upload_limit`` bytes zipped (Lambda's 50 MB by default) go through S3.
         """
+        from strum.build import cache_in_use
+
+        # From the build until the zips are uploaded: no cache prune removes them.
+        with cache_in_use(self.home.root / "cache"):
+            return self._deploy(report, notify, dry_run=dry_run)
+
+    def _deploy(self, report: Reporter, notify: Notify, *, dry_run: bool) -> AwsDeployResult:
         from strum.aws.desired import desired_stage
         from strum.aws.packages import DIRECT_UPLOAD_LIMIT
 

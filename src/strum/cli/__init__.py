@@ -62,6 +62,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
+    from strum.cli.cache_commands import cache
     from strum.cli.dead_letter_commands import events
     from strum.cli.log_commands import tail
     from strum.cli.platform_commands import platform
@@ -72,6 +73,7 @@ def _register() -> None:
     for command in COMMANDS:
         cli.add_command(command)
     cli.add_command(tail)
+    cli.add_command(cache)
 
 
 _register()

@@ -189,9 +189,13 @@ class LocalTarget:
     def deploy(self, report: Reporter, notify: Notify, *, dry_run: bool = False) -> DeployResult:
         """Package -> plan -> execute for a local stage; idempotent."""
 
+        from strum.build import cache_in_use
+
         notes: list[str] = []
         with stage_lock(self.home.root, self.config.function_name, notify):
-            return self._deploy(report, notify, notes, dry_run=dry_run)
+            # From the build until the code is uploaded: no cache prune removes its zips.
+            with cache_in_use(self.home.root / "cache"):
+                return self._deploy(report, notify, notes, dry_run=dry_run)
 
     def _deploy(
         self, report: Reporter, notify: Notify, notes: list[str], *, dry_run: bool
