@@ -151,6 +151,7 @@ def write_config(
     The result is parsed back before anything is written.
     """
     project_dir = Path(project_dir)
+    render: Callable[[bool], str]
     if isinstance(candidate, Candidate):
         app = candidate
 

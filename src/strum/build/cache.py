@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,10 +65,8 @@ def cache_in_use(cache_dir: Path) -> Iterator[None]:
 
 def touch(path: Path) -> None:
     """Mark a reused entry as used now (what ``--older-than`` goes by)."""
-    try:
+    with suppress(OSError):  # gone or read-only: it is rebuilt or kept, either is fine
         os.utime(path)
-    except OSError:
-        pass  # gone or read-only: it is rebuilt or kept, either is fine
 
 
 def _files(cache_dir: Path, part: str) -> Iterator[Path]:
@@ -144,7 +142,5 @@ def _remove_empty_folders(root: Path) -> None:
         return
     for folder, _, _ in sorted(os.walk(root), key=lambda item: -len(item[0])):
         if Path(folder) != root:
-            try:
+            with suppress(OSError):  # not empty
                 os.rmdir(folder)
-            except OSError:
-                pass  # not empty

@@ -192,10 +192,12 @@ class LocalTarget:
         from strum.build import cache_in_use
 
         notes: list[str] = []
-        with stage_lock(self.home.root, self.config.function_name, notify):
-            # From the build until the code is uploaded: no cache prune removes its zips.
-            with cache_in_use(self.home.root / "cache"):
-                return self._deploy(report, notify, notes, dry_run=dry_run)
+        # The cache is held from the build until the code is uploaded: no prune removes it.
+        with (
+            stage_lock(self.home.root, self.config.function_name, notify),
+            cache_in_use(self.home.root / "cache"),
+        ):
+            return self._deploy(report, notify, notes, dry_run=dry_run)
 
     def _deploy(
         self, report: Reporter, notify: Notify, notes: list[str], *, dry_run: bool
