@@ -203,3 +203,22 @@ def test_status_on_aws_lists_consumers_with_their_mapping_state(aws, tmp_path):
     consumer = json.loads(result.output)["consumers"]["orders"]
     assert (consumer["source"], consumer["arn"], consumer["batch"]) == ("sqs", arn, "record")
     assert consumer["state"] in ("Enabled", "Enabling", "Creating")
+
+
+def test_a_dry_run_without_credentials_plans_against_an_empty_account(aws, tmp_path, monkeypatch):
+    root = make_project(tmp_path / "shop")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    result = CliRunner().invoke(
+        cli, ["deploy", "prod", "--dry-run", "--project", str(root)], env={"NO_COLOR": "1"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "dry run: AWS cannot be read (no usable AWS credentials" in result.output
+    assert "this is the plan against an EMPTY current state" in result.output
+    assert "account 000000000000 stands for yours" in result.output
+    assert "would create execution role shop-prod-role" in result.output
+    assert "would create function shop-prod" in result.output
+    # A real deploy still refuses, with the same clear reason.
+    result = CliRunner().invoke(cli, ["deploy", "prod", "--project", str(root)])
+    assert result.exit_code == 8
+    assert "no usable AWS credentials" in result.output

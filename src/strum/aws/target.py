@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from strum.aws.client import AwsClient, CallLog
-from strum.aws.errors import AwsError
+from strum.aws.errors import AwsCredentialsError, AwsError
 from strum.aws.execute import Executor, Patience, owned_function, undeploy_stage
 from strum.aws.logs import LogFollower
 from strum.aws.model import owned
@@ -39,6 +39,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from strum.config import ProjectConfig
     from strum.platform.home import Home
+
+
+# What a dry run without credentials puts where the caller's account id would go.
+_PLACEHOLDER_ACCOUNT = "000000000000"
 
 
 @dataclass
@@ -127,7 +131,14 @@ class AwsTarget:
         client = self.client
         notes: list[str] = []
         limit = DIRECT_UPLOAD_LIMIT if self.upload_limit is None else self.upload_limit
-        desired = desired_stage(self.config, self.home, client, report, notes, upload_limit=limit)
+        try:
+            desired = desired_stage(
+                self.config, self.home, client, report, notes, upload_limit=limit
+            )
+        except AwsCredentialsError as exc:
+            if not dry_run:
+                raise
+            return self._plan_without_credentials(client, report, notes, exc)
         with report("reading what the stage has on AWS"):
             current = current_stage(client, desired)
         steps = plan_deploy(desired, current)
@@ -159,6 +170,33 @@ class AwsTarget:
         elif desired.url:
             result.url = produced.get("url") or (current.url or {}).get("FunctionUrl")
         result.version = produced.get("version") or (current.alias or {}).get("FunctionVersion")
+        return result
+
+    def _plan_without_credentials(
+        self, client: AwsClient, report: Reporter, notes: list[str], exc: AwsCredentialsError
+    ) -> AwsDeployResult:
+        """``--dry-run`` with no credentials: the plan against an empty account - what a
+        first deploy would do - with placeholders for what only AWS could say."""
+        from strum.aws.desired import build_desired_stage
+        from strum.aws.model import CurrentStage
+
+        desired = build_desired_stage(
+            self.config,
+            self.home,
+            report,
+            notes,
+            account=_PLACEHOLDER_ACCOUNT,
+            region=str(client.resolved_region()),
+            partition="aws",
+        )
+        steps = plan_deploy(desired, CurrentStage())
+        result = AwsDeployResult(desired.function, desired.alias, steps, None, None, notes, True)
+        result.plan_basis = (
+            f"AWS cannot be read ({exc}), so this is the plan against an EMPTY current "
+            "state - what a first deploy to an account without the stage would do; account "
+            f"{_PLACEHOLDER_ACCOUNT} stands for yours"
+        )
+        result.calls = client.log
         return result
 
     def status(self) -> dict[str, Any]:

@@ -200,6 +200,8 @@ def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
     for note in result.notes:
         out.note(note)
     if dry_run:
+        if result.plan_basis:
+            out.info(f"dry run: {result.plan_basis}")
         if not result.steps:
             out.info(f"{result.function}:{result.alias} is up to date; nothing to do")
         for step in result.steps:

@@ -49,6 +49,8 @@ class DeployResult:
     dry_run: bool = False
     # Where ``url`` is the platform's stable stage URL, the listener's own address too.
     direct_url: str | None = None
+    # A dry run planned against something other than what is deployed: what, and why.
+    plan_basis: str | None = None
 
 
 @dataclass(frozen=True)
