@@ -66,7 +66,7 @@ def test_first_deploy_creates_every_resource_tagged_and_configured(aws, tmp_path
         f"log_retention_days = 14\nephemeral_storage = 1024\n"
         f"{SCHEDULES}\n[tool.strum.async]\nretries = 1\nmax_age = 600\n"
         f'\n[tool.strum.events.orders]\nsource = "sqs"\nfunction = "jobs:consume"\n'
-        f'arn = "{queue_arn}"\nbatch_size = 5\n',
+        f'arn = "{queue_arn}"\nbatch = "record"\nbatch_size = 5\n',
     )
     result, client = run_deploy(root, tmp_path)
     assert result.version == "1"

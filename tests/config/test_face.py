@@ -36,6 +36,7 @@ def test_public_names_are_pinned_and_documented():
         "Schedule",
         "StageConfig",
         "load_config",
+        "load_identity",
     ]
     for name in strum.config.__all__:
         if name[0].isupper() and not name.isupper():

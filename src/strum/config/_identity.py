@@ -9,12 +9,15 @@ reads only those keys, so a config with an unrelated mistake - a bad ``memory``,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from strum.config import _checks as checks
 from strum.config._load import _default_python, _read
 from strum.config._model import DEFAULT_STAGE, ProjectConfig
 from strum.config._problems import INVALID, Invalid, Problems, Where
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # The keys that say which function a stage is and where it lives.
 _IDENTITY_KEYS = {
