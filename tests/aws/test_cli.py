@@ -222,3 +222,23 @@ def test_a_dry_run_without_credentials_plans_against_an_empty_account(aws, tmp_p
     result = CliRunner().invoke(cli, ["deploy", "prod", "--project", str(root)])
     assert result.exit_code == 8
     assert "no usable AWS credentials" in result.output
+
+
+def test_invoke_and_manage_on_an_undeployed_aws_stage_say_to_deploy(aws, tmp_path):
+    root = str(make_project(tmp_path / "shop"))
+    # moto's Docker-less backend answers every Invoke, existing function or not; its default
+    # backend looks the function up first and answers ResourceNotFoundException, as AWS does.
+    aws.configure({"lambda": {"use_docker": True}})
+    try:
+        check_messages(root)
+    finally:
+        aws.configure({"lambda": {"use_docker": False}})
+
+
+def check_messages(root: str) -> None:
+    for args in (["invoke", "prod", "--payload", "{}", "--project", root],
+                 ["manage", "prod", "--project", root, "--", "migrate"]):  # fmt: skip
+        result = CliRunner().invoke(cli, args, env={"NO_COLOR": "1"})
+        assert result.exit_code == 3, result.output
+        assert "prod is not deployed (shop-prod:prod does not exist in eu-west-1)" in result.output
+        assert "`strum deploy prod` first" in result.output

@@ -20,7 +20,7 @@ from strum.aws.logs import LogFollower
 from strum.aws.model import owned
 from strum.aws.plan import plan_deploy
 from strum.aws.read import current_stage, find_api
-from strum.deploy.errors import DeployError, UnsupportedOnTarget
+from strum.deploy.errors import DeployError, NotDeployed, UnsupportedOnTarget
 from strum.deploy.stage import configuration_summary, consumers_summary
 from strum.deploy.target import (
     DeadLetters,
@@ -260,9 +260,18 @@ class AwsTarget:
         """Invoke the stage's alias on AWS: (status, headers as the local target gives them,
         body)."""
         config = self.config
-        response = self.client.invoke(
-            config.function_name, config.stage, payload, asynchronous=asynchronous
-        )
+        try:
+            response = self.client.invoke(
+                config.function_name, config.stage, payload, asynchronous=asynchronous
+            )
+        except AwsError as exc:
+            if exc.code != "ResourceNotFoundException":
+                raise
+            raise NotDeployed(
+                f"{config.stage} is not deployed ({config.function_name}:{config.stage} does "
+                f"not exist in {self.client.resolved_region()}); `strum deploy {config.stage}` "
+                "first"
+            ) from None
         headers = {}
         if response.get("FunctionError"):
             headers["x-amz-function-error"] = str(response["FunctionError"])
