@@ -32,7 +32,7 @@ app = Flask(__name__)
 
 @app.get("/")
 def index():
-    return {"served": MARK, "host": request.host}
+    return {"served": MARK, "host": request.host, "port": request.headers["X-Forwarded-Port"]}
 """
 
 
@@ -80,7 +80,11 @@ def test_a_stage_keeps_its_url_through_undeploy_redeploy_and_restart(tmp_path, p
         status, body = fetch(stable)
         assert status == 200, body
         # The app sees the host it was called by.
-        assert json.loads(body) == {"host": f"dev.steady.localhost:{port}", "served": "one"}
+        assert json.loads(body) == {
+            "host": f"dev.steady.localhost:{port}",
+            "port": str(port),  # the port it came in on, not the listener's
+            "served": "one",
+        }
         assert json.loads(served(direct))["served"] == "one"
         if shutil.which("curl"):
             curled = subprocess.run(

@@ -270,7 +270,7 @@ class _Listener:
             UrlRequest(
                 method=request.method,
                 raw_path=request.raw_path,
-                headers=_arrival_headers(request, self.port),
+                headers=_arrival_headers(request, _arrival_port(request, self.port)),
                 body=body,
                 source_ip=request.remote or "127.0.0.1",
                 protocol=f"HTTP/{request.version.major}.{request.version.minor}",
@@ -429,6 +429,13 @@ def _arrival_headers(request: web.Request, port: int) -> list[tuple[str, str]]:
     if "X-Amzn-Trace-Id" not in request.headers:
         headers.append(("x-amzn-trace-id", _trace_id()))
     return headers
+
+
+def _arrival_port(request: web.Request, default: int) -> int:
+    """The port the request came in on: the listener's own, or the platform's for a
+    request routed by its stage host (``hosts``)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return int(sockname[1]) if isinstance(sockname, tuple) and len(sockname) > 1 else default
 
 
 def _trace_id() -> str:
