@@ -28,6 +28,7 @@ from strum.errors import ConfigError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ast
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = ["Candidate", "config_destination", "detect_apps", "render_config", "write_config"]
@@ -147,14 +148,28 @@ def render_config(candidate: Candidate, *, in_pyproject: bool) -> str:
     return "\n".join(lines)
 
 
-def write_config(project_dir: Path, candidate: Candidate, *, force: bool = False) -> Path:
-    """Write the config for ``candidate`` and return the file written.
+def write_config(
+    project_dir: Path,
+    candidate: Candidate | Callable[[bool], str],
+    *,
+    force: bool = False,
+) -> Path:
+    """Write the config for ``candidate`` (an app, or a function rendering the config for
+    ``in_pyproject``) and return the file written.
 
     Refuses (``ConfigError``) when the project already has a strum config, unless
     ``force``; then ``[tool.strum]`` is replaced in place, or ``strum.toml`` rewritten.
     The result is parsed back before anything is written.
     """
     project_dir = Path(project_dir)
+    render: Callable[[bool], str]
+    if isinstance(candidate, Candidate):
+        app = candidate
+
+        def render(in_pyproject: bool) -> str:
+            return render_config(app, in_pyproject=in_pyproject)
+    else:
+        render = candidate
     pyproject, separate = project_dir / "pyproject.toml", project_dir / "strum.toml"
     text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
     tool = _toml(text, pyproject).get("tool") if text is not None else None
@@ -167,12 +182,12 @@ def write_config(project_dir: Path, candidate: Candidate, *, force: bool = False
         existing = f"{pyproject} already has [tool.strum]" if has_table else f"{separate} exists"
         raise ConfigError(f"{existing}; run `strum init --force` to replace it")
     if text is None or (separate.is_file() and not has_table):
-        separate_text = render_config(candidate, in_pyproject=False)
+        separate_text = render(False)
         _toml(separate_text, separate)
         _write(separate, separate_text)
         return separate
     kept = _without_strum_tables(text) if has_table else text
-    snippet = render_config(candidate, in_pyproject=True)
+    snippet = render(True)
     new_text = kept.rstrip("\n") + "\n\n" + snippet
     if _toml(new_text, pyproject).get("tool") != {
         **(tool if isinstance(tool, dict) else {}),

@@ -37,6 +37,27 @@ class MotoServer:
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
 
+    def configure(self, settings: dict[str, object]) -> None:
+        """Set moto's own configuration (``/moto-api/config``); it outlives a reset."""
+        self._post("/moto-api/config", settings)
+
+    def queue_invoke_results(self, results: list[str], region: str, account: str) -> None:
+        """What the next Invoke calls in ``region`` answer, in order (moto's Docker-less
+        Lambda backend; without queued results it answers with the request payload)."""
+        self._post(
+            "/moto-api/static/lambda-simple/response",
+            {"results": results, "region": region, "account_id": account},
+        )
+
+    def _post(self, path: str, document: dict[str, object]) -> None:
+        import json
+
+        request = urllib.request.Request(
+            f"{self.endpoint}{path}", data=json.dumps(document).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
     def stop(self) -> None:
         if self.process.stdin:
             self.process.stdin.close()
@@ -73,6 +94,10 @@ def start_moto(deadline: float = 60.0) -> MotoServer:
     while True:
         try:
             server.reset()
+            # moto runs function code in Docker, which tests do not have: its "simple"
+            # backend answers Invoke without running anything, which is what lets a deploy's
+            # check of the new version (an Invoke of it) be driven from a test.
+            server.configure({"lambda": {"use_docker": False}})
             return server
         except OSError:
             if time.monotonic() > give_up:

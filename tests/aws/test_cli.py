@@ -159,3 +159,86 @@ def test_package_reports_what_an_aws_deploy_uploads(monkeypatch, tmp_path):
     assert "code:  " in human and "the app's files and manifest" in human
     assert "layer: " in human and "strum's runtime" in human
     assert "total " in human and "zipped" in human
+
+
+def test_tail_filter_on_aws_is_a_cloudwatch_filter_pattern(aws, tmp_path):
+    from strum.aws.logs import filter_pattern
+
+    # A quoted term: spaces, punctuation and quotes inside stay part of the text.
+    assert filter_pattern("GET /x 500") == '"GET /x 500"'
+    assert filter_pattern('say "hi"') == '"say \\"hi\\""'
+    root = make_project(tmp_path / "shop")
+    logs = boto3.client("logs", region_name="eu-west-1")
+    logs.create_log_group(logGroupName="/aws/lambda/shop-prod")
+    logs.create_log_stream(logGroupName="/aws/lambda/shop-prod", logStreamName="s")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName="/aws/lambda/shop-prod",
+        logStreamName="s",
+        logEvents=[
+            {"timestamp": now - 3000, "message": "START RequestId: r1"},
+            {"timestamp": now - 2000, "message": "ERROR the cache is down"},
+            {"timestamp": now - 1000, "message": "END RequestId: r1"},
+        ],
+    )
+    out = strum("tail", "prod", "--since", "1m", "--filter", "ERROR", "--project", str(root))
+    assert [line.split(" ", 1)[1] for line in out.splitlines()] == ["ERROR the cache is down"]
+
+
+def test_status_on_aws_lists_consumers_with_their_mapping_state(aws, tmp_path):
+    sqs = boto3.client("sqs", region_name="eu-west-1")
+    queue = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    root = make_project(
+        tmp_path / "shop",
+        top_extra=f'[tool.strum.events.orders]\nsource = "sqs"\nfunction = "jobs:consume"\n'
+        f'arn = "{arn}"\nbatch = "record"\n',
+    )
+    result = CliRunner().invoke(cli, ["deploy", "prod", "--project", str(root)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["status", "prod", "--json", "--project", str(root)])
+    assert result.exit_code == 0, result.output
+    consumer = json.loads(result.output)["consumers"]["orders"]
+    assert (consumer["source"], consumer["arn"], consumer["batch"]) == ("sqs", arn, "record")
+    assert consumer["state"] in ("Enabled", "Enabling", "Creating")
+
+
+def test_a_dry_run_without_credentials_plans_against_an_empty_account(aws, tmp_path, monkeypatch):
+    root = make_project(tmp_path / "shop")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    result = CliRunner().invoke(
+        cli, ["deploy", "prod", "--dry-run", "--project", str(root)], env={"NO_COLOR": "1"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "dry run: AWS cannot be read (no usable AWS credentials" in result.output
+    assert "this is the plan against an EMPTY current state" in result.output
+    assert "account 000000000000 stands for yours" in result.output
+    assert "would create execution role shop-prod-role" in result.output
+    assert "would create function shop-prod" in result.output
+    # A real deploy still refuses, with the same clear reason.
+    result = CliRunner().invoke(cli, ["deploy", "prod", "--project", str(root)])
+    assert result.exit_code == 8
+    assert "no usable AWS credentials" in result.output
+
+
+def test_invoke_and_manage_on_an_undeployed_aws_stage_say_to_deploy(aws, tmp_path):
+    root = str(make_project(tmp_path / "shop"))
+    # moto's Docker-less backend answers every Invoke, existing function or not; its default
+    # backend looks the function up first and answers ResourceNotFoundException, as AWS does.
+    aws.configure({"lambda": {"use_docker": True}})
+    try:
+        check_messages(root)
+    finally:
+        aws.configure({"lambda": {"use_docker": False}})
+
+
+def check_messages(root: str) -> None:
+    for args in (["invoke", "prod", "--payload", "{}", "--project", root],
+                 ["manage", "prod", "--project", root, "--", "migrate"]):  # fmt: skip
+        result = CliRunner().invoke(cli, args, env={"NO_COLOR": "1"})
+        assert result.exit_code == 3, result.output
+        assert "prod is not deployed (shop-prod:prod does not exist in eu-west-1)" in result.output
+        assert "`strum deploy prod` first" in result.output

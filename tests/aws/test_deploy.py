@@ -66,7 +66,7 @@ def test_first_deploy_creates_every_resource_tagged_and_configured(aws, tmp_path
         f"log_retention_days = 14\nephemeral_storage = 1024\n"
         f"{SCHEDULES}\n[tool.strum.async]\nretries = 1\nmax_age = 600\n"
         f'\n[tool.strum.events.orders]\nsource = "sqs"\nfunction = "jobs:consume"\n'
-        f'arn = "{queue_arn}"\nbatch_size = 5\n',
+        f'arn = "{queue_arn}"\nbatch = "record"\nbatch_size = 5\n',
     )
     result, client = run_deploy(root, tmp_path)
     assert result.version == "1"
@@ -181,6 +181,7 @@ def test_code_change_uploads_only_the_app_zip_and_reuses_the_layer(aws, tmp_path
     assert client.log.writes == [
         ("lambda", "UpdateFunctionCode"),
         ("lambda", "PublishVersion"),
+        ("lambda", "Invoke"),  # the new version's init check, before the alias moves
         ("lambda", "UpdateAlias"),
     ]
     code_zip = result.steps[0].desired.code_zip
@@ -266,6 +267,7 @@ def test_schedule_changes_add_and_remove_rules(aws, tmp_path):
     assert {type(step).__name__ for step in result.steps} == {
         "UpdateCode",
         "PublishVersion",
+        "CheckVersion",
         "PointAlias",
         "PutSchedule",
         "RemoveSchedule",

@@ -4,6 +4,7 @@ and `strum events dead | redrive | discard`, against a real platform."""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -55,10 +56,12 @@ def jobs_project(tmp_path: Path) -> tuple[Path, Path, Path]:
             source = "sqs"
             function = "jobs:handle_order"
             arn = "arn:aws:sqs:us-east-1:000000000000:orders"
+            batch = "record"
 
             [tool.strum.events.uploads]
             source = "s3"
             function = "jobs:on_upload"
+            batch = "record"
 
             [tool.strum.events.bus]
             source = "eventbridge"
@@ -108,7 +111,8 @@ def test_consumers_get_real_events_and_dead_letters_can_be_redriven(
     assert json.loads(letter["payload"])["detail"] == {"n": 1}
     listing = strum(home, "events", "dead", *at)
     assert letter["request_id"] in listing and "RuntimeError" in listing
-    assert "dead letters  1" in strum(home, "status", *at)
+    # (the rows are aligned to the longest name, a consumer's here)
+    assert re.search(r"^dead letters +1 ", strum(home, "status", *at), re.M)
 
     # Fixed: redrive it and it is delivered.
     fail.unlink()
@@ -141,3 +145,21 @@ def test_events_commands_explain_bad_input(home: Path, tmp_path: Path) -> None: 
     unknown = strum(home, "events", "redrive", *at, "--id", "nope", ok=False)
     assert "no dead letter with request id nope" in unknown
     strum(home, "undeploy", "--yes", *at)
+
+
+def test_a_consumer_gets_lambdas_batch_shape_by_default(home, tmp_path):  # noqa: F811
+    root = tmp_path / "shape"
+    root.mkdir()
+    (root / "jobs.py").write_text(
+        "def consume(event, context):\n    return [record['body'] for record in event['Records']]\n"
+    )
+    (root / "strum.toml").write_text(
+        'name = "shape"\n[events.orders]\nsource = "sqs"\nfunction = "jobs:consume"\n'
+        'arn = "arn:aws:sqs:us-east-1:000000000000:orders"\n'
+    )
+    at = ("--project", str(root))
+    strum(home, "deploy", *at)
+    out = strum(home, "invoke", "--event", "orders", "--payload", '["a", "b"]', *at)
+    assert json.loads(out.strip().splitlines()[-1]) == ["a", "b"]
+    status = json.loads(strum(home, "status", "--json", *at))
+    assert status["consumers"]["orders"]["batch"] == "event"

@@ -7,11 +7,13 @@ is copied to a temporary project so code changes never touch the repository.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -69,9 +71,13 @@ class Client:
 
 
 def deployed_url(output: str) -> str:
-    url = output.strip().splitlines()[-1]
-    assert url.startswith("http://127.0.0.1:"), output
-    return url
+    """The URL a deploy printed that this process can fetch: the last line is the stage's
+    stable ``http://<stage>.<project>.localhost:<port>/`` (which browsers and curl resolve,
+    and Python's resolver may not); the listener's own address is printed above it."""
+    lines = output.strip().splitlines()
+    assert re.fullmatch(r"http://[a-z0-9_-]+\.[a-z0-9_-]+\.localhost:\d+/", lines[-1]), output
+    (direct,) = [line.split()[2] for line in lines if line.startswith("also at http://127.0.0.1:")]
+    return direct
 
 
 def test_flask_deploy_redeploy_rollback_undeploy(home: Path, tmp_path: Path) -> None:
@@ -103,7 +109,11 @@ def test_flask_deploy_redeploy_rollback_undeploy(home: Path, tmp_path: Path) -> 
     status_doc = json.loads(strum(home, "status", "--json", "--project", str(root)))
     assert status_doc["version"] == "2"
     assert status_doc["versions"] == ["1", "2"]
-    assert status_doc["url"] == url
+    assert status_doc["direct_url"] == url
+    assert (
+        status_doc["url"]
+        == f"http://dev.hello-flask.localhost:{urlsplit(status_doc['platform']).port}/"
+    )
 
     assert "now serves version 1" in strum(home, "rollback", "--project", str(root))
     assert b"Hello from Flask" in client.get(url)[2]

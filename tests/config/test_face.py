@@ -38,6 +38,7 @@ def test_public_names_are_pinned_and_documented():
         "Volume",
         "Vpc",
         "load_config",
+        "load_identity",
     ]
     for name in strum.config.__all__:
         if name[0].isupper() and not name.isupper():

@@ -80,6 +80,7 @@ def test_every_key_is_read(project):
         source = "sqs"
         function = "hello:handle"
         arn = "arn:aws:sqs:eu-west-1:123456789012:orders"
+        batch = "record"
         batch_size = 10
         batch_window = 5
 
@@ -267,6 +268,7 @@ def test_async_settings_merge_key_by_key(project):
 
 
 def test_event_defaults_follow_the_source(project):
+    # Lambda's own shape by default, for every source: the handler gets event["Records"].
     directory = project(
         """
         [tool.strum.events]
@@ -275,7 +277,7 @@ def test_event_defaults_follow_the_source(project):
         """
     )
     events = load_config(directory).events
-    assert (events["stream"].batch, events["stream"].starting_position) == ("record", "LATEST")
+    assert (events["stream"].batch, events["stream"].starting_position) == ("event", "LATEST")
     assert (events["bus"].batch, events["bus"].starting_position) == ("event", None)
 
 

@@ -19,11 +19,23 @@ from strum.deploy.errors import DeployError
 LATE_WINDOW = 120.0
 
 
-def log_entries(client: AwsClient, function: str, since: float) -> list[dict[str, Any]]:
-    """The log events of ``function`` since ``since`` (epoch seconds), oldest first."""
+def filter_pattern(text: str) -> str:
+    """The CloudWatch Logs filter pattern matching events that contain ``text``: one quoted
+    term (quotes let it hold spaces and punctuation; a quote inside is escaped), which
+    CloudWatch matches case-sensitively ("Filter pattern syntax for metric filters,
+    subscription filters, and filter log events")."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def log_entries(
+    client: AwsClient, function: str, since: float, text: str | None = None
+) -> list[dict[str, Any]]:
+    """The log events of ``function`` since ``since`` (epoch seconds), oldest first; with
+    ``text``, those containing it (filtered by CloudWatch, and checked here again)."""
     group = f"/aws/lambda/{function}"
+    pattern = filter_pattern(text) if text is not None else None
     try:
-        events = client.filter_log_events(group, int(since * 1000))
+        events = client.filter_log_events(group, int(since * 1000), pattern)
     except AwsError as exc:
         if exc.code == "ResourceNotFoundException":
             raise DeployError(
@@ -39,6 +51,7 @@ def log_entries(client: AwsClient, function: str, since: float) -> list[dict[str
             "stream": str(event.get("logStreamName") or ""),
         }
         for event in events
+        if text is None or text in str(event.get("message") or "")
     ]
     return sorted(entries, key=lambda entry: entry["time"])
 
@@ -46,9 +59,12 @@ def log_entries(client: AwsClient, function: str, since: float) -> list[dict[str
 class LogFollower:
     """Polls a function's logs, returning each event once even when it arrives late."""
 
-    def __init__(self, client: AwsClient, function: str, since: float) -> None:
+    def __init__(
+        self, client: AwsClient, function: str, since: float, text: str | None = None
+    ) -> None:
         self.client = client
         self.function = function
+        self.text = text
         self.start = since
         self._seen: dict[str, float] = {}
         self._idle = 0
@@ -56,7 +72,7 @@ class LogFollower:
     def poll(self, now: float) -> list[dict[str, Any]]:
         """The events not returned before; ``now`` is the caller's clock (epoch seconds)."""
         fresh = []
-        for entry in log_entries(self.client, self.function, self.start):
+        for entry in log_entries(self.client, self.function, self.start, self.text):
             key = entry["id"] or f"{entry['stream']} {entry['time']} {entry['message']}"
             if key not in self._seen:
                 self._seen[key] = entry["time"]

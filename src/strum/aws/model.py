@@ -111,6 +111,10 @@ class DesiredStage:
     # FileSystemConfigs: (EFS access point ARN, mount path); VpcConfig: (subnets, groups).
     file_systems: tuple[tuple[str, str], ...] = ()
     vpc: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    # A path the new version must answer a GET to under 500 before the alias moves.
+    check: str | None = None
+    # The project the package came from: an init error's message points into it.
+    project_dir: Path | None = field(default=None, compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property

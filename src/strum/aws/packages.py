@@ -28,6 +28,7 @@ def split_package(artifact: Artifact, cache: Path) -> tuple[Path, str, Path, str
     The router finds the manifest in the task root, where the app zip puts it. Both zips are
     deterministic and cached by content.
     """
+    from strum.build.cache import touch
     from strum.build.zipfiles import Entry, file_sha256, write_zip, zip_entries
 
     app: list[Entry] = []
@@ -35,7 +36,9 @@ def split_package(artifact: Artifact, cache: Path) -> tuple[Path, str, Path, str
     for entry in zip_entries(artifact.code_zip):
         (runtime if entry.arcname.startswith("strum/") else app).append(entry)
     app_zip = cache / "packages" / f"aws-app-{artifact.code_sha256[:20]}.zip"
-    if not app_zip.exists():
+    if app_zip.exists():
+        touch(app_zip)
+    else:
         write_zip(app, app_zip)
     # Named by what goes in, so an unchanged runtime and lock never rebuild (or re-read)
     # the dependency zip.
@@ -43,7 +46,9 @@ def split_package(artifact: Artifact, cache: Path) -> tuple[Path, str, Path, str
     for entry in runtime:
         digest.update(b"\0" + entry.arcname.encode() + b"\0" + (entry.data or b""))
     layer_zip = cache / "layers" / f"aws-{digest.hexdigest()[:32]}.zip"
-    if not layer_zip.exists():
+    if layer_zip.exists():
+        touch(layer_zip)
+    else:
         parts = runtime + (zip_entries(artifact.deps_zip) if artifact.deps_zip else [])
         entries = [
             Entry(f"python/{e.arcname}", data=e.data, executable=e.executable) for e in parts

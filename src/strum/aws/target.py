@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from strum.aws.client import AwsClient, CallLog
-from strum.aws.errors import AwsError
+from strum.aws.errors import AwsCredentialsError, AwsError
 from strum.aws.execute import Executor, Patience, owned_function, undeploy_stage
 from strum.aws.logs import LogFollower
 from strum.aws.model import owned
 from strum.aws.plan import plan_deploy
 from strum.aws.read import current_stage, find_api
-from strum.deploy.errors import DeployError, UnsupportedOnTarget
-from strum.deploy.stage import configuration_summary
+from strum.deploy.errors import DeployError, NotDeployed, UnsupportedOnTarget
+from strum.deploy.stage import configuration_summary, consumers_summary
 from strum.deploy.target import (
     DeadLetters,
     DeployResult,
@@ -40,6 +40,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from strum.config import ProjectConfig
     from strum.platform.home import Home
+
+
+# What a dry run without credentials puts where the caller's account id would go.
+_PLACEHOLDER_ACCOUNT = "000000000000"
 
 
 @dataclass
@@ -115,13 +119,27 @@ class AwsTarget:
 
         Packages over ``upload_limit`` bytes zipped (Lambda's 50 MB by default) go through S3.
         """
+        from strum.build import cache_in_use
+
+        # From the build until the zips are uploaded: no cache prune removes them.
+        with cache_in_use(self.home.root / "cache"):
+            return self._deploy(report, notify, dry_run=dry_run)
+
+    def _deploy(self, report: Reporter, notify: Notify, *, dry_run: bool) -> AwsDeployResult:
         from strum.aws.desired import desired_stage
         from strum.aws.packages import DIRECT_UPLOAD_LIMIT
 
         client = self.client
         notes: list[str] = []
         limit = DIRECT_UPLOAD_LIMIT if self.upload_limit is None else self.upload_limit
-        desired = desired_stage(self.config, self.home, client, report, notes, upload_limit=limit)
+        try:
+            desired = desired_stage(
+                self.config, self.home, client, report, notes, upload_limit=limit
+            )
+        except AwsCredentialsError as exc:
+            if not dry_run:
+                raise
+            return self._plan_without_credentials(client, report, notes, exc)
         with report("reading what the stage has on AWS"):
             current = current_stage(client, desired)
         steps = plan_deploy(desired, current)
@@ -155,6 +173,33 @@ class AwsTarget:
         result.version = produced.get("version") or (current.alias or {}).get("FunctionVersion")
         return result
 
+    def _plan_without_credentials(
+        self, client: AwsClient, report: Reporter, notes: list[str], exc: AwsCredentialsError
+    ) -> AwsDeployResult:
+        """``--dry-run`` with no credentials: the plan against an empty account - what a
+        first deploy would do - with placeholders for what only AWS could say."""
+        from strum.aws.desired import build_desired_stage
+        from strum.aws.model import CurrentStage
+
+        desired = build_desired_stage(
+            self.config,
+            self.home,
+            report,
+            notes,
+            account=_PLACEHOLDER_ACCOUNT,
+            region=str(client.resolved_region()),
+            partition="aws",
+        )
+        steps = plan_deploy(desired, CurrentStage())
+        result = AwsDeployResult(desired.function, desired.alias, steps, None, None, notes, True)
+        result.plan_basis = (
+            f"AWS cannot be read ({exc}), so this is the plan against an EMPTY current "
+            "state - what a first deploy to an account without the stage would do; account "
+            f"{_PLACEHOLDER_ACCOUNT} stands for yours"
+        )
+        result.calls = client.log
+        return result
+
     def status(self) -> dict[str, Any]:
         """The stage as deployed on AWS; ``deployed`` False if there is no function."""
         client, config = self.client, self.config
@@ -179,6 +224,21 @@ class AwsTarget:
             if owned(client.rule_tags(rule["Arn"]), config.project, stage)
         }
         versions = client.list_versions(name)
+        # Mappings are made on the alias, and listed by its ARN.
+        alias_arn = str(alias.get("AliasArn") or "") if alias else None
+        mappings = {
+            str(mapping.get("EventSourceArn")): mapping
+            for mapping in (client.list_mappings(alias_arn) if alias_arn else ())
+        }
+        consumers = consumers_summary(config)
+        for consumer in consumers.values():
+            mapping = mappings.get(str(consumer["arn"]))
+            if mapping is not None:
+                consumer["state"] = mapping.get("State")
+            elif consumer["source"] in ("sqs", "kinesis", "dynamodb"):
+                consumer["state"] = "no event source mapping (deploy the stage)"
+            else:
+                consumer["state"] = "subscribed by the source (SNS, S3, EventBridge)"
         return {
             **base,
             "deployed": True,
@@ -193,6 +253,7 @@ class AwsTarget:
                 schedule: {"expression": rule.get("ScheduleExpression"), "next": rule.get("State")}
                 for schedule, rule in sorted(rules.items())
             },
+            "consumers": consumers,
             "dead_letters": 0,
         }
 
@@ -200,9 +261,18 @@ class AwsTarget:
         """Invoke the stage's alias on AWS: (status, headers as the local target gives them,
         body)."""
         config = self.config
-        response = self.client.invoke(
-            config.function_name, config.stage, payload, asynchronous=asynchronous
-        )
+        try:
+            response = self.client.invoke(
+                config.function_name, config.stage, payload, asynchronous=asynchronous
+            )
+        except AwsError as exc:
+            if exc.code != "ResourceNotFoundException":
+                raise
+            raise NotDeployed(
+                f"{config.stage} is not deployed ({config.function_name}:{config.stage} does "
+                f"not exist in {self.client.resolved_region()}); `strum deploy {config.stage}` "
+                "first"
+            ) from None
         headers = {}
         if response.get("FunctionError"):
             headers["x-amz-function-error"] = str(response["FunctionError"])
@@ -212,9 +282,10 @@ class AwsTarget:
             headers["x-amz-executed-version"] = str(response["ExecutedVersion"])
         return int(response.get("StatusCode") or 0), headers, bytes(response["Payload"])
 
-    def logs(self, since: float) -> LogTail:
-        """CloudWatch Logs of the stage's function from ``since`` on, each event once."""
-        return LogFollower(self.client, self.config.function_name, since)
+    def logs(self, since: float, *, text: str | None = None) -> LogTail:
+        """CloudWatch Logs of the stage's function from ``since`` on, each event once;
+        ``text`` becomes a CloudWatch filter pattern (a quoted term)."""
+        return LogFollower(self.client, self.config.function_name, since, text)
 
     def rollback(self, steps_back: int, report: Reporter) -> tuple[str, str]:
         """Point the stage's alias ``steps_back`` published versions back; (from, to)."""

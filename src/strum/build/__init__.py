@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strum.build.cache import CacheSummary, cache_in_use, cache_summary, prune_cache, touch
 from strum.build.files import excluded_imports, project_files
 from strum.build.install import install
 from strum.build.report import SizeReport, check_limits, human, measure
@@ -34,7 +35,18 @@ from strum.build.static import CollectedStatic, collect_static
 from strum.build.target import Target
 from strum.build.zipfiles import Entry, file_sha256, is_executable, write_zip, zip_entries
 
-__all__ = ["Artifact", "DependencyError", "PackageSpec", "Target", "build", "human"]
+__all__ = [
+    "Artifact",
+    "CacheSummary",
+    "DependencyError",
+    "PackageSpec",
+    "Target",
+    "build",
+    "cache_in_use",
+    "cache_summary",
+    "human",
+    "prune_cache",
+]
 
 MANIFEST_NAME = "strum_manifest.json"
 # The parts of strum that ship inside every function: standard library only.
@@ -78,7 +90,9 @@ class Artifact:
         if self.deps_zip is None:
             return self.code_zip, self.code_sha256
         merged = cache_dir / "functions" / f"{self.code_sha256[:20]}-{self.deps_sha256}.zip"
-        if not merged.exists():
+        if merged.exists():
+            touch(merged)
+        else:
             entries = {entry.arcname: entry for entry in zip_entries(self.deps_zip)}
             entries.update({entry.arcname: entry for entry in zip_entries(self.code_zip)})
             write_zip(entries.values(), merged, compress=False)
@@ -89,7 +103,14 @@ Progress = Callable[[str], None]
 
 
 def build(spec: PackageSpec, progress: Progress = lambda message: None) -> Artifact:
-    """Build the code zip and (cached) dependency zip for ``spec.target``."""
+    """Build the code zip and (cached) dependency zip for ``spec.target``. The cache is
+    held shared meanwhile; callers that use the zips afterwards (a deploy uploading them)
+    hold it too, with ``cache_in_use``."""
+    with cache_in_use(spec.cache_dir):
+        return _build(spec, progress)
+
+
+def _build(spec: PackageSpec, progress: Progress) -> Artifact:
     target = spec.target
     host = Target.local()
     bytecode = host.python == target.python
@@ -109,6 +130,7 @@ def build(spec: PackageSpec, progress: Progress = lambda message: None) -> Artif
     if deps.requirements:
         deps_zip = cache / "layers" / f"{deps.fingerprint}{'-pyc' if bytecode else ''}.zip"
         if deps_zip.exists():
+            touch(deps_zip)
             progress(f"dependencies unchanged ({deps.source}), reusing the cached layer")
         else:
             with tempfile.TemporaryDirectory(prefix="strum-layer-") as scratch:
@@ -126,7 +148,9 @@ def build(spec: PackageSpec, progress: Progress = lambda message: None) -> Artif
         code_sha = write_zip(code_entries, staging)
         code_zip = out_dir / f"code-{code_sha[:20]}.zip"
         out_dir.mkdir(parents=True, exist_ok=True)
-        if not code_zip.exists():
+        if code_zip.exists():
+            touch(code_zip)
+        else:
             shutil.move(staging, code_zip)
     report = measure(code_zip, deps_zip)
     check_limits(report, target)
@@ -238,7 +262,9 @@ def _bytecode_entries(files: list[tuple[str, Path]], cache: Path) -> list[Entry]
         source = path.read_bytes()
         key = hashlib.sha256(arcname.encode() + b"\0" + source).hexdigest()
         cached = store / f"{key}.pyc"
-        if not cached.exists():
+        if cached.exists():
+            touch(cached)
+        else:
             partial = store / f"{key}.{os.getpid()}.part"
             try:
                 py_compile.compile(

@@ -62,7 +62,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
+    from strum.cli.cache_commands import cache
     from strum.cli.dead_letter_commands import events
+    from strum.cli.log_commands import tail
     from strum.cli.platform_commands import platform
     from strum.cli.project_commands import COMMANDS
 
@@ -70,6 +72,8 @@ def _register() -> None:
     cli.add_command(events)
     for command in COMMANDS:
         cli.add_command(command)
+    cli.add_command(tail)
+    cli.add_command(cache)
 
 
 _register()

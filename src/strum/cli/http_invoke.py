@@ -1,7 +1,7 @@
 """``strum invoke --path``: call the stage's web app as its function URL would, from the CLI.
 
 The request becomes the payload 2.0 event the platform's Function URL listener itself
-builds (``strum.platform.urls.events``), so what the app sees is what a browser's request
+builds (``strum.deploy.url_event``, over ``strum.platform.urls.events``), so what the app sees is what a browser's request
 would give it; the response envelope is printed as an HTTP response.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from strum.cli.output import show_invocation_start
-from strum.platform.urls import events
+from strum.deploy import url_event
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,21 +43,16 @@ def invoke_http(
     if data is not None:
         body = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
     config = target.config
-    region = config.region or "us-east-1"
-    # The platform's account (the conformance issue makes accounts real); the URL's id is
-    # derived from it as the platform derives it, so the event is the listener's own.
-    account = "000000000000"
-    url_id = events.url_id(account, config.function_name)
-    pairs.append(("Host", events.url_domain(url_id, region)))
-    request = events.UrlRequest(
-        method=method.upper(),
-        raw_path=path,
+    # The event the platform's URL listener builds for this request (one builder: a
+    # deploy's ``check`` sends its GET through it too).
+    event = url_event(
+        config.function_name,
+        config.region or "us-east-1",
+        path,
+        method=method,
         headers=pairs,
         body=body,
-        source_ip="127.0.0.1",
     )
-    context = events.UrlContext(url_id=url_id, region=region, account_id=account)
-    event = events.build_event(request, context, request_id="strum-invoke")
     _status, response_headers, payload = target.invoke(
         json.dumps(event).encode(), asynchronous=asynchronous
     )

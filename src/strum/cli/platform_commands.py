@@ -209,7 +209,11 @@ def status(as_json: bool, home: str | None) -> None:
         else:
             Output().info(f"no platform is running for {state.root}")
         raise SystemExit(3)
-    details = _status(state, running.endpoint)
+    from strum.cli.platform_listing import function_lines, function_rows
+
+    with _client(state, running.endpoint) as client:
+        details = client.platform_status()
+        details["functions"] = function_rows(client, details.get("engine", {}), running.endpoint)
     health = details.get("health") or {"healthy": True, "reasons": []}
     if as_json:
         click.echo(json.dumps({"running": True, **details}, indent=2))
@@ -223,6 +227,8 @@ def status(as_json: bool, home: str | None) -> None:
             for reason in health["reasons"]:
                 Output().error(f"  {reason}")
         for line in _engine_lines(engine):
+            Output().info(line)
+        for line in function_lines(details["functions"]):
             Output().info(line)
         for line in _isolation_lines(details):
             Output().note(line)

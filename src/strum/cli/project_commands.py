@@ -1,5 +1,5 @@
-"""Project commands: init, package, deploy, template, status, invoke, tail, rollback, undeploy,
-manage."""
+"""Project commands: init, package, deploy, template, status, invoke, rollback, undeploy,
+manage (``tail`` is in ``log_commands``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from strum.cli.output import Output, parse_duration, show_invocation_start
+from strum.cli.output import Output, show_invocation_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,16 +59,14 @@ def stage_target(project_dir: Path, stage: str | None) -> Target:
 @click.option("--yes", is_flag=True, help="Accept the detected app without asking.")
 @click.option("--force", is_flag=True, help="Overwrite an existing [tool.strum] / strum.toml.")
 def init(project_dir: Path, yes: bool, force: bool) -> None:
-    """Detect the app in this project and write strum's config."""
+    """Detect the app (or, without one, the plain functions) and write strum's config."""
     from strum.detect import detect_apps, write_config
 
     out = Output()
     candidates = detect_apps(project_dir.resolve())
     if not candidates:
-        raise click.ClickException(
-            "found no WSGI/ASGI app (Flask, Django, FastAPI, Starlette, ...) in "
-            f"{project_dir.resolve()}; write [tool.strum] app = 'module:app' in pyproject.toml"
-        )
+        _init_functions(project_dir.resolve(), yes, force, out)
+        return
     chosen = candidates[0]
     try:
         if len(candidates) > 1 and not yes:
@@ -100,6 +98,40 @@ def init(project_dir: Path, yes: bool, force: bool) -> None:
         )
         return
     out.info("next: `strum deploy` puts it on the local platform and prints its URL")
+
+
+def _init_functions(project_dir: Path, yes: bool, force: bool, out: Output) -> None:
+    """``strum init`` for a project of plain functions (handlers and ``@task``s)."""
+    from strum.detect import write_config
+    from strum.detect_functions import detect_functions, render_functions_config
+
+    functions = detect_functions(project_dir)
+    if not functions:
+        raise click.ClickException(
+            "found no WSGI/ASGI app (Flask, Django, FastAPI, Starlette, ...) and no plain "
+            f"functions (`def handler(event, context)` or `@task`) in {project_dir}; write "
+            "[tool.strum] app = 'module:app' in pyproject.toml, or add a handler and run "
+            "`strum init` again"
+        )
+    names = ", ".join(f.reference for f in functions)
+    if not yes:
+        try:
+            if not click.confirm(f"No web app; set up the plain functions {names}?", default=True):
+                raise click.Abort()
+        except click.Abort:
+            if sys.stdin.isatty():
+                raise
+            raise click.UsageError(
+                f"found the plain functions {names} but no answer to the question; without a "
+                "terminal, confirm with `strum init --yes`"
+            ) from None
+
+    def render(in_pyproject: bool) -> str:
+        return render_functions_config(functions, in_pyproject=in_pyproject)
+
+    path = write_config(project_dir, render, force=force)
+    out.ok(f"wrote the config for {len(functions)} plain function(s) to {path}")
+    out.info("next: give each handler its schedule (or an event source) there, then `strum deploy`")
 
 
 @click.command()
@@ -179,6 +211,8 @@ def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
     for note in result.notes:
         out.note(note)
     if dry_run:
+        if result.plan_basis:
+            out.info(f"dry run: {result.plan_basis}")
         if not result.steps:
             out.info(f"{result.function}:{result.alias} is up to date; nothing to do")
         for step in result.steps:
@@ -190,6 +224,10 @@ def deploy(stage: str | None, project_dir: Path, dry_run: bool) -> None:
     else:
         out.ok(
             f"deployed {result.function}:{result.alias} version {result.version} ({elapsed:.1f} s)"
+        )
+    if result.direct_url:
+        out.info(
+            f"also at {result.direct_url} (its own port, for clients that do not resolve *.localhost)"
         )
     if result.url:
         click.echo(result.url)
@@ -241,6 +279,7 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
         ("function", state["function"]),
         ("stage", f"{state['stage']} -> version {state['version']}"),
         ("url", state["url"] or "-"),
+        *([("also at", state["direct_url"])] if state.get("direct_url") else []),
         ("runtime", f"{state['runtime']}, {state['memory']} MB, {state['timeout']} s timeout"),
         ("env", ", ".join(f"{k}={v}" for k, v in (state.get("environment") or {}).items()) or "-"),
         ("versions", ", ".join(state["versions"]) or "-"),
@@ -250,6 +289,17 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
     for name, schedule in state["schedules"].items():
         rows.append(
             (f"schedule {name}", f"{schedule['expression']} next {schedule['next'] or '-'}")
+        )
+    for name, consumer in (state.get("consumers") or {}).items():
+        batch = "one record a call" if consumer["batch"] == "record" else "the whole batch"
+        where = f" from {consumer['arn']}" if consumer.get("arn") else ""
+        off = "" if consumer.get("enabled", True) else ", disabled"
+        rows.append(
+            (
+                f"consumer {name}",
+                f"{consumer['source']}{where} -> {consumer['function']} ({batch}{off}); "
+                f"{consumer.get('state') or '-'}",
+            )
         )
     if state["dead_letters"]:
         rows.append(("dead letters", f"{state['dead_letters']} (`strum events dead` lists them)"))
@@ -362,26 +412,6 @@ def _wrap_event(config: ProjectConfig, wanted: str, payload: Any) -> dict[str, A
 @click.command()
 @stage_argument
 @project_option
-@click.option("--since", default="10m", show_default=True, help="How far back: 30s, 10m, 2h, 1d.")
-@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines.")
-def tail(stage: str | None, project_dir: Path, since: str, follow: bool) -> None:
-    """Print the stage's function logs."""
-    target = stage_target(project_dir, stage)
-    start = time.time() - parse_duration(since)
-    log = target.logs(start)
-    while True:
-        entries = log.poll(time.time())
-        for entry in entries:
-            stamp = time.strftime("%H:%M:%S", time.localtime(entry["time"]))
-            click.echo(f"{stamp} {entry['message']}".replace("\r", "\n"))
-        if not follow:
-            return
-        time.sleep(log.pause(entries))
-
-
-@click.command()
-@stage_argument
-@project_option
 @click.option(
     "-n",
     "steps_back",
@@ -406,13 +436,27 @@ def rollback(stage: str | None, project_dir: Path, steps_back: int) -> None:
 @click.option("--purge-logs", is_flag=True, help="AWS: delete the CloudWatch log group too.")
 def undeploy(stage: str | None, project_dir: Path, yes: bool, purge_logs: bool) -> None:
     """Remove everything the stage's deploys created."""
-    target = stage_target(project_dir, stage)
+    from strum.config import load_identity
+    from strum.deploy import target_for
+    from strum.errors import ConfigError
+
+    out = Output()
+    try:
+        target = stage_target(project_dir, stage)
+    except ConfigError as exc:
+        # Removing a stage needs only which function it is and where: a mistake elsewhere
+        # in the file must not keep it deployed.
+        identity = load_identity(project_dir.resolve(), stage)
+        out.note(
+            f"the config has problems ({str(exc).splitlines()[0].rstrip(':')}); undeploying "
+            f"{identity.function_name} ({identity.target}) by its name and target alone"
+        )
+        target = target_for(identity, platform_home())
     config = target.config
     if not yes:
         click.confirm(
             f"Remove {config.function_name} with all its versions and its URL?", abort=True
         )
-    out = Output()
     removed = target.undeploy(out.step, purge_logs=purge_logs)
     if removed:
         out.ok(f"removed {config.function_name}")
@@ -448,4 +492,4 @@ def manage(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
     sys.exit(int(result.get("exit_code") or 0))
 
 
-COMMANDS = [init, package, deploy, template, status, invoke, tail, rollback, undeploy, manage]
+COMMANDS = [init, package, deploy, template, status, invoke, rollback, undeploy, manage]

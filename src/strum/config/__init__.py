@@ -13,10 +13,12 @@ only.
 The ``dev`` stage always exists, targets the local platform unless it says otherwise, and
 is the one used when no stage is named. A stage's function is ``<name>-<stage>``, where
 ``name`` defaults to ``[project].name`` (or the directory's name) made Lambda-safe.
+``load_identity`` reads a stage's name and target alone (what ``strum undeploy`` needs).
 """
 
 from __future__ import annotations
 
+from strum.config._identity import load_identity
 from strum.config._load import load_config
 from strum.config._model import (
     DEFAULT_STAGE,
@@ -45,4 +47,5 @@ __all__ = [
     "Volume",
     "Vpc",
     "load_config",
+    "load_identity",
 ]

@@ -315,6 +315,17 @@ def base_path(value: Any, where: Where) -> str | None:
     return text.rstrip("/") or None
 
 
+def check_path(value: Any, where: Where) -> str:
+    """The path a deploy GETs through the new version before it serves: ``/healthz``."""
+    text = string(value, where).strip()
+    if not text.startswith("/") or any(ch.isspace() for ch in text) or "#" in text:
+        raise Invalid(
+            'must be a URL path (and query) starting with "/", e.g. check = "/healthz"; '
+            "a deploy sends GET to it through the new version before the alias moves"
+        )
+    return text
+
+
 def log_retention_days(value: Any, where: Where) -> int:
     """One of the retention periods CloudWatch Logs offers."""
     days: int = integer(1, None, "", "log_retention_days")(value, where)

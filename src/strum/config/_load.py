@@ -57,6 +57,7 @@ KEYS: dict[str, checks.Check] = {
     "async": tables.async_invocation,
     "reserved_concurrency": checks.integer(0, None, "", "reserved_concurrency"),
     "url": checks.boolean("url"),
+    "check": checks.check_path,
     "log_retention_days": checks.log_retention_days,
     "bucket": checks.bucket,
     "volumes": volume_checks.volumes,
@@ -246,6 +247,11 @@ def _build_stage(
     url = merged.get("url", serves)
     if url and not serves and not invalid & {"app", "django_settings"}:
         at("url").report("url = true needs something to serve: set app, or remove url")
+    check = merged.get("check")
+    if check is not None and not serves and not invalid & {"app", "django_settings"}:
+        at("check").report(
+            f'check = "{check}" needs a web app to send the request to: set app, or remove check'
+        )
     variables = merged.get("env", {})
     size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
     if size > ENV_LIMIT:
@@ -302,6 +308,7 @@ def _build_stage(
         async_invocation=tables.build_async(merged.get("async", {}), target, at),
         reserved_concurrency=merged.get("reserved_concurrency"),
         url=bool(url and serves),
+        check=check if serves else None,
         log_retention_days=merged.get("log_retention_days"),
         region=merged.get("region"),
         profile=merged.get("profile"),

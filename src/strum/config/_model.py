@@ -25,16 +25,17 @@ class Schedule:
 class EventSource:
     """One ``[tool.strum.events.<name>]`` entry: deliver ``source`` events to ``function``.
 
-    ``batch = "record"`` calls the function once per record (reporting SQS, Kinesis and
-    DynamoDB partial batch failures); ``"event"`` passes the whole event. The optional
-    fields only apply to the sources noted beside them.
+    ``batch = "event"`` (the default: Lambda's own shape) passes the whole event, records
+    in ``event["Records"]``; ``"record"`` calls the function once per record (reporting SQS,
+    Kinesis and DynamoDB partial batch failures). The optional fields only apply to the
+    sources noted beside them.
     """
 
     name: str
     source: str  # sqs | sns | s3 | eventbridge | dynamodb | kinesis
     function: str
     arn: str | None = None
-    batch: str = "record"
+    batch: str = "event"
     enabled: bool = True
     batch_size: int | None = None  # sqs, kinesis, dynamodb
     batch_window: int | None = None  # seconds; sqs, kinesis, dynamodb
@@ -124,6 +125,9 @@ class StageConfig:
     async_invocation: AsyncInvocation = field(default_factory=AsyncInvocation)
     reserved_concurrency: int | None = None
     url: bool = False
+    # A path the deploy GETs through the new version before the alias moves: under 500 or
+    # the deploy fails (``[tool.strum] check = "/healthz"``).
+    check: str | None = None
     log_retention_days: int | None = None
     region: str | None = None
     profile: str | None = None

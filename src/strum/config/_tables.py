@@ -189,7 +189,9 @@ def build_event(
             f'"{arn}" is not an ARN of {source}; it should start with "arn:aws:{service}:"'
         )
         ok = False
-    batch = entry.get("batch", "event" if source == "eventbridge" else "record")
+    # Lambda's own shape by default: the handler gets the event (``event["Records"]``), as
+    # on AWS with a hand-written handler; "record" is strum's one-record-per-call helper.
+    batch = entry.get("batch", "event")
     if source == "eventbridge" and batch == "record":
         locate("batch").report('EventBridge events have no records; use batch = "event"')
         ok = False

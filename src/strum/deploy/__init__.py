@@ -22,8 +22,10 @@ from strum.deploy.target import (
     Target,
     Upload,
 )
+from strum.deploy.verify import CheckFailed, url_event
 
 __all__ = [
+    "CheckFailed",
     "DeadLetters",
     "DeployError",
     "DeployResult",
@@ -39,4 +41,5 @@ __all__ = [
     "UnsupportedOnTarget",
     "Upload",
     "target_for",
+    "url_event",
 ]

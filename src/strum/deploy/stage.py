@@ -140,3 +140,19 @@ def configuration_summary(configuration: dict[str, Any]) -> dict[str, Any]:
         "code_sha256": configuration.get("CodeSha256"),
         "last_modified": configuration.get("LastModified"),
     }
+
+
+def consumers_summary(config: ProjectConfig) -> dict[str, dict[str, Any]]:
+    """The stage's event consumers (``[tool.strum.events]``) as ``strum status`` lists
+    them: source, handler, where from, how records arrive, and whether it is on."""
+    return {
+        name: {
+            "source": event.source,
+            "function": event.function,
+            "arn": event.arn,
+            "batch": event.batch,
+            "batch_size": event.batch_size,
+            "enabled": event.enabled,
+        }
+        for name, event in sorted(config.events.items())
+    }

@@ -120,13 +120,16 @@ class PublishVersion(Step):
 class CheckVersion(Step):
     """Start the version just published and let it initialise (import the app, run its
     module-level code) before anything serves it; a failure stops the deploy there.
-    ``serving`` is the version the stage's alias serves meanwhile (None: none yet)."""
+    ``serving`` is the version the stage's alias serves meanwhile (None: none yet);
+    ``check`` a path the new version must then answer a GET to with a status under 500."""
 
     desired: FunctionSpec
     serving: str | None = None
+    check: str | None = None
 
     def describe(self) -> str:
-        return f"start the new version of {self.desired.name} (it must initialise)"
+        also = f", then answer GET {self.check} under 500" if self.check else ""
+        return f"start the new version of {self.desired.name} (it must initialise{also})"
 
 
 @dataclass(frozen=True)
@@ -297,12 +300,12 @@ def plan_event_invoke(desired: FunctionSpec, current: EventInvoke | None) -> lis
     return [SetEventInvokeConfig(desired)] if current != desired.event_invoke else []
 
 
-def with_init_check(steps: list[Step], serving: str | None) -> list[Step]:
+def with_init_check(steps: list[Step], serving: str | None, check: str | None = None) -> list[Step]:
     """``steps`` with a ``CheckVersion`` between publishing a version and pointing the
-    alias at it, so a version that cannot start never serves."""
+    alias at it, so a version that cannot start (or fails its ``check``) never serves."""
     checked: list[Step] = []
     for step in steps:
         checked.append(step)
         if isinstance(step, PublishVersion):
-            checked.append(CheckVersion(step.desired, serving))
+            checked.append(CheckVersion(step.desired, serving, check))
     return checked

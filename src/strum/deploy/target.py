@@ -47,6 +47,10 @@ class DeployResult:
     version: str | None
     notes: list[str] = field(default_factory=list)
     dry_run: bool = False
+    # Where ``url`` is the platform's stable stage URL, the listener's own address too.
+    direct_url: str | None = None
+    # A dry run planned against something other than what is deployed: what, and why.
+    plan_basis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,9 @@ class Target(Protocol):
     def invoke(self, payload: bytes, *, asynchronous: bool = False) -> Invocation:
         """Invoke the stage's alias with ``payload``."""
 
-    def logs(self, since: float) -> LogTail:
-        """The stage's function log from ``since`` (epoch seconds) on."""
+    def logs(self, since: float, *, text: str | None = None) -> LogTail:
+        """The stage's function log from ``since`` (epoch seconds) on; with ``text``, only
+        the lines containing it (case-sensitive, as CloudWatch's quoted terms match)."""
 
     def rollback(self, steps_back: int, report: Reporter) -> tuple[str, str]:
         """Point the alias ``steps_back`` published versions back; (from, to)."""

@@ -33,12 +33,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from strum.platform.home import Home, default_home
+from strum.platform.hostnames import LOOPBACK_HOSTS, stage_from_host, stage_url
 from strum.platform.settings import LOOPBACK, Settings
 
 if TYPE_CHECKING:
     from strum.platform.server import Platform, serve
 
-__all__ = ["LOOPBACK", "Home", "Platform", "Settings", "default_home", "serve"]
+__all__ = [
+    "LOOPBACK",
+    "LOOPBACK_HOSTS",
+    "Home",
+    "Platform",
+    "Settings",
+    "default_home",
+    "serve",
+    "stage_from_host",
+    "stage_url",
+]
 
 _LAZY = {"Platform", "serve"}
 

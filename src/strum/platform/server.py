@@ -46,7 +46,7 @@ from strum.platform.invoke import AsyncQueue, Invoker, Provisioner, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
 from strum.platform.state import AuditLog, FunctionSettings, ProvisionedConfigs, Store, Tags
-from strum.platform.urls import FunctionUrls
+from strum.platform.urls import FunctionUrls, host_routing
 
 __all__ = ["Platform", "serve"]
 
@@ -108,7 +108,9 @@ class Platform:
             self.store, ProvisionedConfigs(self.store, settings.max_concurrency), self.engine
         )
         self.scheduler = Scheduler(home.root / "schedules.db", settings, self.invoker)
-        self.urls = FunctionUrls(self.store, settings, self.invoker, self.authority)
+        self.urls = FunctionUrls(
+            self.store, settings, self.invoker, self.authority, access_log=self.engine.logs.append
+        )
         self._runner: web.AppRunner | None = None
 
     def application(self) -> web.Application:
@@ -121,9 +123,12 @@ class Platform:
             presigned=self.sessions.presigned,
             resource_policies=self._resource_policies,
         )
+        # A stage's stable host (<stage>.<project>.localhost) is its function URL, which
+        # checks its own callers; every other request is the API's, signed and authorised.
+        stages = host_routing(self.urls.find)
         app = web.Application(
             client_max_size=_MAX_REQUEST_BYTES,
-            middlewares=[access, api.model.validation_middleware()],
+            middlewares=[stages, access, api.model.validation_middleware()],
         )
         api.functions.add_routes(
             app,

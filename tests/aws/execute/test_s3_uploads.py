@@ -72,6 +72,7 @@ def test_big_packages_go_through_a_private_bucket_named_by_content(aws, tmp_path
         ("s3", "PutObject"),
         ("lambda", "UpdateFunctionCode"),
         ("lambda", "PublishVersion"),
+        ("lambda", "Invoke"),  # the new version's init check, before the alias moves
         ("lambda", "UpdateAlias"),
     ]
     assert len(s3.list_objects_v2(Bucket=BUCKET)["Contents"]) == 3

@@ -97,7 +97,7 @@ def test_in_step_means_no_steps():
 def test_code_only_change_updates_code_publishes_and_moves_the_alias():
     current = in_step(desired())
     steps = plan_deploy(desired(code_sha256="bmV3"), current)
-    assert names(steps) == ["UpdateCode", "PublishVersion", "PointAlias"]
+    assert names(steps) == ["UpdateCode", "PublishVersion", "CheckVersion", "PointAlias"]
 
 
 def test_architecture_change_goes_through_the_code_update():
@@ -109,7 +109,13 @@ def test_architecture_change_goes_through_the_code_update():
 def test_a_new_dependency_hash_publishes_a_layer_and_reconfigures():
     current = replace(in_step(desired()), layer_arn=None)
     steps = plan_deploy(desired(), current)
-    assert names(steps) == ["PublishLayer", "UpdateConfiguration", "PublishVersion", "PointAlias"]
+    assert names(steps) == [
+        "PublishLayer",
+        "UpdateConfiguration",
+        "PublishVersion",
+        "CheckVersion",
+        "PointAlias",
+    ]
     assert steps[1].changes == ("Layers",)
 
 

@@ -38,6 +38,7 @@ hourly = { function = "jobs:cleanup", expression = "rate(1 hour)", enabled = fal
 source = "sqs"
 function = "jobs:consume"
 arn = "arn:aws:sqs:eu-west-1:123456789012:orders"
+batch = "record"
 batch_size = 5
 """
 ASYNC = 'async = { retries = 1, max_age = 600, on_failure = "arn:aws:sqs:eu-west-1:123456789012:dlq" }\n'

@@ -108,9 +108,17 @@ class EventCalls(ClientBase):
     def unsubscribe(self, subscription_arn: str) -> None:
         self._call("sns", "unsubscribe", SubscriptionArn=subscription_arn)
 
-    def filter_log_events(self, group: str, start_ms: int) -> list[dict[str, Any]]:
+    def filter_log_events(
+        self, group: str, start_ms: int, pattern: str | None = None
+    ) -> list[dict[str, Any]]:
+        extra = {"filterPattern": pattern} if pattern is not None else {}
         return list(
             self._pages(
-                "logs", "filter_log_events", "events", logGroupName=group, startTime=start_ms
+                "logs",
+                "filter_log_events",
+                "events",
+                logGroupName=group,
+                startTime=start_ms,
+                **extra,
             )
         )

@@ -47,6 +47,7 @@ from strum.aws.plan.steps import (
 )
 from strum.deploy.errors import DeployError
 from strum.deploy.steps import (
+    CheckVersion,
     CreateFunction,
     EnsureUrl,
     PointAlias,
@@ -59,6 +60,7 @@ from strum.deploy.steps import (
     UpdateConfiguration,
 )
 from strum.deploy.target import Notify, Reporter
+from strum.deploy.verify import verify_version
 
 
 @dataclass
@@ -163,6 +165,26 @@ class Executor:
         self._wait_ready(d.function)
         self.produced["version"] = self._retry_conflict(
             lambda: self.client.publish_version(d.function, d.code_sha256, d.description)
+        )
+
+    def _check_version(self, step: CheckVersion, d: DesiredStage) -> None:
+        version = self.produced["version"]
+
+        def probe(payload: bytes) -> tuple[str | None, bytes]:
+            # The version itself, never the alias: nothing serves it yet. An init error
+            # comes back as FunctionError with the runtime's error document as the payload.
+            response = self.client.invoke(d.function, version, payload, asynchronous=False)
+            return response.get("FunctionError"), bytes(response.get("Payload") or b"")
+
+        verify_version(
+            probe,
+            function=d.function,
+            version=version,
+            alias=d.alias,
+            serving=step.serving,
+            project=d.project_dir,
+            check=step.check,
+            region=d.region,
         )
 
     def _point_alias(self, step: PointAlias, d: DesiredStage) -> None:
@@ -361,6 +383,7 @@ _RUNNERS: dict[type[Step], Callable[[Executor, Any, DesiredStage], None]] = {
     UpdateConfiguration: Executor._update_configuration,
     TagFunction: Executor._tag_function,
     PublishVersion: Executor._publish_version,
+    CheckVersion: Executor._check_version,
     PointAlias: Executor._point_alias,
     SetConcurrency: Executor._set_concurrency,
     EnsureUrl: Executor._ensure_url,

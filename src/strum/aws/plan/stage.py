@@ -50,6 +50,7 @@ from strum.deploy.steps import (
     plan_event_invoke,
     plan_latest,
     plan_url,
+    with_init_check,
 )
 
 
@@ -138,7 +139,12 @@ def _plan_function(
         missing = {k: v for k, v in desired.tags.items() if current.tags.get(k) != v}
         if missing:
             steps.append(TagFunction(desired, tuple(sorted(missing))))
-    steps += plan_alias(desired, current.alias, current.aliased, configuration)
+    serving = (current.alias or {}).get("FunctionVersion")
+    steps += with_init_check(
+        plan_alias(desired, current.alias, current.aliased, configuration),
+        serving,
+        desired.check,
+    )
     return steps
 
 

@@ -211,6 +211,26 @@ class PlatformLambdaAPI:
         body = {"CodeSha256": code_sha256, "Description": description}
         return self._call("POST", f"/2015-03-31/functions/{self._fn(name)}/versions", body)
 
+    def _pages(self, path: str, field: str) -> list[dict[str, Any]]:
+        """Every item of a paged Lambda list (``Marker`` / ``NextMarker``)."""
+        items: list[dict[str, Any]] = []
+        marker: str | None = None
+        while True:
+            page = self._call("GET", path, query={"Marker": marker} if marker else None)
+            items.extend(page.get(field) or [])
+            marker = page.get("NextMarker")
+            if not marker:
+                return items
+
+    def list_functions(self) -> list[dict[str, Any]]:
+        return self._pages("/2015-03-31/functions/", "Functions")
+
+    def list_aliases(self, name: str) -> list[dict[str, Any]]:
+        return self._pages(f"/2015-03-31/functions/{self._fn(name)}/aliases", "Aliases")
+
+    def list_url_configs(self, name: str) -> list[dict[str, Any]]:
+        return self._pages(f"/2021-10-31/functions/{self._fn(name)}/urls", "FunctionUrlConfigs")
+
     def list_versions(self, name: str) -> list[dict[str, Any]]:
         versions: list[dict[str, Any]] = []
         marker: str | None = None

@@ -7,14 +7,11 @@ failure half-way leaves the previous version serving, and running the deploy aga
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from strum.deploy.local.client import PlatformLambdaAPI
 from strum.deploy.local.plan import DesiredFunction, SyncSchedules
-from strum.deploy.startup import StartupFailed, explain
 from strum.deploy.steps import (
     CheckVersion,
     CreateFunction,
@@ -29,6 +26,7 @@ from strum.deploy.steps import (
     UpdateConfiguration,
 )
 from strum.deploy.target import Reporter
+from strum.deploy.verify import verify_version
 
 Produced = dict[str, Any]
 
@@ -80,29 +78,22 @@ def _publish_version(api: PlatformLambdaAPI, step: PublishVersion, produced: Pro
     produced["version"] = published["Version"]
 
 
-# What the runtime's router answers once init succeeded, without running user code.
-_PING = b'{"strum": "ping"}'
-
-
 def _check_version(api: PlatformLambdaAPI, step: CheckVersion, produced: Produced) -> None:
     desired = _desired(step)
     version = produced["version"]
-    _, headers, body = api.invoke(desired.name, version, _PING)
-    if not headers.get("x-amz-function-error"):
-        return
-    try:
-        document = json.loads(body)
-    except ValueError:
-        document = {"errorType": "Runtime.Unknown", "errorMessage": body.decode("utf-8", "replace")}
-    raise StartupFailed(
-        explain(
-            document,
-            project=desired.project or Path.cwd(),
-            function=desired.name,
-            version=version,
-            alias=desired.alias,
-            serving=step.serving,
-        )
+
+    def probe(payload: bytes) -> tuple[str | None, bytes]:
+        _, headers, body = api.invoke(desired.name, version, payload)
+        return headers.get("x-amz-function-error"), body
+
+    verify_version(
+        probe,
+        function=desired.name,
+        version=version,
+        alias=desired.alias,
+        serving=step.serving,
+        project=desired.project,
+        check=step.check,
     )
 
 

@@ -48,6 +48,8 @@ class DesiredFunction:
     description: str = ""
     # The project the package was built from: error messages point into it.
     project: Path | None = None
+    # A path the new version must answer a GET to under 500 before the alias moves.
+    check: str | None = None
     # Schedule rules on the stage's alias: (rule name, expression, enabled), by name.
     schedules: tuple[tuple[str, str, bool], ...] = ()
     # Async invocations of the alias: (retries, max age s, on-success ARN, on-failure ARN);
@@ -147,7 +149,9 @@ def plan_deploy(desired: DesiredFunction, current: CurrentFunction) -> list[Step
     steps = plan_latest(desired, current.latest, configuration)
     serving = (current.alias or {}).get("FunctionVersion")
     steps += with_init_check(
-        plan_alias(desired, current.alias, current.aliased, configuration), serving
+        plan_alias(desired, current.alias, current.aliased, configuration),
+        serving,
+        desired.check,
     )
     steps, url_steps = place_url_steps(desired, current.url, steps, plan_url(desired, current.url))
     steps += url_steps

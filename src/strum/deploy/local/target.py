@@ -20,6 +20,7 @@ from strum.deploy.local.plan import CurrentFunction, DesiredFunction, plan_deplo
 from strum.deploy.locking import stage_lock
 from strum.deploy.stage import (
     configuration_summary,
+    consumers_summary,
     event_invoke,
     function_description,
     package_spec,
@@ -97,6 +98,7 @@ def desired_function(
         reserved_concurrency=config.reserved_concurrency,
         description=function_description(config),
         project=config.project_dir,
+        check=config.check,
         schedules=tuple(
             (rule_name(config, name), schedule.expression, schedule.enabled)
             for name, schedule in sorted(config.schedules.items())
@@ -117,6 +119,20 @@ def file_systems(config: ProjectConfig, home: Home) -> tuple[tuple[str, str], ..
     return tuple(
         (volume_arn(region, account, volume.name), volume.path) for volume in config.volumes
     )
+
+
+def stable_url(endpoint: str, config: ProjectConfig) -> str | None:
+    """The stage's URL that survives redeploys, undeploys and restarts:
+    ``http://<stage>.<project>.localhost:<platform port>/`` (``strum.platform.hostnames``);
+    None where ``*.localhost`` does not reach the platform (it listens elsewhere, or TLS)."""
+    from urllib.parse import urlsplit
+
+    from strum.platform import LOOPBACK_HOSTS, stage_url
+
+    parts = urlsplit(endpoint)
+    if parts.scheme != "http" or (parts.hostname or "") not in LOOPBACK_HOSTS or not parts.port:
+        return None
+    return stage_url(config.project, config.stage, parts.port)
 
 
 def permissions_field(
@@ -189,8 +205,14 @@ class LocalTarget:
     def deploy(self, report: Reporter, notify: Notify, *, dry_run: bool = False) -> DeployResult:
         """Package -> plan -> execute for a local stage; idempotent."""
 
+        from strum.build import cache_in_use
+
         notes: list[str] = []
-        with stage_lock(self.home.root, self.config.function_name, notify):
+        # The cache is held from the build until the code is uploaded: no prune removes it.
+        with (
+            stage_lock(self.home.root, self.config.function_name, notify),
+            cache_in_use(self.home.root / "cache"),
+        ):
             return self._deploy(report, notify, notes, dry_run=dry_run)
 
     def _deploy(
@@ -208,7 +230,9 @@ class LocalTarget:
                 return result
             produced = execute(api, steps, report)
             url = produced.get("url") or (current.url or {}).get("FunctionUrl")
-            result.url = url if desired.url else None
+            if desired.url and url:
+                result.url = stable_url(api.endpoint, self.config) or url
+                result.direct_url = url if result.url != url else None
             result.version = produced.get("version") or (current.alias or {}).get("FunctionVersion")
             return result
         finally:
@@ -244,12 +268,14 @@ class LocalTarget:
                 for v in api.list_versions(config.function_name)
                 if v["Version"] != "$LATEST"
             ]
+            direct = url["FunctionUrl"] if url else None
             return {
                 **base,
                 "deployed": True,
                 "version": alias["FunctionVersion"] if alias else None,
                 "versions": versions,
-                "url": url["FunctionUrl"] if url else None,
+                "url": (stable_url(running.endpoint, config) or direct) if direct else None,
+                "direct_url": direct,
                 **configuration_summary(function["Configuration"]),
                 "schedules": {
                     name: {
@@ -257,6 +283,12 @@ class LocalTarget:
                         "next": _next_fire(schedule.expression),
                     }
                     for name, schedule in config.schedules.items()
+                },
+                # The platform has no queues or streams of its own to read from: a consumer
+                # runs when `strum invoke --event NAME` delivers its event.
+                "consumers": {
+                    name: {**consumer, "state": "not connected (no event source on the platform)"}
+                    for name, consumer in consumers_summary(config).items()
                 },
                 "dead_letters": len(api.dead_letters(config.function_name)),
             }
@@ -279,9 +311,9 @@ class LocalTarget:
                     f"`strum deploy {stage}` first"
                 ) from None
 
-    def logs(self, since: float) -> LogTail:
+    def logs(self, since: float, *, text: str | None = None) -> LogTail:
         """The platform's log entries of the stage's function from ``since`` on."""
-        return _PlatformLog(self, since)
+        return _PlatformLog(self, since, text)
 
     def rollback(self, steps_back: int, report: Reporter) -> tuple[str, str]:
         """Point the stage's alias ``steps_back`` published versions back; (from, to)."""
@@ -340,15 +372,18 @@ class LocalTarget:
 class _PlatformLog:
     """``strum tail`` on the platform: entries after the last one seen, every half second."""
 
-    def __init__(self, target: LocalTarget, since: float) -> None:
+    def __init__(self, target: LocalTarget, since: float, text: str | None = None) -> None:
         self._target = target
         self.start = since
+        self._text = text
 
     def poll(self, now: float) -> list[dict[str, Any]]:
         with self._target._platform() as api:
             entries = api.logs(self._target.config.function_name, since=self.start)
         for entry in entries:
             self.start = max(self.start, entry["time"] + 1e-6)
+        if self._text is not None:
+            entries = [entry for entry in entries if self._text in entry["message"]]
         return entries
 
     def pause(self, entries: list[dict[str, Any]]) -> float:

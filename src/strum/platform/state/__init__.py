@@ -2,8 +2,9 @@
 (``store``), the records and schema they are kept in (``records``), and deployment
 packages stored and unpacked once by content (``codestore``), and the audit log of
 control-plane decisions (``audit``), functions' tags (``tags``), their recursion and
-runtime-management settings (``function_settings``) and provisioned concurrency
-configurations (``provisioned``). Plain Python and plain errors
+runtime-management settings (``function_settings``), provisioned concurrency
+configurations (``provisioned``) and the port each function URL last had (``url_ports``, so
+a stage deployed again gets its URL back). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
@@ -20,6 +21,7 @@ from strum.platform.state.records import (
 )
 from strum.platform.state.store import Store
 from strum.platform.state.tags import MAX_TAGS, Tags, check_tags
+from strum.platform.state.url_ports import remember_port, remembered_port
 
 __all__ = [
     "LATEST",
@@ -37,5 +39,7 @@ __all__ = [
     "check_tags",
     "code_sha256",
     "parse_function_name",
+    "remember_port",
+    "remembered_port",
     "url_key",
 ]

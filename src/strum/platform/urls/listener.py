@@ -10,6 +10,11 @@ AWS's answers where the function is not the one answering: 403 ``{"Message":"For
 for a missing or bad SigV4 signature on an ``AWS_IAM`` URL, 429 when throttled, 413 for a
 request over the 6 MB payload limit, and 502 ``Internal Server Error`` for a function error
 or a response that cannot be mapped.
+
+Every request that reaches a listener leaves one access line in the function's log (stream
+``access``, after the invocation's END/REPORT): method, path and query, status, milliseconds
+from arrival to the response (to the last chunk, streamed), and the body bytes - ``strum
+tail`` shows them.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +36,7 @@ from strum.platform.errors import AccessDenied, PlatformError, RequestTooLarge, 
 from strum.platform.identity import Authority
 from strum.platform.invoke import SYNC_PAYLOAD_LIMIT, Invoker
 from strum.platform.settings import Settings
-from strum.platform.state import Store
+from strum.platform.state import Store, remember_port, remembered_port, url_key
 from strum.platform.urls import events
 from strum.platform.urls.events import MalformedResponse, UrlContext, UrlRequest, UrlResponse
 
@@ -57,9 +62,15 @@ class FunctionUrls:
     """
 
     def __init__(
-        self, store: Store, settings: Settings, invoker: Invoker, authority: Authority
+        self,
+        store: Store,
+        settings: Settings,
+        invoker: Invoker,
+        authority: Authority,
+        access_log: AccessLog | None = None,
     ) -> None:
         self._store = store
+        self._access_log = access_log
         self._settings = settings
         self._invoker = invoker
         self._authority = authority
@@ -85,11 +96,19 @@ class FunctionUrls:
                 listener.config = config
                 return listener.url
             listener = _Listener(
-                self._settings, self._invoker, config, self._authority, self._store.arn
+                self._settings,
+                self._invoker,
+                config,
+                self._authority,
+                self._store.arn,
+                self._access_log,
             )
-            await listener.bind(config.get("port"))
+            # The port it had, else the one this URL had before it was last deleted: a stage
+            # undeployed and deployed again gets its URL back.
+            await listener.bind(config.get("port") or remembered_port(self._store, name))
             if listener.port != config.get("port"):
                 self._store.set_url_port(name, listener.port)
+            remember_port(self._store, name, listener.port)
             self._listeners[name] = listener
             logger.info("function URL of %s at %s", name, listener.url)
             return listener.url
@@ -100,6 +119,17 @@ class FunctionUrls:
             listener = self._listeners.pop(name, None)
         if listener is not None:
             await listener.close()
+
+    def find(
+        self, function_name: str, qualifier: str
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]] | None:
+        """The request handler of a bound URL (names compared case-insensitively, as a
+        ``Host`` is), or None: what ``hosts.host_routing`` serves a stage's host with."""
+        wanted = url_key(function_name, qualifier).lower()
+        for key, listener in self._listeners.items():
+            if key.lower() == wanted:
+                return listener.handle
+        return None
 
     def url_for(self, name: str) -> str | None:
         """The URL of a bound listener, or None."""
@@ -113,6 +143,19 @@ class FunctionUrls:
         await asyncio.gather(*(listener.close() for listener in listeners))
 
 
+# (function, version, request id, stream, line): how an access line reaches the function's log.
+AccessLog = Callable[[str, str, str, str, str], None]
+# Keys a response carries for its access line: the version that served it, body bytes sent.
+_VERSION = web.ResponseKey("strum.version", str)
+_SENT = web.ResponseKey("strum.sent", int)
+
+
+def access_line(method: str, target: str, status: int, duration_ms: float, size: int) -> str:
+    """The access line of one Function URL request, e.g.
+    ``GET /items?page=2 200 12.34 ms 153 bytes``."""
+    return f"{method} {target} {status} {duration_ms:.2f} ms {size} bytes"
+
+
 class _Listener:
     """One URL config's HTTP listener and its request handling."""
 
@@ -123,7 +166,9 @@ class _Listener:
         config: dict[str, Any],
         authority: Authority,
         arn: Callable[[str, str | None], str],
+        access_log: AccessLog | None = None,
     ) -> None:
+        self.access_log = access_log
         self.settings = settings
         self.invoker = invoker
         self.config = config
@@ -171,8 +216,27 @@ class _Listener:
     # -- requests -----------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        config = self.config
+        started = time.perf_counter()
         request_id = str(uuid.uuid4())
+        response = await self._serve(request, request_id)
+        if self.access_log is not None:
+            size = response.get(_SENT)
+            if size is None:
+                body = response.body if isinstance(response, web.Response) else None
+                size = len(body) if isinstance(body, bytes) else 0
+            line = access_line(
+                request.method,
+                request.raw_path,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+                size,
+            )
+            version = response.get(_VERSION) or self.config.get("qualifier") or "$LATEST"
+            self.access_log(self.config["function_name"], version, request_id, "access", line)
+        return response
+
+    async def _serve(self, request: web.Request, request_id: str) -> web.StreamResponse:
+        config = self.config
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
@@ -206,7 +270,7 @@ class _Listener:
             UrlRequest(
                 method=request.method,
                 raw_path=request.raw_path,
-                headers=_arrival_headers(request, self.port),
+                headers=_arrival_headers(request, _arrival_port(request, self.port)),
                 body=body,
                 source_ip=request.remote or "127.0.0.1",
                 protocol=f"HTTP/{request.version.major}.{request.version.minor}",
@@ -265,7 +329,9 @@ class _Listener:
                 logger.warning("function URL %s: %s", self.config["key"], exc)
                 response = events.bad_gateway()
         response.headers = events.apply_cors(cors, headers, response.headers)
-        return _respond(response, request_id)
+        answer = _respond(response, request_id)
+        answer[_VERSION] = result.executed_version
+        return answer
 
     async def _stream(
         self,
@@ -279,9 +345,12 @@ class _Listener:
             self.config["function_name"], self.config["qualifier"], payload, request_id=request_id
         )
         iterator = chunks.__aiter__()
+        version = answer.get("X-Amz-Executed-Version")
         if answer.get("X-Amz-Function-Error"):
             await _drain(iterator)
-            return _respond(events.bad_gateway(), request_id)
+            failed = _respond(events.bad_gateway(), request_id)
+            failed[_VERSION] = version or ""
+            return failed
         content_type = answer.get("Content-Type") or "application/octet-stream"
         first = b""
         if content_type == events.HTTP_INTEGRATION_TYPE:
@@ -302,12 +371,16 @@ class _Listener:
         # FastAPI set Content-Length on ordinary responses); HTTP/1.1 allows one or the other.
         response.headers.popall("Content-Length", None)
         response.enable_chunked_encoding()
+        response[_VERSION] = version or ""
+        response[_SENT] = 0
         await response.prepare(request)
         try:
             if first:
                 await response.write(first)
+                response[_SENT] += len(first)
             async for chunk in iterator:
                 await response.write(chunk)
+                response[_SENT] += len(chunk)
         except Exception as exc:
             # Headers are gone already: like AWS, end the response abruptly so the client
             # sees a broken stream rather than a truncated success.
@@ -356,6 +429,13 @@ def _arrival_headers(request: web.Request, port: int) -> list[tuple[str, str]]:
     if "X-Amzn-Trace-Id" not in request.headers:
         headers.append(("x-amzn-trace-id", _trace_id()))
     return headers
+
+
+def _arrival_port(request: web.Request, default: int) -> int:
+    """The port the request came in on: the listener's own, or the platform's for a
+    request routed by its stage host (``hosts``)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return int(sockname[1]) if isinstance(sockname, tuple) and len(sockname) > 1 else default
 
 
 def _trace_id() -> str:
