@@ -284,3 +284,23 @@ def test_a_deploy_plan_syncs_rules_once(running_platform: RunningPlatform, tmp_p
         assert SyncSchedules(desired) not in plan_deploy(desired, current)
     finally:
         client.close()
+
+
+def test_stop_ends_the_scheduler_even_when_a_wake_lands_with_the_cancel(tmp_path: Path):
+    # On Python 3.11 a wait_for whose wait completes in the same loop step as the task's
+    # cancellation can swallow the cancellation; the scheduler must stop all the same
+    # (once, that left a platform's teardown waiting 30 s).
+    import asyncio
+
+    from strum.platform.invoke.schedules import Scheduler
+    from strum.platform.settings import Settings
+
+    async def rounds() -> None:
+        for index in range(50):
+            scheduler = Scheduler(tmp_path / f"rules-{index}.db", Settings(), invoker=None)  # type: ignore[arg-type]
+            await scheduler.start()
+            await asyncio.sleep(0)  # the loop is now waiting on the wake event
+            scheduler.wake()
+            await asyncio.wait_for(scheduler.stop(), timeout=5)
+
+    asyncio.run(rounds())

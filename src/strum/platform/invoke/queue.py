@@ -95,6 +95,7 @@ class AsyncQueue:
         self._lock = threading.Lock()
         self._wake: asyncio.Event | None = None
         self._dispatcher: asyncio.Task[None] | None = None
+        self._stopping = False
         # Deliveries under way (task -> function name) and how many each function has.
         self._deliveries: dict[asyncio.Task[None], str] = {}
         self._running: dict[str, int] = {}
@@ -115,6 +116,7 @@ class AsyncQueue:
         if resumed:
             logger.info("redelivering %d event(s) that were in flight at the last stop", resumed)
         self._wake = asyncio.Event()
+        self._stopping = False
         self._dispatcher = asyncio.get_running_loop().create_task(
             self._dispatch(), name="strum-asyncq"
         )
@@ -122,6 +124,11 @@ class AsyncQueue:
     async def stop(self) -> None:
         """Stop delivering. Events being delivered stay ``inflight`` for the next start."""
         tasks = [t for t in (self._dispatcher, *self._deliveries) if t is not None]
+        # The flag as well as the cancel: on Python 3.11 a wait_for whose wait completes as
+        # it is cancelled can swallow the cancellation, and the dispatcher would go on.
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -238,7 +245,7 @@ class AsyncQueue:
 
     async def _dispatch(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._stopping:
             self._wake.clear()
             delay = self._start_due()
             with contextlib.suppress(TimeoutError):

@@ -109,6 +109,7 @@ class Scheduler:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -116,11 +117,17 @@ class Scheduler:
         """Open the rules and start firing them (missed ticks first)."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task = self._loop.create_task(self._run(), name="strum-scheduler")
 
     async def stop(self) -> None:
         """Stop firing; rules and their ``last_fired`` stay on disk."""
         if self._task is not None:
+            # The flag as well as the cancel: on Python 3.11 a wait_for whose wait completes
+            # as it is cancelled can swallow the cancellation, and the loop would go on.
+            self._stopping = True
+            if self._wake is not None:
+                self._wake.set()
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
@@ -250,7 +257,7 @@ class Scheduler:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.fire_due()
