@@ -220,3 +220,29 @@ def test_the_port_comes_from_strum_platform_port(tmp_path: Path, monkeypatch) ->
     code, out = run(home, "start")
     assert code != 0
     assert "STRUM_PLATFORM_PORT='eighty' is not a port" in out
+
+
+def test_the_port_comes_from_the_homes_platform_toml(tmp_path: Path, monkeypatch) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    monkeypatch.delenv("STRUM_PLATFORM_PORT", raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "platform.toml").write_text(f"port = {free}\n")
+    code, out = run(home, "start", "--no-sandbox")
+    try:
+        assert code == 0, out
+        assert f"platform running at http://127.0.0.1:{free} " in out
+    finally:
+        run(home, "stop")
+    (home / "platform.toml").write_text('port = "eighty"\n')
+    code, out = run(home, "start")
+    assert code != 0
+    assert "port = 'eighty' in" in out and "platform.toml is not a port" in out
+    (home / "platform.toml").write_text("port = \n")
+    code, out = run(home, "start")
+    assert code != 0
+    assert "platform.toml is not valid TOML" in out

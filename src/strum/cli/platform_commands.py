@@ -62,11 +62,11 @@ def platform() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
-    envvar="STRUM_PLATFORM_PORT",
-    default=8700,
-    show_default=True,
     type=click.IntRange(0, 65535),
-    help="Port for the API (0: a free one). Default: $STRUM_PLATFORM_PORT, else 8700.",
+    help=(
+        "Port for the API (0: a free one). Default: $STRUM_PLATFORM_PORT, else `port` in "
+        "$STRUM_HOME/platform.toml, else 8700."
+    ),
 )
 @tls_options
 @click.option(
@@ -84,7 +84,7 @@ def platform() -> None:
 @home_option
 def run(
     host: str,
-    port: int,
+    port: int | None,
     tls_cert: str | None,
     tls_key: str | None,
     tls_names: tuple[str, ...],
@@ -104,7 +104,11 @@ def run(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from strum.platform import daemon
+
     state = _home(home)
+    if port is None:
+        port = daemon.default_port(state)
     # platform.log never shows an issued key's secret or the host's secret-looking variables.
     hidden = secrets()
     if state.keys_file.exists():
@@ -143,7 +147,10 @@ def run(
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
-    help="Port for the API (0: a free one). Default: $STRUM_PLATFORM_PORT, else 8700.",
+    help=(
+        "Port for the API (0: a free one). Default: $STRUM_PLATFORM_PORT, else `port` in "
+        "$STRUM_HOME/platform.toml, else 8700."
+    ),
 )
 @tls_options
 @click.option("--no-sandbox", is_flag=True, help="Run functions without namespaces or cgroups.")

@@ -90,17 +90,30 @@ def platform_environment(host: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def default_port() -> int:
-    """``$STRUM_PLATFORM_PORT``, or 8700: where a platform listens unless told otherwise."""
+def default_port(home: Home | None = None) -> int:
+    """Where a platform listens unless told otherwise: ``$STRUM_PLATFORM_PORT``, else the
+    ``port`` of the home's ``platform.toml`` (``port = 8800``), else 8700."""
     text = os.environ.get("STRUM_PLATFORM_PORT", "").strip()
-    if not text:
+    if text:
+        if not text.isdigit() or int(text) > 65535:
+            raise StrumError(
+                f"STRUM_PLATFORM_PORT={text!r} is not a port: give a number from 0 to 65535 "
+                "(0 picks a free one)"
+            )
+        return int(text)
+    configured = home.settings().get("port") if home is not None else None
+    if configured is None:
         return 8700
-    if not text.isdigit() or int(text) > 65535:
+    if (
+        isinstance(configured, bool)
+        or not isinstance(configured, int)
+        or not (0 <= configured <= 65535)
+    ):
         raise StrumError(
-            f"STRUM_PLATFORM_PORT={text!r} is not a port: give a number from 0 to 65535 "
-            "(0 picks a free one)"
+            f"port = {configured!r} in {home.settings_file if home else 'platform.toml'} is "
+            "not a port: give a number from 0 to 65535 (0 picks a free one)"
         )
-    return int(text)
+    return configured
 
 
 def start(
@@ -114,10 +127,10 @@ def start(
 ) -> Running:
     """Start a platform for ``home`` in the background and wait until it answers.
 
-    ``port`` defaults to ``$STRUM_PLATFORM_PORT``, else 8700; 0 picks a free one.
+    ``port`` defaults to ``default_port(home)``; 0 picks a free one.
     """
     if port is None:
-        port = default_port()
+        port = default_port(home)
     running = find_running(home)
     if running is not None:
         return running

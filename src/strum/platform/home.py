@@ -120,6 +120,28 @@ class Home:
         return record if isinstance(record, dict) else {}
 
     @property
+    def settings_file(self) -> Path:
+        """The home's own settings, written by hand: ``port = 8800``."""
+        return self.root / "platform.toml"
+
+    def settings(self) -> dict[str, Any]:
+        """What ``platform.toml`` says ({} without one); a broken file is a clear error."""
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib
+
+        try:
+            text = self.settings_file.read_text()
+        except FileNotFoundError:
+            return {}
+        try:
+            found: dict[str, Any] = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise StrumError(f"{self.settings_file} is not valid TOML: {error}") from None
+        return found
+
+    @property
     def logfile(self) -> Path:
         """The daemon's own log (``strum platform start``)."""
         return self.root / "platform.log"
