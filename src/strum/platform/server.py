@@ -45,7 +45,7 @@ from strum.platform.identity import (
 from strum.platform.invoke import AsyncQueue, Invoker, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
-from strum.platform.state import AuditLog, Store
+from strum.platform.state import AuditLog, LayerStore, Store
 from strum.platform.urls import FunctionUrls
 
 __all__ = ["Platform", "serve"]
@@ -81,6 +81,7 @@ class Platform:
         self.started_at = time.time()
         self.port = settings.port
         self.store = Store(home, region=settings.region, account_id=settings.account_id)
+        self.layers = LayerStore(self.store)
         self.keys = KeyRing(home.keys_file)
         self.keys.ensure_owner()
         self.sessions = SessionIssuer(_session_key(home.session_key_file))
@@ -114,6 +115,8 @@ class Platform:
             log_group_arn=self._log_group_arn,
             presigned=self.sessions.presigned,
             resource_policies=self._resource_policies,
+            layer_arn=self.layers.arn,
+            layer_policies=self._layer_policies,
         )
         app = web.Application(client_max_size=_MAX_REQUEST_BYTES, middlewares=[access])
         api.functions.add_routes(
@@ -125,6 +128,13 @@ class Platform:
             scheduler=self.scheduler,
             endpoint=lambda: self.endpoint,
             presign=self.sessions.presign,
+            layers=self.layers,
+        )
+        api.layers.add_routes(
+            app,
+            self.layers,
+            package=lambda content: self.store.code.put(api.shapes.zip_file(content)),
+            location=lambda sha: self.endpoint + self.sessions.presign(f"/strum/code/{sha}.zip"),
         )
         api.invoke.add_routes(app, self.invoker)
         api.schedules.add_routes(app, self.store, self.scheduler)
@@ -236,6 +246,14 @@ class Platform:
             if entry is not None:
                 found.append(resource_policy(entry[0]))
         return found
+
+    def _layer_policies(self, name: str, version: int) -> list[Policy]:
+        """The resource policy on a layer version (AddLayerVersionPermission), if any."""
+        try:
+            statements, _ = self.layers.policy(name, version)
+        except ResourceNotFound:
+            return []
+        return [resource_policy(json.dumps(statements))] if statements else []
 
     def _log_group_arn(self, name: str) -> str:
         region, account = self.settings.region, self.settings.account_id

@@ -4,7 +4,8 @@
 log); ``functions`` (functions, versions, aliases, concurrency, URL configs), ``invoke`` (the
 Invoke route, and the same on instances' Runtime API listeners), ``async_config``
 (event-invoke configs and dead letters), ``schedules``, ``keys`` (access keys, the audit
-log), ``permissions`` (functions' resource policies) and ``status``; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
+log), ``permissions`` (functions' resource policies), ``layers`` (layer versions and their
+policies) and ``status``; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
 raised below become responses here, in one place (``error_response``). Imports ``invoke``,
 ``state`` and ``identity`` below it, never ``urls``: the listeners it opens and closes are
 passed in.
@@ -16,6 +17,7 @@ from strum.platform.api import (
     functions,
     invoke,
     keys,
+    layers,
     permissions,
     schedules,
     shapes,
@@ -51,6 +53,7 @@ __all__ = [
     "invoke",
     "json_response",
     "keys",
+    "layers",
     "permissions",
     "qualified_target",
     "read_body",

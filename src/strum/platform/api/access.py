@@ -19,9 +19,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from strum.platform.api._http import error_response, function_target, read_body
+from strum.platform.api.layers import layer_name
 from strum.platform.errors import AccessDenied, PlatformError
 from strum.platform.identity import Authority, Caller, Policy
-from strum.platform.state import AuditEntry, AuditLog, parse_function_name
+from strum.platform.state import AuditEntry, AuditLog, parse_function_name, parse_layer_version_arn
 
 __all__ = ["OPEN_PATHS", "OPERATIONS", "Operation", "access_middleware"]
 
@@ -36,6 +37,9 @@ BODY_FUNCTION = "body function"  # CreateFunction: the FunctionName in the body
 PATH_FUNCTION = "path function"  # strum's routes: the {function} in the path
 QUERY_FUNCTION = "query function"  # strum's routes: ?function=, or every function
 LOG_GROUP = "log group"  # the function's log group, from ?function=
+LAYER = "layer"  # the {layer} in the path: the layer's ARN
+LAYER_VERSION = "layer version"  # the {layer} and {version} in the path
+LAYER_BY_ARN = "layer by ARN"  # GetLayerVersionByArn: the ?Arn= of the query
 ANY = "any"  # "*": the operation is not about one resource
 
 
@@ -103,6 +107,26 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/2019-09-25/functions/{name}/event-invoke-config/list"): Operation(
         "lambda:ListFunctionEventInvokeConfigs", UNQUALIFIED
     ),
+    # Layers ("Actions, resources, and condition keys for AWS Lambda": ListLayers on "*",
+    # the others on the layer's or the layer version's ARN).
+    ("GET", "/2018-10-31/layers"): Operation("lambda:ListLayers", ANY),
+    ("POST", "/2018-10-31/layers/{layer}/versions"): Operation("lambda:PublishLayerVersion", LAYER),
+    ("GET", "/2018-10-31/layers/{layer}/versions"): Operation("lambda:ListLayerVersions", LAYER),
+    ("GET", "/2018-10-31/layers/{layer}/versions/{version}"): Operation(
+        "lambda:GetLayerVersion", LAYER_VERSION
+    ),
+    ("DELETE", "/2018-10-31/layers/{layer}/versions/{version}"): Operation(
+        "lambda:DeleteLayerVersion", LAYER_VERSION
+    ),
+    ("POST", "/2018-10-31/layers/{layer}/versions/{version}/policy"): Operation(
+        "lambda:AddLayerVersionPermission", LAYER_VERSION
+    ),
+    ("GET", "/2018-10-31/layers/{layer}/versions/{version}/policy"): Operation(
+        "lambda:GetLayerVersionPolicy", LAYER_VERSION
+    ),
+    ("DELETE", "/2018-10-31/layers/{layer}/versions/{version}/policy/{sid}"): Operation(
+        "lambda:RemoveLayerVersionPermission", LAYER_VERSION
+    ),
     # A code download link (GetFunction's Code.Location) is signed like any call.
     ("GET", "/strum/code/{sha}.zip"): Operation("lambda:GetFunction", ANY),
     # strum's own routes: actions in a "strum:" namespace of their own, logs as CloudWatch's.
@@ -123,6 +147,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 
 
 _UNLISTED = Operation("strum:UnlistedRoute", ANY)
+# One route, two operations: ListLayers, and GetLayerVersionByArn (``?find=LayerVersion``).
+_BY_ARN = Operation("lambda:GetLayerVersion", LAYER_BY_ARN)
+
+
+def operation_for(method: str, route: str, query: Mapping[str, str]) -> Operation | None:
+    """The operation a request to ``route`` is (None: not in the table)."""
+    if route == "/2018-10-31/layers" and query.get("find") == "LayerVersion":
+        return _BY_ARN if method == "GET" else None
+    return OPERATIONS.get((method, route))
 
 
 def access_middleware(
@@ -133,12 +166,15 @@ def access_middleware(
     log_group_arn: Callable[[str], str],
     presigned: Callable[[str, Mapping[str, str]], bool],
     resource_policies: Callable[[str, str | None], list[Policy]],
+    layer_arn: Callable[[str, int | None], str] = lambda name, version: "*",
+    layer_policies: Callable[[str, int], list[Policy]] = lambda name, version: [],
 ) -> Middleware:
     """Authenticate and authorise every request but the health check (see the module).
 
     ``arn(name, qualifier)`` is a function's ARN, ``log_group_arn(name)`` its log group's;
     ``presigned(path, query)`` accepts a code download link ``GetFunction`` handed out;
-    ``resource_policies(name, qualifier)`` are the policies on a function (AddPermission).
+    ``resource_policies(name, qualifier)`` are the policies on a function (AddPermission);
+    ``layer_arn(name, version)`` and ``layer_policies(name, version)`` the same of layers.
     """
 
     @web.middleware
@@ -154,7 +190,7 @@ def access_middleware(
             )
         info = request.match_info
         route = info.route.resource if info.http_exception is None else None
-        operation = OPERATIONS.get((request.method, route.canonical)) if route else None
+        operation = operation_for(request.method, route.canonical, request.query) if route else None
         if route is not None and operation is None:
             # Fail closed: a route missing from the table is for callers allowed everything.
             operation = _UNLISTED
@@ -174,8 +210,15 @@ def access_middleware(
             )
             if operation is not None:
                 target: tuple[str, str | None] | None = None
+                policies: list[Policy] = []
                 try:
-                    resource, target = await _resource(request, operation, arn, log_group_arn)
+                    if operation.resource in (LAYER, LAYER_VERSION, LAYER_BY_ARN):
+                        resource, policies = _layer_resource(
+                            request, operation, layer_arn, layer_policies
+                        )
+                    else:
+                        resource, target = await _resource(request, operation, arn, log_group_arn)
+                        policies = resource_policies(*target) if target else []
                 except PlatformError:
                     # A name that cannot be parsed: authorised against "*" (which only a
                     # caller allowed everything passes); the route then answers why.
@@ -184,7 +227,7 @@ def access_middleware(
                     caller,
                     operation.action,
                     resource,
-                    resource_policies=resource_policies(*target) if target else (),
+                    resource_policies=policies,
                     context={
                         "aws:SourceIp": request.remote or "",
                         "aws:SecureTransport": request.secure,
@@ -230,6 +273,28 @@ async def _resource(
     if kind == LOG_GROUP:
         return (log_group_arn(named) if named else "*"), None
     return (arn(named, None), (named, None)) if named else ("*", None)
+
+
+def _layer_resource(
+    request: web.Request,
+    operation: Operation,
+    layer_arn: Callable[[str, int | None], str],
+    layer_policies: Callable[[str, int], list[Policy]],
+) -> tuple[str, list[Policy]]:
+    """The ARN a layer operation is authorised on, and the policies on that version."""
+    if operation.resource == LAYER_BY_ARN:
+        arn = request.query.get("Arn", "")
+        parsed = parse_layer_version_arn(arn)
+        if parsed is None:
+            return "*", []
+        return arn, layer_policies(parsed[2], parsed[3])
+    name = layer_name(request.match_info["layer"])
+    if operation.resource == LAYER:
+        return layer_arn(name, None), []
+    version = request.match_info["version"]
+    if not version.isdigit():
+        return "*", []
+    return layer_arn(name, int(version)), layer_policies(name, int(version))
 
 
 def _record(

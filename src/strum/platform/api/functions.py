@@ -23,7 +23,14 @@ from strum.platform.api._http import answering_errors, function_target, json_res
 from strum.platform.errors import InvalidParameterValue, ResourceNotFound, model_error
 from strum.platform.invoke import Scheduler
 from strum.platform.settings import Settings
-from strum.platform.state import LATEST, AliasRecord, Store, parse_function_name, url_key
+from strum.platform.state import (
+    LATEST,
+    AliasRecord,
+    LayerStore,
+    Store,
+    parse_function_name,
+    url_key,
+)
 
 __all__ = ["FunctionRoutes", "Instances", "UrlListeners", "add_routes"]
 
@@ -62,12 +69,14 @@ def add_routes(
     scheduler: Scheduler,
     endpoint: Callable[[], str],
     presign: Callable[[str], str],
+    layers: LayerStore,
 ) -> None:
     """Register the control API on ``app``; ``endpoint`` is the platform's own address
     and ``presign`` makes a path a link anyone may fetch for a while (code downloads)."""
     routes = FunctionRoutes(
         store,
         settings,
+        layers=layers,
         instances=instances,
         urls=urls,
         scheduler=scheduler,
@@ -118,7 +127,9 @@ class FunctionRoutes:
         scheduler: Scheduler,
         endpoint: Callable[[], str],
         presign: Callable[[str], str],
+        layers: LayerStore,
     ) -> None:
+        self.layers = layers
         self.presign = presign
         self.store = store
         self.settings = settings
@@ -129,6 +140,21 @@ class FunctionRoutes:
 
     # -- functions --------------------------------------------------------------------------
 
+    def _with_layers(self, body: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        """``config`` with the request's ``Layers`` (an empty list removes them)."""
+        if "Layers" not in body:
+            return config
+        layers = self.layers.function_layers(body["Layers"] or [])
+        config = {key: value for key, value in config.items() if key != "Layers"}
+        if layers:
+            config["Layers"] = layers
+        return config
+
+    def _collect(self) -> None:
+        """Drop the packages nothing uses any more (deleted layer versions included)."""
+        self.layers.purge_unused()
+        self.store.code.collect(self.store.referenced_code())
+
     async def create_function(self, request: web.Request) -> web.StreamResponse:
         body = await read_body(request)
         name = body.get("FunctionName")
@@ -138,8 +164,9 @@ class FunctionRoutes:
         shapes.check_function_name(name)
         if qualifier is not None:
             raise InvalidParameterValue("FunctionName must not carry a qualifier on create")
-        config = shapes.function_config(body)
+        config = self._with_layers(body, shapes.function_config(body))
         code = self.store.code.put(shapes.zip_file(body))
+        self.layers.check_size(code.sha_hex, config.get("Layers") or [])
         record = self.store.create_function(name, config, code)
         qualifier_used = None
         if body.get("Publish"):
@@ -201,6 +228,7 @@ class FunctionRoutes:
         if "Architectures" in body:
             config = shapes.function_config({"Architectures": body["Architectures"]}, config)
         code = self.store.code.put(shapes.zip_file(body))
+        self.layers.check_size(code.sha_hex, config.get("Layers") or [])
         if body.get("DryRun"):
             preview = replace(current, code_sha=code.sha_hex, code_size=code.size, config=config)
             return json_response(shapes.render_function(self.store, preview, None))
@@ -208,7 +236,7 @@ class FunctionRoutes:
         if config != current.config:
             record = self.store.update_config(name, config)
         self.instances.retire(name, LATEST)
-        self.store.code.collect(self.store.referenced_code())
+        self._collect()
         qualifier = None
         if body.get("Publish"):
             record = self.store.publish_version(name)
@@ -220,7 +248,9 @@ class FunctionRoutes:
         name, _ = function_target(request, name_only=True)
         body = await read_body(request)
         current = self.store.function(name)
-        config = shapes.function_config(body, current.config)
+        config = self._with_layers(body, shapes.function_config(body, current.config))
+        if "Layers" in body:
+            self.layers.check_size(current.code_sha, config.get("Layers") or [])
         record = self.store.update_config(name, config, revision_id=body.get("RevisionId"))
         self.instances.retire(name, LATEST)
         return json_response(shapes.render_function(self.store, record, None))
@@ -233,7 +263,7 @@ class FunctionRoutes:
             self.scheduler.forget(name)
             for key in keys:
                 await self.urls.close(key)
-            self.store.code.collect(self.store.referenced_code())
+            self._collect()
             logger.info("deleted function %s", name)
         elif qualifier == LATEST:
             raise InvalidParameterValue(
@@ -247,7 +277,7 @@ class FunctionRoutes:
         else:
             self.store.delete_version(name, qualifier)
             self.instances.retire(name, qualifier)
-            self.store.code.collect(self.store.referenced_code())
+            self._collect()
         return web.Response(status=204)
 
     async def publish_version(self, request: web.Request) -> web.StreamResponse:

@@ -154,10 +154,6 @@ def function_config(body: dict[str, Any], current: dict[str, Any] | None = None)
                 "Member must satisfy enum value set: [Active, PassThrough]",
             )
         config["TracingConfig"] = {"Mode": mode}
-    if body.get("Layers"):
-        raise InvalidParameterValue(
-            "Layers are not supported by strum's platform; package dependencies in the zip"
-        )
     if "StrumPermissions" in body:
         config["StrumPermissions"] = _permissions(body["StrumPermissions"])
     # Kept as given: asynchronous invocation reads the dead-letter target.

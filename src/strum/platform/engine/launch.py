@@ -48,6 +48,21 @@ _LIMITED_BOOTSTRAP = (
 _STRUM_SRC = str(Path(__file__).resolve().parents[3])
 
 
+def _opt_paths(spec: FunctionSpec, boxed: bool) -> dict[str, str] | None:
+    """Where a function finds its layers' bin/, lib/ and Python paths: under /opt in the
+    sandbox; without one, under the merged directory on the host (not the literal /opt,
+    which is the host's own)."""
+    if spec.opt_dir is None:
+        return None
+    root = sandbox.OPT if boxed else str(spec.opt_dir)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return {
+        "bin": f"{root}/bin",
+        "lib": f"{root}/lib",
+        "python": f"{root}/python/lib/{version}/site-packages{os.pathsep}{root}/python",
+    }
+
+
 class InvalidEntrypoint(Exception):
     """The runtime has no command to start (AWS's ``Runtime.InvalidEntrypoint``)."""
 
@@ -224,6 +239,7 @@ class Launcher:
                         files=spec.files,
                         seccomp_fd=filter_fd,
                         mounts=mounts,
+                        opt_dir=spec.opt_dir,
                     )
                 return spawn(
                     argv,
@@ -296,11 +312,17 @@ class Launcher:
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
         }
+        opt = _opt_paths(spec, boxed)
+        if opt is not None:
+            env["PATH"] += os.pathsep + opt["bin"]
+            env["LD_LIBRARY_PATH"] = opt["lib"]
+        # Lambda's order: the task root (sys.path[0]), the layers, then the runtime.
+        runtime_path = runtime_dir if opt is None else opt["python"] + os.pathsep + runtime_dir
         if python:
-            env["PYTHONPATH"] = runtime_dir
+            env["PYTHONPATH"] = runtime_path
         env.update(spec.environment)
         if python and "PYTHONPATH" in dict(spec.environment):
-            env["PYTHONPATH"] += os.pathsep + runtime_dir
+            env["PYTHONPATH"] += os.pathsep + runtime_path
         env.update(
             {
                 "_HANDLER": spec.handler,

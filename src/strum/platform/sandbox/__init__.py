@@ -7,6 +7,7 @@ network namespace. The bottom of the platform: it imports nothing of the layers 
 
 from strum.platform.sandbox.bwrap import (
     NOBODY,
+    OPT,
     RUNTIME_DIR,
     TASK_ROOT,
     BindMounts,
@@ -25,6 +26,7 @@ __all__ = [
     "DENIED",
     "MAX_TASKS",
     "NOBODY",
+    "OPT",
     "RUNTIME_DIR",
     "TASK_ROOT",
     "BindMounts",

@@ -17,6 +17,7 @@ CLONE_NEWNS, CLONE_FS = 0x00020000, 0x00000200
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 NOBODY = 65534
 TASK_ROOT = "/var/task"
+OPT = "/opt"  # where a function's layers are, as on Lambda
 RUNTIME_DIR = "/var/runtime"
 # /etc entries programs need (DNS, TLS roots, users, the dynamic loader, time zones, MIME
 # types), copied once into a directory of the platform's (``prepare_etc``); the rest of
@@ -190,10 +191,12 @@ def bwrap_command(
     files: tuple[str, ...],
     seccomp_fd: int | None = None,
     mounts: BindMounts | None = None,
+    opt_dir: Path | None = None,
 ) -> list[str]:
     """The bubblewrap command line that runs ``command`` in an instance's sandbox
     (``seccomp_fd``: a filter program for bubblewrap to read and apply; ``mounts``: where
-    an unprivileged bubblewrap reaches the sources - call this in the spawning thread)."""
+    an unprivileged bubblewrap reaches the sources - call this in the spawning thread;
+    ``opt_dir``: the function's layers, merged, read-only at /opt)."""
     arguments = [bwrap, *base_arguments()]
     if seccomp_fd is not None:
         arguments += ["--seccomp", str(seccomp_fd)]
@@ -206,6 +209,9 @@ def bwrap_command(
         source = mounts.path("python") if mounts is not None else prefix
         arguments += ["--ro-bind", str(source), str(prefix)]
     arguments += ["--ro-bind", str(code_dir), TASK_ROOT]
+    if opt_dir is not None:
+        source = mounts.locate(opt_dir) if mounts is not None else str(opt_dir)
+        arguments += ["--ro-bind", source, OPT]
     arguments += ["--ro-bind", str(runtime_package), f"{RUNTIME_DIR}/strum"]
     arguments += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     for path in files:
