@@ -117,7 +117,7 @@ def test_unknown_functions_are_not_found(lambda_client):
         ({"Code": {"ZipFile": b"not a zip"}}, "Could not unzip uploaded file"),
         ({"Code": {"ZipFile": make_zip({"../up.py": ""})}}, "outside the package"),
         ({"Code": {"S3Bucket": "bucket", "S3Key": "key.zip"}}, "ZipFile"),
-        ({"Layers": ["arn:aws:lambda:us-east-1:000000000000:layer:l:1"]}, "Layers"),
+        ({"Layers": ["arn:aws:lambda:us-east-1:000000000000:layer:l:1"]}, "does not exist"),
         ({"PackageType": "Image", "Code": {"ImageUri": "x"}}, ".zip packages only"),
         ({"EphemeralStorage": {"Size": 20000}}, "less than or equal to 10240"),
         ({"Architectures": ["sparc"]}, "x86_64 or arm64"),
