@@ -83,17 +83,23 @@ def test_versions_are_numbered_and_never_reused(lambda_client):
 
 
 def test_list_layers_filters_and_latest_matching_version(lambda_client):
-    publish(lambda_client, "a", CompatibleRuntimes=["python3.11"], CompatibleArchitectures=["arm64"])
+    publish(
+        lambda_client, "a", CompatibleRuntimes=["python3.11"], CompatibleArchitectures=["arm64"]
+    )
     publish(lambda_client, "a", CompatibleRuntimes=["python3.12"])
     publish(lambda_client, "b", CompatibleRuntimes=["python3.11"])
     layers = lambda_client.list_layers()["Layers"]
-    assert [(layer["LayerName"], layer["LatestMatchingVersion"]["Version"]) for layer in layers] == [
+    assert [
+        (layer["LayerName"], layer["LatestMatchingVersion"]["Version"]) for layer in layers
+    ] == [
         ("a", 2),
         ("b", 1),
     ]
     assert layers[0]["LayerArn"].endswith(":layer:a")
     matching = lambda_client.list_layers(CompatibleRuntime="python3.11")["Layers"]
-    assert [(layer["LayerName"], layer["LatestMatchingVersion"]["Version"]) for layer in matching] == [
+    assert [
+        (layer["LayerName"], layer["LatestMatchingVersion"]["Version"]) for layer in matching
+    ] == [
         ("a", 1),
         ("b", 1),
     ]
