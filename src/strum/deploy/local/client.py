@@ -14,6 +14,7 @@ import http.client
 import json
 import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -196,13 +197,17 @@ class PlatformLambdaAPI:
                 return None
             raise
 
-    def create_function(self, config: dict[str, Any], zip_bytes: bytes) -> dict[str, Any]:
-        body = {**config, "Code": {"ZipFile": base64.b64encode(zip_bytes).decode()}}
+    def create_function(self, config: dict[str, Any], zip_path: Path) -> dict[str, Any]:
+        body = {**config, "Code": self._content(zip_path)}
         return self._call("POST", "/2015-03-31/functions", body)
 
-    def update_function_code(self, name: str, zip_bytes: bytes) -> dict[str, Any]:
-        body = {"ZipFile": base64.b64encode(zip_bytes).decode()}
+    def update_function_code(self, name: str, zip_path: Path) -> dict[str, Any]:
+        body = self._content(zip_path)
         return self._call("PUT", f"/2015-03-31/functions/{self._fn(name)}/code", body)
+
+    def _content(self, zip_path: Path) -> dict[str, str]:
+        """How a request carries the zip at ``zip_path``: inline (base64) ."""
+        return {"ZipFile": base64.b64encode(zip_path.read_bytes()).decode()}
 
     def update_function_configuration(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
         return self._call("PUT", f"/2015-03-31/functions/{self._fn(name)}/configuration", config)
@@ -231,6 +236,58 @@ class PlatformLambdaAPI:
             f"/2015-03-31/functions/{self._fn(name)}",
             query={"Qualifier": qualifier} if qualifier else None,
         )
+
+    # -- layers -----------------------------------------------------------------------
+
+    def publish_layer_version(
+        self, name: str, zip_path: Path, description: str, runtimes: list[str]
+    ) -> dict[str, Any]:
+        """``PublishLayerVersion`` with the zip at ``zip_path``."""
+        body = {
+            "Description": description,
+            "CompatibleRuntimes": runtimes,
+            "Content": self._content(zip_path),
+        }
+        return self._call("POST", f"/2018-10-31/layers/{quote(name, safe='')}/versions", body)
+
+    def find_layer_version(self, name: str, description: str) -> str | None:
+        """The ARN of the newest version of layer ``name`` described as ``description``
+        (strum writes the content's hash there), or None."""
+        for version in self.layer_versions(name):
+            if version.get("Description") == description:
+                return str(version["LayerVersionArn"])
+        return None
+
+    def layer_versions(self, name: str) -> list[dict[str, Any]]:
+        """``ListLayerVersions``, every page (newest first)."""
+        versions: list[dict[str, Any]] = []
+        marker: str | None = None
+        while True:
+            page = self._call(
+                "GET",
+                f"/2018-10-31/layers/{quote(name, safe='')}/versions",
+                query={"Marker": marker} if marker else None,
+            )
+            versions += page.get("LayerVersions", [])
+            marker = page.get("NextMarker")
+            if not marker:
+                return versions
+
+    def layers_in_use(self) -> set[str]:
+        """The layer version ARNs any function's ``$LATEST`` or published version uses."""
+        used: set[str] = set()
+        marker: str | None = None
+        while True:
+            query = {"FunctionVersion": "ALL", **({"Marker": marker} if marker else {})}
+            page = self._call("GET", "/2015-03-31/functions", query=query)
+            for function in page.get("Functions", []):
+                used.update(str(layer["Arn"]) for layer in function.get("Layers") or ())
+            marker = page.get("NextMarker")
+            if not marker:
+                return used
+
+    def delete_layer_version(self, name: str, version: int) -> None:
+        self._call("DELETE", f"/2018-10-31/layers/{quote(name, safe='')}/versions/{version}")
 
     # -- aliases ----------------------------------------------------------------------
 
