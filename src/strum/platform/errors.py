@@ -127,6 +127,13 @@ class RequestTooLarge(PlatformError):
     error_type = "RequestTooLargeException"
 
 
+class RequestEntityTooLarge(PlatformError):
+    """413: a control-plane request over Lambda's size limit (a package sent inline)."""
+
+    status = 413
+    error_type = "RequestEntityTooLargeException"
+
+
 class TooManyRequests(PlatformError):
     """429: no instance may take the request now (AWS's ``TooManyRequestsException``).
 

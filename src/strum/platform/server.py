@@ -52,7 +52,8 @@ __all__ = ["Platform", "serve"]
 
 logger = logging.getLogger(__name__)
 
-# Deployment packages travel in CreateFunction / UpdateFunctionCode bodies (base64).
+# Deployment packages travel in CreateFunction / UpdateFunctionCode bodies (base64, at most
+# 69905067 bytes of it, the rest JSON); bigger ones are staged (``api.uploads``), streamed.
 _MAX_REQUEST_BYTES = 70 * 1024 * 1024
 
 
@@ -119,6 +120,7 @@ class Platform:
             layer_policies=self._layer_policies,
         )
         app = web.Application(client_max_size=_MAX_REQUEST_BYTES, middlewares=[access])
+        packages = api.uploads.PackageSource(self.store.code, self.home.root / "uploads")
         api.functions.add_routes(
             app,
             self.store,
@@ -129,11 +131,13 @@ class Platform:
             endpoint=lambda: self.endpoint,
             presign=self.sessions.presign,
             layers=self.layers,
+            packages=packages,
         )
+        api.uploads.add_routes(app, packages)
         api.layers.add_routes(
             app,
             self.layers,
-            package=lambda content: self.store.code.put(api.shapes.zip_file(content)),
+            package=lambda content: packages.store(content, "PublishLayerVersion"),
             location=lambda sha: self.endpoint + self.sessions.presign(f"/strum/code/{sha}.zip"),
         )
         api.invoke.add_routes(app, self.invoker)

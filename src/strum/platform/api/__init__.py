@@ -5,7 +5,7 @@ log); ``functions`` (functions, versions, aliases, concurrency, URL configs), ``
 Invoke route, and the same on instances' Runtime API listeners), ``async_config``
 (event-invoke configs and dead letters), ``schedules``, ``keys`` (access keys, the audit
 log), ``permissions`` (functions' resource policies), ``layers`` (layer versions and their
-policies) and ``status``; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
+policies), ``uploads`` (big packages, staged by hash) and ``status``; ``shapes`` checks requests and renders answers in AWS's shapes. Errors
 raised below become responses here, in one place (``error_response``). Imports ``invoke``,
 ``state`` and ``identity`` below it, never ``urls``: the listeners it opens and closes are
 passed in.
@@ -22,6 +22,7 @@ from strum.platform.api import (
     schedules,
     shapes,
     status,
+    uploads,
 )
 from strum.platform.api._http import (
     answering_errors,
@@ -60,4 +61,5 @@ __all__ = [
     "schedules",
     "shapes",
     "status",
+    "uploads",
 ]

@@ -20,6 +20,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from strum.platform.api._http import error_response, function_target, read_body
 from strum.platform.api.layers import layer_name
+from strum.platform.api.uploads import too_large
 from strum.platform.errors import AccessDenied, PlatformError
 from strum.platform.identity import Authority, Caller, Policy
 from strum.platform.state import AuditEntry, AuditLog, parse_function_name, parse_layer_version_arn
@@ -52,6 +53,8 @@ class Operation:
     # The data plane (Invoke) is not audited when allowed: it is the hot path, and its
     # record is the function's own log.
     audited: bool = True
+    # The body streams to the route, held there to its signed SHA-256 (``api.uploads``).
+    streamed: bool = False
 
 
 _F = "/2015-03-31/functions"
@@ -143,6 +146,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/strum/v1/keys"): Operation("strum:ListAccessKeys", ANY),
     ("DELETE", "/strum/v1/keys/{key}"): Operation("strum:RevokeAccessKey", ANY),
     ("GET", "/strum/v1/audit"): Operation("strum:GetAuditLog", ANY),
+    # Staging a package too big to send inline, as S3 would hold it for Lambda.
+    ("PUT", "/strum/v1/uploads/{sha}"): Operation("strum:UploadPackage", ANY, streamed=True),
 }
 
 
@@ -200,7 +205,11 @@ def access_middleware(
             # The headers first: an unsigned or unknown caller is refused before its body
             # is read.
             pending = authority.identify(request.headers)
-            body = await request.read()
+            body = (
+                None
+                if operation is not None and operation.streamed
+                else await _body(request, operation)
+            )
             caller = authority.confirm(
                 pending,
                 method=request.method,
@@ -243,6 +252,15 @@ def access_middleware(
         return await handler(request)
 
     return check_access
+
+
+async def _body(request: web.Request, operation: Operation | None) -> bytes:
+    """The whole body; over the size the API takes, AWS's ``RequestEntityTooLargeException``."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        name = operation.action.split(":", 1)[-1] if operation else request.path
+        raise too_large(name) from None
 
 
 async def _resource(

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from strum.platform.api import shapes
 from strum.platform.api._http import answering_errors, function_target, json_response, read_body
+from strum.platform.api.uploads import PackageSource
 from strum.platform.errors import InvalidParameterValue, ResourceNotFound, model_error
 from strum.platform.invoke import Scheduler
 from strum.platform.settings import Settings
@@ -70,13 +71,16 @@ def add_routes(
     endpoint: Callable[[], str],
     presign: Callable[[str], str],
     layers: LayerStore,
+    packages: PackageSource,
 ) -> None:
     """Register the control API on ``app``; ``endpoint`` is the platform's own address
-    and ``presign`` makes a path a link anyone may fetch for a while (code downloads)."""
+    and ``presign`` makes a path a link anyone may fetch for a while (code downloads);
+    ``packages`` stores the package a request carries or names."""
     routes = FunctionRoutes(
         store,
         settings,
         layers=layers,
+        packages=packages,
         instances=instances,
         urls=urls,
         scheduler=scheduler,
@@ -128,7 +132,9 @@ class FunctionRoutes:
         endpoint: Callable[[], str],
         presign: Callable[[str], str],
         layers: LayerStore,
+        packages: PackageSource,
     ) -> None:
+        self.packages = packages
         self.layers = layers
         self.presign = presign
         self.store = store
@@ -165,7 +171,7 @@ class FunctionRoutes:
         if qualifier is not None:
             raise InvalidParameterValue("FunctionName must not carry a qualifier on create")
         config = self._with_layers(body, shapes.function_config(body))
-        code = self.store.code.put(shapes.zip_file(body))
+        code = self.packages.store(body.get("Code"), "CreateFunction")
         self.layers.check_size(code.sha_hex, config.get("Layers") or [])
         record = self.store.create_function(name, config, code)
         qualifier_used = None
@@ -227,7 +233,7 @@ class FunctionRoutes:
         config = current.config
         if "Architectures" in body:
             config = shapes.function_config({"Architectures": body["Architectures"]}, config)
-        code = self.store.code.put(shapes.zip_file(body))
+        code = self.packages.store(body, "UpdateFunctionCode")
         self.layers.check_size(code.sha_hex, config.get("Layers") or [])
         if body.get("DryRun"):
             preview = replace(current, code_sha=code.sha_hex, code_size=code.size, config=config)

@@ -67,13 +67,9 @@ class CodeStore:
         """Check a zip, store it (once) and unpack it (once); answer its digest and size.
 
         Raises ``InvalidParameterValue`` with AWS's wording for anything Lambda would
-        refuse: not a zip, too large, or entries escaping the package.
+        refuse: not a zip, over 250 MB unzipped, or entries escaping the package. (The
+        50 MB of a direct upload is the API's to check: staged uploads may be larger.)
         """
-        if len(data) > MAX_ZIPPED_BYTES:
-            raise InvalidParameterValue(
-                f"Zipped size must be smaller than {MAX_ZIPPED_BYTES} bytes for a direct "
-                f"upload; this package has {len(data)} bytes"
-            )
         _check_zip(data)
         sha_hex = hashlib.sha256(data).hexdigest()
         path = self.zip_path(sha_hex)
