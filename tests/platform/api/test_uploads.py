@@ -128,3 +128,11 @@ def test_a_key_without_upload_permission_is_refused(running_platform):
     ):
         api.upload(make_zip({"app.py": ""}))
     assert excinfo.value.code == "AccessDeniedException"
+
+
+def test_content_the_platform_stores_is_named_without_sending_it(lambda_client):
+    data = make_zip({"python/shared.py": "VALUE = 1\n"})
+    first = lambda_client.publish_layer_version(LayerName="one", Content={"ZipFile": data})
+    named = {"S3Bucket": "strum-uploads", "S3Key": hashlib.sha256(data).hexdigest() + ".zip"}
+    second = lambda_client.publish_layer_version(LayerName="two", Content=named)
+    assert second["Content"]["CodeSha256"] == first["Content"]["CodeSha256"]

@@ -283,15 +283,25 @@ class PlatformLambdaAPI:
     # -- layers -----------------------------------------------------------------------
 
     def publish_layer_version(
-        self, name: str, zip_path: Path, description: str, runtimes: list[str]
+        self,
+        name: str,
+        zip_path: Path,
+        description: str,
+        runtimes: list[str],
+        sha256: str | None = None,
     ) -> dict[str, Any]:
-        """``PublishLayerVersion`` with the zip at ``zip_path``."""
-        body = {
-            "Description": description,
-            "CompatibleRuntimes": runtimes,
-            "Content": self._content(zip_path),
-        }
-        return self._call("POST", f"/2018-10-31/layers/{quote(name, safe='')}/versions", body)
+        """``PublishLayerVersion`` with the zip at ``zip_path``. Given its ``sha256`` (hex),
+        the zip is first named by it, and sent only if the platform does not have it."""
+        path = f"/2018-10-31/layers/{quote(name, safe='')}/versions"
+        body: dict[str, Any] = {"Description": description, "CompatibleRuntimes": runtimes}
+        if sha256 is not None:
+            named = {"S3Bucket": "strum-uploads", "S3Key": f"{sha256}.zip"}
+            try:
+                return self._call("POST", path, {**body, "Content": named})
+            except LambdaAPIError as exc:
+                if "NoSuchKey" not in str(exc):
+                    raise
+        return self._call("POST", path, {**body, "Content": self._content(zip_path)})
 
     def find_layer_version(self, name: str, description: str) -> str | None:
         """The ARN of the newest version of layer ``name`` described as ``description``

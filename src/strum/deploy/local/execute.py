@@ -64,7 +64,11 @@ def _publish_layer(api: PlatformLambdaAPI, step: PublishLayer, produced: Produce
     assert desired.layer_name is not None
     assert desired.layer_zip is not None
     published = api.publish_layer_version(
-        desired.layer_name, desired.layer_zip, desired.layer_marker, [desired.runtime]
+        desired.layer_name,
+        desired.layer_zip,
+        desired.layer_marker,
+        [desired.runtime],
+        desired.layer_sha256,
     )
     produced["layer_arn"] = published["LayerVersionArn"]
 

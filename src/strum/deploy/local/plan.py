@@ -71,6 +71,7 @@ class DesiredFunction:
     layer_name: str | None = None
     layer_zip: Path | None = None
     layer_marker: str = ""
+    layer_sha256: str | None = None  # hex
     # The version of the layer with this content, when the platform already has one.
     layer_arn: str | None = None
 

@@ -85,6 +85,7 @@ def desired_function(
         layer_name=f"{config.project}-deps" if layer else None,
         layer_zip=layer[0] if layer else None,
         layer_marker=f"strum deps sha256:{layer[1]}" if layer else "",
+        layer_sha256=layer[1] if layer else None,
         memory=config.memory,
         timeout=config.timeout,
         ephemeral_storage=config.ephemeral_storage,

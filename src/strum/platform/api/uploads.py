@@ -9,7 +9,9 @@ read, and this route holds the body to that digest and to the one in its path, s
 signature cannot be replayed with other content. A request then names the upload as
 ``{"S3Bucket": "strum-uploads", "S3Key": "<sha256 hex>.zip"}`` in ``Code`` (CreateFunction,
 UpdateFunctionCode) or ``Content`` (PublishLayerVersion); staged uploads are kept for a
-day, and a name (the content's hash) reveals nothing its holder does not already know.
+day. A key also finds a package the platform already stores under that hash, so content
+it has is never sent twice; a name (the content's hash) is a secret only as far as the
+content is.
 """
 
 from __future__ import annotations
@@ -94,6 +96,10 @@ class PackageSource:
             )
         name = str(key or "").removesuffix(".zip")
         path = self.directory / f"{name}.zip"
+        if _SHA.match(name) and not path.is_file():
+            # Content the platform already stores needs no second upload: a deploy names
+            # its layer by hash and sends it only when this answers NoSuchKey.
+            path = self.code.zip_path(name)
         if not _SHA.match(name) or not path.is_file():
             raise InvalidParameterValue(
                 "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: "

@@ -339,9 +339,7 @@ class Store:
         return record
 
     def alias(self, function_name: str, name: str) -> AliasRecord:
-        rows = self.rows(
-            "SELECT * FROM aliases WHERE name = ? AND alias = ?", function_name, name
-        )
+        rows = self.rows("SELECT * FROM aliases WHERE name = ? AND alias = ?", function_name, name)
         if not rows:
             # AWS names the whole ARN; an unknown function reads the same way.
             raise ResourceNotFound(f"Alias not found: {self.arn(function_name, name)}")
@@ -424,9 +422,7 @@ class Store:
 
     def reserved_elsewhere(self, name: str) -> int:
         """Concurrency reserved by every function but ``name``."""
-        rows = self.rows(
-            "SELECT COALESCE(SUM(reserved), 0) FROM concurrency WHERE name != ?", name
-        )
+        rows = self.rows("SELECT COALESCE(SUM(reserved), 0) FROM concurrency WHERE name != ?", name)
         return int(rows[0][0])
 
     def delete_concurrency(self, name: str) -> None:
