@@ -226,3 +226,29 @@ def test_code_and_layers_over_250_mb_unzipped_are_refused(lambda_client):
         "Function code combined with layers exceeds the maximum allowed size of 262144000 "
         "bytes. The actual size is "
     )
+
+
+def test_a_function_may_only_use_layers_its_creator_may_read(running_platform, lambda_client):
+    from strum.deploy.local import PlatformLambdaAPI
+    from strum.deploy.local.client import SigningKey
+
+    allowed = publish(lambda_client, "open")["LayerVersionArn"]
+    hidden = publish(lambda_client, "hidden")["LayerVersionArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"},
+            {"Effect": "Allow", "Action": "lambda:GetLayerVersion", "Resource": allowed},
+        ],
+    }
+    owner = running_platform.owner
+    with PlatformLambdaAPI(
+        running_platform.endpoint, SigningKey(owner.access_key_id, owner.secret)
+    ) as api:
+        created = api.create_key("deployer", json.dumps(policy))
+    deployer = running_platform.client(key=(created["AccessKeyId"], created["SecretAccessKey"]))
+    with pytest.raises(deployer.exceptions.ClientError) as excinfo:
+        create_function(deployer, "sneaky", Layers=[allowed, hidden])
+    assert code(excinfo) == "AccessDeniedException"
+    assert "lambda:GetLayerVersion" in message(excinfo)
+    assert create_function(deployer, "fine", Layers=[allowed])["Layers"][0]["Arn"] == allowed

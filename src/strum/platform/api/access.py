@@ -232,17 +232,27 @@ def access_middleware(
                     # A name that cannot be parsed: authorised against "*" (which only a
                     # caller allowed everything passes); the route then answers why.
                     resource = "*"
+                context = {
+                    "aws:SourceIp": request.remote or "",
+                    "aws:SecureTransport": request.secure,
+                    "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
                 authority.authorize(
-                    caller,
-                    operation.action,
-                    resource,
-                    resource_policies=policies,
-                    context={
-                        "aws:SourceIp": request.remote or "",
-                        "aws:SecureTransport": request.secure,
-                        "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    },
+                    caller, operation.action, resource, resource_policies=policies, context=context
                 )
+                # As on AWS, a function may only use the layers its creator may read.
+                if operation.action in _TAKES_LAYERS:
+                    for named in await _layers_named(request):
+                        parsed = parse_layer_version_arn(named)
+                        if parsed is None:
+                            continue  # the route answers what is wrong with it
+                        authority.authorize(
+                            caller,
+                            "lambda:GetLayerVersion",
+                            named,
+                            resource_policies=layer_policies(parsed[2], parsed[3]),
+                            context=context,
+                        )
         except PlatformError as error:
             action = operation.action if operation else f"{request.method} {request.path}"
             _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
@@ -252,6 +262,18 @@ def access_middleware(
         return await handler(request)
 
     return check_access
+
+
+_TAKES_LAYERS = frozenset({"lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"})
+
+
+async def _layers_named(request: web.Request) -> list[str]:
+    """The layer version ARNs a CreateFunction / UpdateFunctionConfiguration body names."""
+    try:
+        layers = (await read_body(request)).get("Layers")
+    except PlatformError:
+        return []
+    return [arn for arn in layers if isinstance(arn, str)] if isinstance(layers, list) else []
 
 
 async def _body(request: web.Request, operation: Operation | None) -> bytes:
