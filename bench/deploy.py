@@ -99,9 +99,7 @@ def many(workdir: Path, count: int) -> None:
             f"\n{count} functions x 5 dependencies ({', '.join(FIVE)}) deployed to the local platform:"
         )
         for label, seconds in timings:
-            print(
-                f"  {label}: {seconds:6.1f} s  ({seconds / count * 1000:.0f} ms per function)"
-            )
+            print(f"  {label}: {seconds:6.1f} s  ({seconds / count * 1000:.0f} ms per function)")
         print("  goal: under 30 s cold, under 10 s warm (for 100)")
     finally:
         daemon.stop(home)

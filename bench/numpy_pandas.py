@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STRUM = [sys.executable, "-m", "strum"]
 
-APP = '''\
+APP = """\
 import pandas as pd
 
 
@@ -33,7 +33,7 @@ def app(environ, start_response):
     body = frame.describe().loc["mean"].to_json().encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
-'''
+"""
 
 
 def deploy(env: dict[str, str], project: Path) -> tuple[float, str]:

@@ -226,10 +226,9 @@ class PlatformLambdaAPI:
     def _content(self, package: Path | bytes) -> dict[str, str]:
         """How a request carries a zip: inline (base64) when small, else staged first
         (``upload``) and named by the bucket and key the platform answered with."""
-        data = package if isinstance(package, bytes) else None
-        size = len(data) if data is not None else Path(package).stat().st_size
+        size = len(package) if isinstance(package, bytes) else package.stat().st_size
         if size <= INLINE_LIMIT:
-            data = data if data is not None else Path(package).read_bytes()
+            data = package if isinstance(package, bytes) else package.read_bytes()
             return {"ZipFile": base64.b64encode(data).decode()}
         return self.upload(package)
 

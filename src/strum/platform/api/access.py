@@ -232,7 +232,7 @@ def access_middleware(
                     # A name that cannot be parsed: authorised against "*" (which only a
                     # caller allowed everything passes); the route then answers why.
                     resource = "*"
-                context = {
+                context: dict[str, str | bool] = {
                     "aws:SourceIp": request.remote or "",
                     "aws:SecureTransport": request.secure,
                     "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -210,8 +210,8 @@ def bwrap_command(
         arguments += ["--ro-bind", str(source), str(prefix)]
     arguments += ["--ro-bind", str(code_dir), TASK_ROOT]
     if opt_dir is not None:
-        source = mounts.locate(opt_dir) if mounts is not None else str(opt_dir)
-        arguments += ["--ro-bind", source, OPT]
+        layers = mounts.locate(opt_dir) if mounts is not None else str(opt_dir)
+        arguments += ["--ro-bind", layers, OPT]
     arguments += ["--ro-bind", str(runtime_package), f"{RUNTIME_DIR}/strum"]
     arguments += ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     for path in files:
