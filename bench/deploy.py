@@ -6,7 +6,9 @@
 The single-app timings run the real ``strum deploy`` command (a new process each time, as a
 user types it) against a fresh ``$STRUM_HOME``. The 100-function run deploys projects
 that each depend on the same five packages through the library, once with an empty cache
-(``cold``) and once more after undeploying everything with the cache kept (``warm``).
+(``cold``: dependencies installed once, each project publishing its dependency layer) and
+once more after a code-only change in every project (``warm``: only the small code zips
+travel; the layers are reused).
 """
 
 from __future__ import annotations
@@ -83,20 +85,22 @@ def many(workdir: Path, count: int) -> None:
     try:
         timings = []
         for label in ("cold", "warm"):
+            if label == "warm":  # a code-only change in every project
+                for project in projects:
+                    app = project / "app.py"
+                    app.write_text(app.read_text() + "# changed\n")
             started = time.perf_counter()
             for project in projects:
                 LocalTarget(load_config(project), home).deploy(quiet.step, quiet.info)
             timings.append((label, time.perf_counter() - started))
-            for project in projects:
-                LocalTarget(load_config(project), home).undeploy(quiet.step)
+        for project in projects:
+            LocalTarget(load_config(project), home).undeploy(quiet.step)
         print(
             f"\n{count} functions x 5 dependencies ({', '.join(FIVE)}) deployed to the local platform:"
         )
         for label, seconds in timings:
-            print(
-                f"  {label} cache: {seconds:6.1f} s  ({seconds / count * 1000:.0f} ms per function)"
-            )
-        print("  goal: under 60 s cold, under 15 s warm (for 100)")
+            print(f"  {label}: {seconds:6.1f} s  ({seconds / count * 1000:.0f} ms per function)")
+        print("  goal: under 30 s cold, under 10 s warm (for 100)")
     finally:
         daemon.stop(home)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,9 +127,9 @@ class Home:
 
     def settings(self) -> dict[str, Any]:
         """What ``platform.toml`` says ({} without one); a broken file is a clear error."""
-        try:
+        if sys.version_info >= (3, 11):
             import tomllib
-        except ModuleNotFoundError:  # Python 3.10
+        else:  # pragma: no cover - exercised on 3.10 only
             import tomli as tomllib
 
         try:

@@ -45,7 +45,14 @@ from strum.platform.identity import (
 from strum.platform.invoke import AsyncQueue, Invoker, Provisioner, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
-from strum.platform.state import AuditLog, FunctionSettings, ProvisionedConfigs, Store, Tags
+from strum.platform.state import (
+    AuditLog,
+    FunctionSettings,
+    LayerStore,
+    ProvisionedConfigs,
+    Store,
+    Tags,
+)
 from strum.platform.urls import FunctionUrls, host_routing
 
 __all__ = ["Platform", "serve"]
@@ -53,8 +60,10 @@ __all__ = ["Platform", "serve"]
 logger = logging.getLogger(__name__)
 
 # Deployment packages travel in CreateFunction / UpdateFunctionCode bodies (base64): AWS's
-# front end reads 69,905,067 bytes at most (50 MB of zip, base64-encoded).
-_MAX_REQUEST_BYTES = 69_905_067
+# front end reads 69,905,067 bytes of request at most ("Request must be smaller than
+# 69905067 bytes for the CreateFunction operation"); bigger packages are staged
+# (``api.uploads``), streamed.
+_MAX_REQUEST_BYTES = api.uploads.MAX_REQUEST_BYTES
 
 
 class Platform:
@@ -84,6 +93,7 @@ class Platform:
         self.store = Store(home, region=settings.region, account_id=settings.account_id)
         self.tags = Tags(self.store)
         self.function_settings = FunctionSettings(self.store)
+        self.layers = LayerStore(self.store)
         self.keys = KeyRing(home.keys_file)
         self.keys.ensure_owner()
         self.sessions = SessionIssuer(_session_key(home.session_key_file))
@@ -122,6 +132,8 @@ class Platform:
             log_group_arn=self._log_group_arn,
             presigned=self.sessions.presigned,
             resource_policies=self._resource_policies,
+            layer_arn=self.layers.arn,
+            layer_policies=self._layer_policies,
         )
         # A stage's stable host (<stage>.<project>.localhost) is its function URL, which
         # checks its own callers; every other request is the API's, signed and authorised.
@@ -130,6 +142,7 @@ class Platform:
             client_max_size=_MAX_REQUEST_BYTES,
             middlewares=[stages, access, api.model.validation_middleware()],
         )
+        packages = api.uploads.PackageSource(self.store.code, self.home.root / "uploads")
         api.functions.add_routes(
             app,
             self.store,
@@ -141,6 +154,15 @@ class Platform:
             endpoint=lambda: self.endpoint,
             presign=self.sessions.presign,
             provisioned=self.provisioner.configs.total,
+            layers=self.layers,
+            packages=packages,
+        )
+        api.uploads.add_routes(app, packages)
+        api.layers.add_routes(
+            app,
+            self.layers,
+            package=lambda content: packages.store(content, "PublishLayerVersion"),
+            location=lambda sha: self.endpoint + self.sessions.presign(f"/strum/code/{sha}.zip"),
         )
         api.invoke.add_routes(app, self.invoker)
         api.provisioned.add_routes(app, self.store, self.provisioner)
@@ -258,6 +280,14 @@ class Platform:
             if entry is not None:
                 found.append(resource_policy(entry[0]))
         return found
+
+    def _layer_policies(self, name: str, version: int) -> list[Policy]:
+        """The resource policy on a layer version (AddLayerVersionPermission), if any."""
+        try:
+            statements, _ = self.layers.policy(name, version)
+        except ResourceNotFound:
+            return []
+        return [resource_policy(json.dumps(statements))] if statements else []
 
     def _log_group_arn(self, name: str) -> str:
         return self.store.scope().log_group(name)

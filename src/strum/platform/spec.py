@@ -29,6 +29,9 @@ class FunctionSpec:
     handler: str
     code_sha256: str  # hex digest of the zip
     code_dir: Path
+    # The function's layers, extracted in order into one read-only directory (``/opt`` in
+    # the sandbox); None without layers.
+    opt_dir: Path | None = None
     memory_mb: int = 128
     timeout_s: int = 3
     ephemeral_mb: int = 512

@@ -68,6 +68,29 @@ def _with_provisioned(client: Any) -> str:
     return name
 
 
+def _layer(client: Any) -> tuple[str, int]:
+    name = unique_name("layer")
+    published = client.publish_layer_version(
+        LayerName=name,
+        Content={"ZipFile": handler_zip("layer")},
+        CompatibleRuntimes=["python3.11"],
+        CompatibleArchitectures=["x86_64"],
+    )
+    return name, published["Version"]
+
+
+def _layer_with_permission(client: Any) -> tuple[str, int]:
+    name, version = _layer(client)
+    client.add_layer_version_permission(
+        LayerName=name,
+        VersionNumber=version,
+        StatementId="s1",
+        Action="lambda:GetLayerVersion",
+        Principal=ACCOUNT,
+    )
+    return name, version
+
+
 # operation -> a call that succeeds. Extend this table with every new operation.
 CALLS: dict[str, Callable[[Any], object]] = {
     "CreateFunction": lambda c: create_function(c, unique_name("new"), Publish=True),
@@ -156,6 +179,28 @@ CALLS: dict[str, Callable[[Any], object]] = {
     ),
     "ListProvisionedConcurrencyConfigs": lambda c: c.list_provisioned_concurrency_configs(
         FunctionName=_with_provisioned(c)
+    ),
+    "PublishLayerVersion": _layer,
+    "GetLayerVersion": lambda c: c.get_layer_version(
+        **dict(zip(("LayerName", "VersionNumber"), _layer(c), strict=True))
+    ),
+    "GetLayerVersionByArn": lambda c: c.get_layer_version_by_arn(
+        Arn=c.get_layer_version(
+            **dict(zip(("LayerName", "VersionNumber"), _layer(c), strict=True))
+        )["LayerVersionArn"]
+    ),
+    "ListLayers": lambda c: (_layer(c), c.list_layers(CompatibleRuntime="python3.11")),
+    "ListLayerVersions": lambda c: c.list_layer_versions(LayerName=_layer(c)[0]),
+    "DeleteLayerVersion": lambda c: c.delete_layer_version(
+        **dict(zip(("LayerName", "VersionNumber"), _layer(c), strict=True))
+    ),
+    "AddLayerVersionPermission": _layer_with_permission,
+    "GetLayerVersionPolicy": lambda c: c.get_layer_version_policy(
+        **dict(zip(("LayerName", "VersionNumber"), _layer_with_permission(c), strict=True))
+    ),
+    "RemoveLayerVersionPermission": lambda c: c.remove_layer_version_permission(
+        **dict(zip(("LayerName", "VersionNumber"), _layer_with_permission(c), strict=True)),
+        StatementId="s1",
     ),
     "DeleteProvisionedConcurrencyConfig": lambda c: c.delete_provisioned_concurrency_config(
         FunctionName=_with_provisioned(c), Qualifier="1"

@@ -9,14 +9,15 @@ The AWS target's counterpart is ``strum.aws.client.AwsClient``, on boto3.
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import ssl
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode, urlsplit
 
+from strum.deploy.local.packages import PackageCalls
 from strum.errors import StrumError
 from strum.platform import Home
 from strum.runtime.sigv4 import sign
@@ -43,7 +44,7 @@ class SigningKey:
     session_token: str | None = field(default=None, repr=False)
 
 
-class PlatformLambdaAPI:
+class PlatformLambdaAPI(PackageCalls):
     """Lambda API calls against strum's platform at ``endpoint``, signed with ``key``.
 
     ``ca_file`` pins an ``https`` endpoint's certificate (the one a platform made for
@@ -105,7 +106,7 @@ class PlatformLambdaAPI:
         self,
         method: str,
         path: str,
-        body: dict[str, Any] | bytes | None = None,
+        body: dict[str, Any] | bytes | BinaryIO | None = None,
         query: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
@@ -118,13 +119,15 @@ class PlatformLambdaAPI:
         self,
         method: str,
         path: str,
-        body: dict[str, Any] | bytes | None = None,
+        body: dict[str, Any] | bytes | BinaryIO | None = None,
         query: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[http.client.HTTPResponse, bytes]:
         if query:
             path = f"{path}?{urlencode(query, doseq=True)}"
         data = json.dumps(body).encode() if isinstance(body, dict) else body
+        # A stream is signed over the X-Amz-Content-Sha256 its caller sets, not read here.
+        signed_body = data if isinstance(data, bytes) else b""
         sent = {"Content-Type": "application/json", **(headers or {})}
         if self._key is not None:
             default_port = 443 if self._tls else 80
@@ -133,7 +136,7 @@ class PlatformLambdaAPI:
                 method=method,
                 host=host,
                 raw_path=path,
-                body=data or b"",
+                body=signed_body,
                 access_key=self._key.access_key,
                 secret=self._key.secret,
                 region=self._key.region,
@@ -143,6 +146,8 @@ class PlatformLambdaAPI:
         for attempt in (1, 2):
             if self._connection is None:
                 self._connection = self._connect()
+            if attempt == 2 and data is not None and not isinstance(data, bytes):
+                data.seek(0)  # a stream goes again from its start
             try:
                 self._connection.request(method, path, body=data, headers=sent)
                 response = self._connection.getresponse()
@@ -196,12 +201,12 @@ class PlatformLambdaAPI:
                 return None
             raise
 
-    def create_function(self, config: dict[str, Any], zip_bytes: bytes) -> dict[str, Any]:
-        body = {**config, "Code": {"ZipFile": base64.b64encode(zip_bytes).decode()}}
+    def create_function(self, config: dict[str, Any], zip_path: Path | bytes) -> dict[str, Any]:
+        body = {**config, "Code": self._content(zip_path)}
         return self._call("POST", "/2015-03-31/functions", body)
 
-    def update_function_code(self, name: str, zip_bytes: bytes) -> dict[str, Any]:
-        body = {"ZipFile": base64.b64encode(zip_bytes).decode()}
+    def update_function_code(self, name: str, zip_path: Path | bytes) -> dict[str, Any]:
+        body = self._content(zip_path)
         return self._call("PUT", f"/2015-03-31/functions/{self._fn(name)}/code", body)
 
     def update_function_configuration(self, name: str, config: dict[str, Any]) -> dict[str, Any]:

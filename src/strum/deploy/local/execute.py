@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from strum.deploy.local.client import PlatformLambdaAPI
-from strum.deploy.local.plan import DesiredFunction, SyncSchedules
+from strum.deploy.local.plan import PENDING_LAYER, DesiredFunction, PublishLayer, SyncSchedules
 from strum.deploy.steps import (
     CheckVersion,
     CreateFunction,
@@ -48,28 +48,51 @@ def _desired(step: Any) -> DesiredFunction:
     return desired
 
 
+def _configuration(desired: DesiredFunction, produced: Produced) -> dict[str, Any]:
+    """The managed configuration, naming the layer version this deploy published."""
+    config = desired.configuration()
+    config["Layers"] = [
+        produced["layer_arn"] if arn == PENDING_LAYER else arn for arn in config["Layers"]
+    ]
+    return config
+
+
+def _publish_layer(api: PlatformLambdaAPI, step: PublishLayer, produced: Produced) -> None:
+    desired = _desired(step)
+    assert desired.layer_name is not None
+    assert desired.layer_zip is not None
+    published = api.publish_layer_version(
+        desired.layer_name,
+        desired.layer_zip,
+        desired.layer_marker,
+        [desired.runtime],
+        desired.layer_sha256,
+    )
+    produced["layer_arn"] = published["LayerVersionArn"]
+
+
 def _create_function(api: PlatformLambdaAPI, step: CreateFunction, produced: Produced) -> None:
     desired = _desired(step)
     config = {
         "FunctionName": desired.name,
         "Role": desired.role,
-        **desired.configuration(),
+        **_configuration(desired, produced),
         "Publish": False,
     }
     config["Tags"] = {"strum:function": desired.name}
-    api.create_function(config, desired.zip_path.read_bytes())
+    api.create_function(config, desired.zip_path)
 
 
 def _update_code(api: PlatformLambdaAPI, step: UpdateCode, produced: Produced) -> None:
     desired = _desired(step)
-    api.update_function_code(desired.name, desired.zip_path.read_bytes())
+    api.update_function_code(desired.name, desired.zip_path)
 
 
 def _update_configuration(
     api: PlatformLambdaAPI, step: UpdateConfiguration, produced: Produced
 ) -> None:
     desired = _desired(step)
-    api.update_function_configuration(desired.name, desired.configuration())
+    api.update_function_configuration(desired.name, _configuration(desired, produced))
 
 
 def _publish_version(api: PlatformLambdaAPI, step: PublishVersion, produced: Produced) -> None:
@@ -142,6 +165,7 @@ def _sync_schedules(api: PlatformLambdaAPI, step: SyncSchedules, produced: Produ
 
 # Step type -> what carries it out on the platform.
 RUNNERS: dict[type[Step], Callable[[PlatformLambdaAPI, Any, Produced], None]] = {
+    PublishLayer: _publish_layer,
     CreateFunction: _create_function,
     UpdateCode: _update_code,
     UpdateConfiguration: _update_configuration,

@@ -1,8 +1,9 @@
 """Planning a local deploy: the function the platform should have vs what it has -> steps.
 
 Pure: no I/O. ``plan_deploy`` composes the shared planner (``strum.deploy.steps``) with the
-one step only the platform has, ``SyncSchedules`` (its schedule rules live beside the
-function); ``strum.deploy.local.execute`` carries the steps out.
+steps only the platform has: ``PublishLayer`` (the project's dependencies, published once
+per content: a version with the same content is reused) and ``SyncSchedules`` (its
+schedule rules live beside the function); ``strum.deploy.local.execute`` carries them out.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from strum.deploy.steps import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from strum.deploy.stage import EventInvoke
+
+# Where the configuration names the layer version a deploy is about to publish.
+PENDING_LAYER = "(the layer version this deploy publishes)"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,14 @@ class DesiredFunction:
         (),
         None,
     )
+    # The project's dependency layer: its name, zip, and the marker its versions carry in
+    # their description (the zip's SHA-256), or None for a project without dependencies.
+    layer_name: str | None = None
+    layer_zip: Path | None = None
+    layer_marker: str = ""
+    layer_sha256: str | None = None  # hex
+    # The version of the layer with this content, when the platform already has one.
+    layer_arn: str | None = None
 
     # FileSystemConfigs: (the volume's ARN on the platform, its mount path).
     file_systems: tuple[tuple[str, str], ...] = ()
@@ -88,6 +100,7 @@ class DesiredFunction:
             "FileSystemConfigs": [
                 {"Arn": arn, "LocalMountPath": path} for arn, path in self.file_systems
             ],
+            "Layers": [self.layer_arn or PENDING_LAYER] if self.layer_name else [],
         }
 
     def permissions_document(self) -> dict[str, Any]:
@@ -131,6 +144,18 @@ class CurrentFunction:
 
 
 @dataclass(frozen=True)
+class PublishLayer(Step):
+    """Publish the project's dependencies as a new version of its layer (none has them)."""
+
+    desired: DesiredFunction
+
+    def describe(self) -> str:
+        zip_path = self.desired.layer_zip
+        size = zip_path.stat().st_size / 1e6 if zip_path is not None else 0.0
+        return f"publish dependency layer {self.desired.layer_name} ({size:.1f} MB, new content)"
+
+
+@dataclass(frozen=True)
 class SyncSchedules(Step):
     """Replace the function's schedule rules with the desired ones."""
 
@@ -146,7 +171,10 @@ class SyncSchedules(Step):
 def plan_deploy(desired: DesiredFunction, current: CurrentFunction) -> list[Step]:
     """The steps that make ``current`` what ``desired`` says, in order; [] when in step."""
     configuration = desired.configuration()
-    steps = plan_latest(desired, current.latest, configuration)
+    steps: list[Step] = []
+    if desired.layer_name and desired.layer_arn is None:
+        steps.append(PublishLayer(desired))
+    steps += plan_latest(desired, current.latest, configuration)
     serving = (current.alias or {}).get("FunctionVersion")
     steps += with_init_check(
         plan_alias(desired, current.alias, current.aliased, configuration),

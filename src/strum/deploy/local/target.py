@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from strum.platform.home import Home
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from strum.build import Artifact
     from strum.config import ProjectConfig
 
 
@@ -80,14 +82,18 @@ def desired_function(
     messages: list[str] = []
     with report("building the package"):
         artifact = build(spec, progress=messages.append)
-        zip_path, sha_hex = artifact.function_zip(cache)
+        layer = dependency_layer(artifact, cache)
     notes.extend(artifact.notes)
     return DesiredFunction(
         name=config.function_name,
         alias=config.stage,
         runtime=f"python{target.python}",
-        code_sha256=base64.b64encode(bytes.fromhex(sha_hex)).decode(),
-        zip_path=zip_path,
+        code_sha256=base64.b64encode(bytes.fromhex(artifact.code_sha256)).decode(),
+        zip_path=artifact.code_zip,
+        layer_name=f"{config.project}-deps" if layer else None,
+        layer_zip=layer[0] if layer else None,
+        layer_marker=f"strum deps sha256:{layer[1]}" if layer else "",
+        layer_sha256=layer[1] if layer else None,
         memory=config.memory,
         timeout=config.timeout,
         ephemeral_storage=config.ephemeral_storage,
@@ -133,6 +139,35 @@ def stable_url(endpoint: str, config: ProjectConfig) -> str | None:
     if parts.scheme != "http" or (parts.hostname or "") not in LOOPBACK_HOSTS or not parts.port:
         return None
     return stage_url(config.project, config.stage, parts.port)
+
+
+def dependency_layer(artifact: Artifact, cache: Path) -> tuple[Path, str] | None:
+    """The build's dependencies as a layer zip (under ``python/``, which the platform puts
+    on ``sys.path``) and its SHA-256 (hex); None for a project without dependencies.
+
+    Cached by the dependency zip's hash: an unchanged lock never rewrites (or re-reads) it.
+    """
+    if artifact.deps_zip is None or artifact.deps_sha256 is None:
+        return None
+    from strum.build.zipfiles import Entry, file_sha256, write_zip, zip_entries
+
+    layer_zip = cache / "layers" / f"local-{artifact.deps_sha256[:32]}.zip"
+    sha_file = layer_zip.with_suffix(".sha256")
+    if not layer_zip.exists() or not sha_file.exists():
+        entries = [
+            Entry(f"python/{entry.arcname}", data=entry.data, executable=entry.executable)
+            for entry in zip_entries(artifact.deps_zip)
+        ]
+        write_zip(entries, layer_zip)
+        sha_file.write_text(file_sha256(layer_zip))
+    return layer_zip, sha_file.read_text().strip()
+
+
+def current_layer(api: PlatformLambdaAPI, desired: DesiredFunction) -> str | None:
+    """The ARN of the layer version that already holds ``desired``'s dependencies."""
+    if desired.layer_name is None:
+        return None
+    return api.find_layer_version(desired.layer_name, desired.layer_marker)
 
 
 def permissions_field(
@@ -224,7 +259,13 @@ class LocalTarget:
         api = connect(self.home, notify)
         try:
             current = current_function(api, desired.name, desired.alias)
+            desired = replace(desired, layer_arn=current_layer(api, desired))
             steps = plan_deploy(desired, current)
+            if steps and desired.layer_arn is not None:
+                version = desired.layer_arn.rsplit(":", 1)[-1]
+                notes.append(
+                    f"dependency layer {desired.layer_name} unchanged: reusing version {version}"
+                )
             result = DeployResult(desired.name, desired.alias, steps, None, None, notes, dry_run)
             if dry_run:
                 return result
@@ -358,7 +399,25 @@ class LocalTarget:
                 api.delete_function(name)
             if api.get_function(name) is not None:
                 raise DeployError(f"{name} still exists after deletion")
+            self._remove_unused_layers(api, report)
             return True
+
+    def _remove_unused_layers(self, api: PlatformLambdaAPI, report: Reporter) -> None:
+        """Delete the project's dependency layer versions no function uses any more (the
+        project's other stages keep theirs)."""
+        layer = f"{self.config.project}-deps"
+        versions = [
+            version
+            for version in api.layer_versions(layer)
+            if str(version.get("Description", "")).startswith("strum deps ")
+        ]
+        if not versions:
+            return
+        used = api.layers_in_use()
+        for version in versions:
+            if version["LayerVersionArn"] not in used:
+                with report(f"deleting layer {layer} version {version['Version']} (unused)"):
+                    api.delete_layer_version(layer, int(version["Version"]))
 
     def manage(self, args: list[str]) -> dict[str, Any]:
         """Run a Django management command in the deployed function; output and exit code."""

@@ -7,8 +7,10 @@ and Invoke on instances' Runtime API listeners), ``async_config``
 (event-invoke configs and dead letters), ``schedules``, ``keys`` (access keys, the audit
 log), ``permissions`` (functions' resource policies), ``tags``, ``account`` (account
 settings, recursion and runtime-management configs), ``provisioned`` (provisioned
-concurrency) and ``status``; ``model`` checks requests against botocore's service model;
-``shapes`` checks requests and renders answers in AWS's shapes. Errors raised below become responses here, in one place (``error_response``). Imports ``invoke``,
+concurrency), ``layers`` (layer versions and their policies), ``uploads`` (big packages,
+staged by hash) and ``status``; ``model`` checks requests against botocore's service model;
+``shapes`` checks requests and renders answers in AWS's shapes. Errors raised below
+become responses here, in one place (``error_response``). Imports ``invoke``,
 ``state`` and ``identity`` below it, never ``urls``: the listeners it opens and closes are
 passed in.
 """
@@ -21,6 +23,7 @@ from strum.platform.api import (
     functions,
     invoke,
     keys,
+    layers,
     model,
     permissions,
     provisioned,
@@ -28,6 +31,7 @@ from strum.platform.api import (
     shapes,
     status,
     tags,
+    uploads,
 )
 from strum.platform.api._http import (
     answering_errors,
@@ -61,6 +65,7 @@ __all__ = [
     "invoke",
     "json_response",
     "keys",
+    "layers",
     "model",
     "permissions",
     "provisioned",
@@ -70,4 +75,5 @@ __all__ = [
     "shapes",
     "status",
     "tags",
+    "uploads",
 ]

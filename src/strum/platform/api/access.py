@@ -20,15 +20,16 @@ from aiohttp.typedefs import Handler, Middleware
 
 from strum.platform import arns
 from strum.platform.api._http import error_response, function_target, read_body
+from strum.platform.api.layers import layer_name
+from strum.platform.api.uploads import too_large
 from strum.platform.errors import (
     AccessDenied,
     PlatformError,
-    RequestEntityTooLarge,
     ResourceNotFound,
     UnknownOperation,
 )
 from strum.platform.identity import Authority, Caller, Policy
-from strum.platform.state import AuditEntry, AuditLog, parse_function_name
+from strum.platform.state import AuditEntry, AuditLog, parse_function_name, parse_layer_version_arn
 
 __all__ = [
     "OPEN_PATHS",
@@ -51,6 +52,9 @@ PATH_FUNCTION = "path function"  # strum's routes: the {function} in the path
 QUERY_FUNCTION = "query function"  # strum's routes: ?function=, or every function
 LOG_GROUP = "log group"  # the function's log group, from ?function=
 TAGGED = "tagged"  # the tagging API: the resource's ARN is the path's {arn}
+LAYER = "layer"  # the {layer} in the path: the layer's ARN
+LAYER_VERSION = "layer version"  # the {layer} and {version} in the path
+LAYER_BY_ARN = "layer by ARN"  # GetLayerVersionByArn: the ?Arn= of the query
 ANY = "any"  # "*": the operation is not about one resource
 
 
@@ -66,6 +70,8 @@ class Operation:
     # Another operation at the same route when the query has this parameter (AWS's
     # ``?List=ALL`` listings share their path with a Get).
     listing: tuple[str, Operation] | None = None
+    # The body streams to the route, held there to its signed SHA-256 (``api.uploads``).
+    streamed: bool = False
 
 
 _F = "/2015-03-31/functions"
@@ -157,6 +163,26 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("PUT", "/2021-07-20/functions/{name}/runtime-management-config"): Operation(
         "lambda:PutRuntimeManagementConfig"
     ),
+    # Layers ("Actions, resources, and condition keys for AWS Lambda": ListLayers on "*",
+    # the others on the layer's or the layer version's ARN).
+    ("GET", "/2018-10-31/layers"): Operation("lambda:ListLayers", ANY),
+    ("POST", "/2018-10-31/layers/{layer}/versions"): Operation("lambda:PublishLayerVersion", LAYER),
+    ("GET", "/2018-10-31/layers/{layer}/versions"): Operation("lambda:ListLayerVersions", LAYER),
+    ("GET", "/2018-10-31/layers/{layer}/versions/{version}"): Operation(
+        "lambda:GetLayerVersion", LAYER_VERSION
+    ),
+    ("DELETE", "/2018-10-31/layers/{layer}/versions/{version}"): Operation(
+        "lambda:DeleteLayerVersion", LAYER_VERSION
+    ),
+    ("POST", "/2018-10-31/layers/{layer}/versions/{version}/policy"): Operation(
+        "lambda:AddLayerVersionPermission", LAYER_VERSION
+    ),
+    ("GET", "/2018-10-31/layers/{layer}/versions/{version}/policy"): Operation(
+        "lambda:GetLayerVersionPolicy", LAYER_VERSION
+    ),
+    ("DELETE", "/2018-10-31/layers/{layer}/versions/{version}/policy/{sid}"): Operation(
+        "lambda:RemoveLayerVersionPermission", LAYER_VERSION
+    ),
     # A code download link (GetFunction's Code.Location) is signed like any call.
     ("GET", "/strum/code/{sha}.zip"): Operation("lambda:GetFunction", ANY),
     # strum's own routes: actions in a "strum:" namespace of their own, logs as CloudWatch's.
@@ -173,10 +199,21 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/strum/v1/keys"): Operation("strum:ListAccessKeys", ANY),
     ("DELETE", "/strum/v1/keys/{key}"): Operation("strum:RevokeAccessKey", ANY),
     ("GET", "/strum/v1/audit"): Operation("strum:GetAuditLog", ANY),
+    # Staging a package too big to send inline, as S3 would hold it for Lambda.
+    ("PUT", "/strum/v1/uploads/{sha}"): Operation("strum:UploadPackage", ANY, streamed=True),
 }
 
 
 _UNLISTED = Operation("strum:UnlistedRoute", ANY)
+# One route, two operations: ListLayers, and GetLayerVersionByArn (``?find=LayerVersion``).
+_BY_ARN = Operation("lambda:GetLayerVersion", LAYER_BY_ARN)
+
+
+def operation_for(method: str, route: str, query: Mapping[str, str]) -> Operation | None:
+    """The operation a request to ``route`` is (None: not in the table)."""
+    if route == "/2018-10-31/layers" and query.get("find") == "LayerVersion":
+        return _BY_ARN if method == "GET" else None
+    return OPERATIONS.get((method, route))
 
 
 def access_middleware(
@@ -187,12 +224,15 @@ def access_middleware(
     log_group_arn: Callable[[str], str],
     presigned: Callable[[str, Mapping[str, str]], bool],
     resource_policies: Callable[[str, str | None], list[Policy]],
+    layer_arn: Callable[[str, int | None], str] = lambda name, version: "*",
+    layer_policies: Callable[[str, int], list[Policy]] = lambda name, version: [],
 ) -> Middleware:
     """Authenticate and authorise every request but the health check (see the module).
 
     ``arn(name, qualifier)`` is a function's ARN, ``log_group_arn(name)`` its log group's;
     ``presigned(path, query)`` accepts a code download link ``GetFunction`` handed out;
-    ``resource_policies(name, qualifier)`` are the policies on a function (AddPermission).
+    ``resource_policies(name, qualifier)`` are the policies on a function (AddPermission);
+    ``layer_arn(name, version)`` and ``layer_policies(name, version)`` the same of layers.
     """
 
     @web.middleware
@@ -208,7 +248,7 @@ def access_middleware(
             )
         info = request.match_info
         route = info.route.resource if info.http_exception is None else None
-        operation = OPERATIONS.get((request.method, route.canonical)) if route else None
+        operation = operation_for(request.method, route.canonical, request.query) if route else None
         if route is not None and operation is None:
             # Fail closed: a route missing from the table is for callers allowed everything.
             operation = _UNLISTED
@@ -221,14 +261,11 @@ def access_middleware(
             # The headers first: an unsigned or unknown caller is refused before its body
             # is read.
             pending = authority.identify(request.headers)
-            try:
-                body = await request.read()
-            except web.HTTPRequestEntityTooLarge:
-                name = operation.action.partition(":")[2] if operation else "this"
-                raise RequestEntityTooLarge(
-                    f"Request must be smaller than {request.client_max_size} bytes for the "
-                    f"{name} operation"
-                ) from None
+            body = (
+                None
+                if operation is not None and operation.streamed
+                else await _body(request, operation)
+            )
             caller = authority.confirm(
                 pending,
                 method=request.method,
@@ -247,23 +284,40 @@ def access_middleware(
                     raise UnknownOperation(request.method, request.path)
                 target: tuple[str, str | None] | None = None
                 await _refuse_foreign_reference(request, operation, caller)
+                policies: list[Policy] = []
                 try:
-                    resource, target = await _resource(request, operation, arn, log_group_arn)
+                    if operation.resource in (LAYER, LAYER_VERSION, LAYER_BY_ARN):
+                        resource, policies = _layer_resource(
+                            request, operation, layer_arn, layer_policies
+                        )
+                    else:
+                        resource, target = await _resource(request, operation, arn, log_group_arn)
+                        policies = resource_policies(*target) if target else []
                 except PlatformError:
                     # A name that cannot be parsed: authorised against "*" (which only a
                     # caller allowed everything passes); the route then answers why.
                     resource = "*"
+                context: dict[str, str | bool] = {
+                    "aws:SourceIp": request.remote or "",
+                    "aws:SecureTransport": request.secure,
+                    "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
                 authority.authorize(
-                    caller,
-                    operation.action,
-                    resource,
-                    resource_policies=resource_policies(*target) if target else (),
-                    context={
-                        "aws:SourceIp": request.remote or "",
-                        "aws:SecureTransport": request.secure,
-                        "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    },
+                    caller, operation.action, resource, resource_policies=policies, context=context
                 )
+                # As on AWS, a function may only use the layers its creator may read.
+                if operation.action in _TAKES_LAYERS:
+                    for named in await _layers_named(request):
+                        parsed = parse_layer_version_arn(named)
+                        if parsed is None:
+                            continue  # the route answers what is wrong with it
+                        authority.authorize(
+                            caller,
+                            "lambda:GetLayerVersion",
+                            named,
+                            resource_policies=layer_policies(parsed[2], parsed[3]),
+                            context=context,
+                        )
             except PlatformError as error:
                 action = operation.action if operation else f"{request.method} {request.path}"
                 _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
@@ -325,6 +379,27 @@ async def _refuse_foreign_reference(
             refuse_foreign(named, caller, operation.action)
 
 
+_TAKES_LAYERS = frozenset({"lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"})
+
+
+async def _layers_named(request: web.Request) -> list[str]:
+    """The layer version ARNs a CreateFunction / UpdateFunctionConfiguration body names."""
+    try:
+        layers = (await read_body(request)).get("Layers")
+    except PlatformError:
+        return []
+    return [arn for arn in layers if isinstance(arn, str)] if isinstance(layers, list) else []
+
+
+async def _body(request: web.Request, operation: Operation | None) -> bytes:
+    """The whole body; over the size the API takes, AWS's ``RequestEntityTooLargeException``."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        name = operation.action.split(":", 1)[-1] if operation else request.path
+        raise too_large(name) from None
+
+
 async def _resource(
     request: web.Request,
     operation: Operation,
@@ -357,6 +432,28 @@ async def _resource(
     if kind == LOG_GROUP:
         return (log_group_arn(named) if named else "*"), None
     return (arn(named, None), (named, None)) if named else ("*", None)
+
+
+def _layer_resource(
+    request: web.Request,
+    operation: Operation,
+    layer_arn: Callable[[str, int | None], str],
+    layer_policies: Callable[[str, int], list[Policy]],
+) -> tuple[str, list[Policy]]:
+    """The ARN a layer operation is authorised on, and the policies on that version."""
+    if operation.resource == LAYER_BY_ARN:
+        arn = request.query.get("Arn", "")
+        parsed = parse_layer_version_arn(arn)
+        if parsed is None:
+            return "*", []
+        return arn, layer_policies(parsed[2], parsed[3])
+    name = layer_name(request.match_info["layer"])
+    if operation.resource == LAYER:
+        return layer_arn(name, None), []
+    version = request.match_info["version"]
+    if not version.isdigit():
+        return "*", []
+    return layer_arn(name, int(version)), layer_policies(name, int(version))
 
 
 def _record(

@@ -20,12 +20,14 @@ from aiohttp import web
 
 from strum.platform.api import shapes
 from strum.platform.api._http import answering_errors, function_target, json_response, read_body
+from strum.platform.api.uploads import PackageSource
 from strum.platform.errors import InvalidParameterValue, ResourceNotFound, model_error
 from strum.platform.invoke import Scheduler
 from strum.platform.settings import Settings
 from strum.platform.state import (
     LATEST,
     AliasRecord,
+    LayerStore,
     Store,
     Tags,
     check_tags,
@@ -71,14 +73,19 @@ def add_routes(
     tags: Tags,
     endpoint: Callable[[], str],
     presign: Callable[[str], str],
+    layers: LayerStore,
+    packages: PackageSource,
     provisioned: Callable[[str], int] = lambda name: 0,
 ) -> None:
     """Register the control API on ``app``; ``endpoint`` is the platform's own address,
-    ``presign`` makes a path a link anyone may fetch for a while (code downloads) and
-    ``provisioned(name)`` is a function's provisioned concurrency in all."""
+    ``presign`` makes a path a link anyone may fetch for a while (code downloads),
+    ``packages`` stores the package a request carries or names and ``provisioned(name)``
+    is a function's provisioned concurrency in all."""
     routes = FunctionRoutes(
         store,
         settings,
+        layers=layers,
+        packages=packages,
         instances=instances,
         urls=urls,
         scheduler=scheduler,
@@ -132,7 +139,11 @@ class FunctionRoutes:
         tags: Tags,
         endpoint: Callable[[], str],
         presign: Callable[[str], str],
+        layers: LayerStore,
+        packages: PackageSource,
     ) -> None:
+        self.packages = packages
+        self.layers = layers
         self.presign = presign
         self.tags = tags
         self.store = store
@@ -150,6 +161,21 @@ class FunctionRoutes:
 
     # -- functions --------------------------------------------------------------------------
 
+    def _with_layers(self, body: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        """``config`` with the request's ``Layers`` (an empty list removes them)."""
+        if "Layers" not in body:
+            return config
+        layers = self.layers.function_layers(body["Layers"] or [])
+        config = {key: value for key, value in config.items() if key != "Layers"}
+        if layers:
+            config["Layers"] = layers
+        return config
+
+    def _collect(self) -> None:
+        """Drop the packages nothing uses any more (deleted layer versions included)."""
+        self.layers.purge_unused()
+        self.store.code.collect(self.store.referenced_code())
+
     async def create_function(self, request: web.Request) -> web.StreamResponse:
         body = await read_body(request)
         name = body.get("FunctionName")
@@ -159,10 +185,11 @@ class FunctionRoutes:
         shapes.check_function_name(name)
         if qualifier is not None:
             raise InvalidParameterValue("FunctionName must not carry a qualifier on create")
-        config = shapes.function_config(body, None, **self._where())
+        config = self._with_layers(body, shapes.function_config(body, None, **self._where()))
         shapes.check_references(body, self.store.scope())
         tags = check_tags(body.get("Tags") or {})
-        code = self.store.code.put(shapes.zip_file(body))
+        code = self.packages.store(body.get("Code"), "CreateFunction")
+        self.layers.check_size(code.sha_hex, config.get("Layers") or [])
         record = self.store.create_function(name, config, code)
         if tags:
             self.tags.tag(name, tags)
@@ -228,7 +255,8 @@ class FunctionRoutes:
         config = current.config
         if "Architectures" in body:
             config = shapes.function_config({"Architectures": body["Architectures"]}, config)
-        code = self.store.code.put(shapes.zip_file(body))
+        code = self.packages.store(body, "UpdateFunctionCode")
+        self.layers.check_size(code.sha_hex, config.get("Layers") or [])
         if body.get("DryRun"):
             preview = replace(current, code_sha=code.sha_hex, code_size=code.size, config=config)
             return json_response(shapes.render_function(self.store, preview, None))
@@ -236,7 +264,7 @@ class FunctionRoutes:
         if config != current.config:
             record = self.store.update_config(name, config)
         self.instances.retire(name, LATEST)
-        self.store.code.collect(self.store.referenced_code())
+        self._collect()
         qualifier = None
         if body.get("Publish"):
             record = self.store.publish_version(name)
@@ -248,8 +276,12 @@ class FunctionRoutes:
         name, _ = function_target(request, name_only=True)
         body = await read_body(request)
         current = self.store.function(name)
-        config = shapes.function_config(body, current.config, **self._where())
+        config = self._with_layers(
+            body, shapes.function_config(body, current.config, **self._where())
+        )
         shapes.check_references(body, self.store.scope())
+        if "Layers" in body:
+            self.layers.check_size(current.code_sha, config.get("Layers") or [])
         record = self.store.update_config(name, config, revision_id=body.get("RevisionId"))
         self.instances.retire(name, LATEST)
         return json_response(shapes.render_function(self.store, record, None))
@@ -262,7 +294,7 @@ class FunctionRoutes:
             self.scheduler.forget(name)
             for key in keys:
                 await self.urls.close(key)
-            self.store.code.collect(self.store.referenced_code())
+            self._collect()
             logger.info("deleted function %s", name)
         elif qualifier == LATEST:
             raise InvalidParameterValue(
@@ -276,7 +308,7 @@ class FunctionRoutes:
         else:
             self.store.delete_version(name, qualifier)
             self.instances.retire(name, qualifier)
-            self.store.code.collect(self.store.referenced_code())
+            self._collect()
         return web.Response(status=204)
 
     async def publish_version(self, request: web.Request) -> web.StreamResponse:

@@ -9,8 +9,6 @@ store's records with the field names of botocore's service model.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from typing import Any
@@ -168,10 +166,6 @@ def function_config(
                 "Member must satisfy enum value set: [Active, PassThrough]",
             )
         config["TracingConfig"] = {"Mode": mode}
-    if body.get("Layers"):
-        raise InvalidParameterValue(
-            "Layers are not supported by strum's platform; package dependencies in the zip"
-        )
     if "FileSystemConfigs" in body:
         systems = file_system_configs(body["FileSystemConfigs"], region, account)
         if systems:
@@ -313,29 +307,6 @@ def _architectures(architectures: object) -> list[str]:
     ):
         raise InvalidParameterValue("Architectures must name exactly one of x86_64 or arm64")
     return [str(architectures[0])]
-
-
-def zip_file(body: dict[str, Any]) -> bytes:
-    """The package bytes of a Create/UpdateFunctionCode request (``ZipFile``, base64)."""
-    code = body.get("Code", body)
-    if not isinstance(code, dict):
-        raise InvalidParameterValue("Code must be an object with a ZipFile")
-    if any(code.get(key) for key in ("S3Bucket", "S3Key", "S3ObjectVersion")):
-        raise InvalidParameterValue(
-            "strum's platform takes the package inline: send it as ZipFile (S3 code "
-            "locations are not supported)"
-        )
-    if code.get("ImageUri"):
-        raise InvalidParameterValue(
-            "strum's platform runs .zip packages only; container images are not supported"
-        )
-    encoded = code.get("ZipFile")
-    if not isinstance(encoded, str) or not encoded:
-        raise InvalidParameterValue("Please provide a source for function code: ZipFile")
-    try:
-        return base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidParameterValue("ZipFile must be base64-encoded zip bytes") from exc
 
 
 def alias_weights(routing: object, primary: str) -> dict[str, float]:

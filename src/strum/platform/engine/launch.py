@@ -49,6 +49,21 @@ _LIMITED_BOOTSTRAP = (
 _STRUM_SRC = str(Path(__file__).resolve().parents[3])
 
 
+def _opt_paths(spec: FunctionSpec, boxed: bool) -> dict[str, str] | None:
+    """Where a function finds its layers' bin/, lib/ and Python paths: under /opt in the
+    sandbox; without one, under the merged directory on the host (not the literal /opt,
+    which is the host's own)."""
+    if spec.opt_dir is None:
+        return None
+    root = sandbox.OPT if boxed else str(spec.opt_dir)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return {
+        "bin": f"{root}/bin",
+        "lib": f"{root}/lib",
+        "python": f"{root}/python/lib/{version}/site-packages{os.pathsep}{root}/python",
+    }
+
+
 class InvalidEntrypoint(Exception):
     """The runtime has no command to start (AWS's ``Runtime.InvalidEntrypoint``)."""
 
@@ -261,6 +276,7 @@ class Launcher:
                         mounts=mounts,
                         volumes=volumes,
                         sdk_dir=self._sdk if python else None,
+                        opt_dir=spec.opt_dir,
                     )
                 return spawn(
                     argv,
@@ -366,13 +382,21 @@ class Launcher:
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
         }
-        # The SDK last: the package's own code (and the function's PYTHONPATH) wins.
+        # The SDK last: the package's own code, its layers (and the function's PYTHONPATH)
+        # win - Lambda's order: the task root (sys.path[0]), the layers, then the runtime.
         sdk_dir = sandbox.SDK_DIR if boxed else str(self._sdk)
+        opt = _opt_paths(spec, boxed)
+        if opt is not None:
+            env["PATH"] += os.pathsep + opt["bin"]
+            env["LD_LIBRARY_PATH"] = opt["lib"]
+        runtime_path = runtime_dir + os.pathsep + sdk_dir
+        if opt is not None:
+            runtime_path = opt["python"] + os.pathsep + runtime_path
         if python:
-            env["PYTHONPATH"] = runtime_dir + os.pathsep + sdk_dir
+            env["PYTHONPATH"] = runtime_path
         env.update(spec.environment)
         if python and "PYTHONPATH" in dict(spec.environment):
-            env["PYTHONPATH"] += os.pathsep + runtime_dir + os.pathsep + sdk_dir
+            env["PYTHONPATH"] += os.pathsep + runtime_path
         env.update(
             {
                 "_HANDLER": spec.handler,

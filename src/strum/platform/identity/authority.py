@@ -133,9 +133,10 @@ class Authority:
         method: str,
         raw_path: str,
         headers: Mapping[str, str],
-        body: bytes,
+        body: bytes | None,
     ) -> Caller:
-        """The caller, once the signature over the whole request checks out."""
+        """The caller, once the signature over the whole request checks out (``body``
+        None: a streamed body, held by the route to its signed SHA-256)."""
         verify(
             pending.claim,
             secret=pending.secret,

@@ -149,6 +149,9 @@ def parse(
     return SignedBy(key_id, day, region, scope_service, amz_date, signed, signature, token)
 
 
+_HEX_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
 def verify(
     signed_by: SignedBy,
     *,
@@ -156,11 +159,23 @@ def verify(
     method: str,
     raw_path: str,
     headers: Mapping[str, str],
-    body: bytes,
+    body: bytes | None,
 ) -> None:
-    """Recompute the signature with the key's ``secret``; raise unless it matches."""
+    """Recompute the signature with the key's ``secret``; raise unless it matches.
+
+    ``body`` None: the body streams to the route after this check, which must then hold
+    it to the signed ``x-amz-content-sha256`` - so that header must be a SHA-256 (hex);
+    ``UNSIGNED-PAYLOAD`` would let a replayed signature carry any body.
+    """
     claimed = headers.get("x-amz-content-sha256")
-    if claimed and claimed != "UNSIGNED-PAYLOAD" and claimed != hashlib.sha256(body).hexdigest():
+    if body is None:
+        if not claimed or not _HEX_DIGEST.match(claimed):
+            raise _invalid(
+                "A streamed upload must be signed with its SHA-256 (hex) in the "
+                "'x-amz-content-sha256' header"
+            )
+        body = b""
+    elif claimed and claimed != "UNSIGNED-PAYLOAD" and claimed != hashlib.sha256(body).hexdigest():
         raise _invalid(
             "The provided 'x-amz-content-sha256' header does not match what was computed."
         )

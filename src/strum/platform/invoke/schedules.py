@@ -123,12 +123,11 @@ class Scheduler:
     async def stop(self) -> None:
         """Stop firing; rules and their ``last_fired`` stay on disk."""
         if self._task is not None:
-            # The flag as well as the cancel: on Python 3.11 a wait_for whose wait completes
-            # as it is cancelled can swallow the cancellation, and the loop would go on.
-            self._stopping = True
-            if self._wake is not None:
-                self._wake.set()
-            self._task.cancel()
+            # Python 3.11's wait_for swallows a cancellation that lands as the wake event is
+            # set (gh-86296), and the loop would then sleep on: cancel until it is done.
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.5)
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._db is not None:

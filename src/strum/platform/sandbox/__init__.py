@@ -7,6 +7,7 @@ network namespace. The bottom of the platform: it imports nothing of the layers 
 
 from strum.platform.sandbox.bwrap import (
     NOBODY,
+    OPT,
     RUNTIME_DIR,
     SDK_DIR,
     TASK_ROOT,
@@ -27,6 +28,7 @@ __all__ = [
     "DENIED",
     "MAX_TASKS",
     "NOBODY",
+    "OPT",
     "RUNTIME_DIR",
     "SDK_DIR",
     "SDK_PACKAGES",

@@ -17,6 +17,7 @@ CLONE_NEWNS, CLONE_FS = 0x00020000, 0x00000200
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 NOBODY = 65534
 TASK_ROOT = "/var/task"
+OPT = "/opt"  # where a function's layers are, as on Lambda
 RUNTIME_DIR = "/var/runtime"
 # The AWS SDK for Python (boto3 and what it imports), where AWS's runtimes keep theirs: on
 # sys.path after the function's own code, so a version in the package wins.
@@ -195,12 +196,14 @@ def bwrap_command(
     mounts: BindMounts | None = None,
     volumes: tuple[tuple[Path, str], ...] = (),
     sdk_dir: Path | None = None,
+    opt_dir: Path | None = None,
 ) -> list[str]:
     """The bubblewrap command line that runs ``command`` in an instance's sandbox
     (``seccomp_fd``: a filter program for bubblewrap to read and apply; ``mounts``: where
     an unprivileged bubblewrap reaches the sources - call this in the spawning thread;
     ``volumes``: (directory, mount path) pairs bound read-write; ``sdk_dir``: the AWS SDK
-    packages, bound read-only at ``SDK_DIR``)."""
+    packages, bound read-only at ``SDK_DIR``; ``opt_dir``: the function's layers, merged,
+    read-only at /opt)."""
     arguments = [bwrap, *base_arguments()]
     if seccomp_fd is not None:
         arguments += ["--seccomp", str(seccomp_fd)]
@@ -213,6 +216,9 @@ def bwrap_command(
         source = mounts.path("python") if mounts is not None else prefix
         arguments += ["--ro-bind", str(source), str(prefix)]
     arguments += ["--ro-bind", str(code_dir), TASK_ROOT]
+    if opt_dir is not None:
+        layers = mounts.locate(opt_dir) if mounts is not None else str(opt_dir)
+        arguments += ["--ro-bind", layers, OPT]
     arguments += ["--ro-bind", str(runtime_package), f"{RUNTIME_DIR}/strum"]
     if sdk_dir is not None:
         sdk_source = mounts.locate(sdk_dir) if mounts is not None else str(sdk_dir)

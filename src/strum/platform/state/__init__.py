@@ -4,13 +4,19 @@ packages stored and unpacked once by content (``codestore``), and the audit log 
 control-plane decisions (``audit``), functions' tags (``tags``), their recursion and
 runtime-management settings (``function_settings``), provisioned concurrency
 configurations (``provisioned``) and the port each function URL last had (``url_ports``, so
-a stage deployed again gets its URL back). Plain Python and plain errors
+a stage deployed again gets its URL back) and layer versions (``layers``). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
 from strum.platform.state.audit import AuditEntry, AuditLog
 from strum.platform.state.codestore import CodeStore, StoredCode, code_sha256
 from strum.platform.state.function_settings import FunctionSettings
+from strum.platform.state.layers import (
+    LayerStore,
+    LayerVersion,
+    layer_arn,
+    parse_layer_version_arn,
+)
 from strum.platform.state.provisioned import ProvisionedConfigs
 from strum.platform.state.records import (
     LATEST,
@@ -32,13 +38,17 @@ __all__ = [
     "CodeStore",
     "FunctionRecord",
     "FunctionSettings",
+    "LayerStore",
+    "LayerVersion",
     "ProvisionedConfigs",
     "Store",
     "StoredCode",
     "Tags",
     "check_tags",
     "code_sha256",
+    "layer_arn",
     "parse_function_name",
+    "parse_layer_version_arn",
     "remember_port",
     "remembered_port",
     "url_key",

@@ -191,6 +191,7 @@ def function_spec(
     *,
     arn: str,
     code_dir: Path,
+    opt_dir: Path | None = None,
     reserved_concurrency: int | None,
     region: str,
 ) -> FunctionSpec:
@@ -205,6 +206,7 @@ def function_spec(
         handler=config.get("Handler", ""),
         code_sha256=record.code_sha,
         code_dir=code_dir,
+        opt_dir=opt_dir,
         memory_mb=int(config.get("MemorySize", 128)),
         timeout_s=int(config.get("Timeout", 3)),
         ephemeral_mb=int(config.get("EphemeralStorage", {}).get("Size", 512)),

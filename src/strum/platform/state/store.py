@@ -85,6 +85,10 @@ class Store:
         self._aliases: dict[tuple[str, str], AliasRecord | None] = {}
         # Asked on every authorised call about a function; cleared on every write.
         self._policies: dict[tuple[str, str], tuple[str, str] | None] = {}
+        # Set by the state beside functions that holds packages too (``LayerStore``): the
+        # digests it keeps, and the read-only /opt directory of a configuration's Layers.
+        self.other_code: list[Callable[[], set[str]]] = []
+        self.opt_dir: Callable[[list[dict[str, Any]]], Path | None] = lambda layers: None
 
     def close(self) -> None:
         with self._lock:
@@ -276,10 +280,11 @@ class Store:
 
     def referenced_code(self) -> set[str]:
         """SHA-256 digests (hex) of every package a function or version still uses."""
-        rows = self._db.execute(
-            "SELECT code_sha FROM functions UNION SELECT code_sha FROM versions"
-        ).fetchall()
-        return {row[0] for row in rows}
+        rows = self.rows("SELECT code_sha FROM functions UNION SELECT code_sha FROM versions")
+        kept = {row[0] for row in rows}
+        for holder in self.other_code:
+            kept |= holder()
+        return kept
 
     def delete_version(self, name: str, version: str) -> None:
         """Delete one published version; ``ResourceConflict`` while an alias uses it."""
@@ -659,6 +664,7 @@ class Store:
                 record,
                 arn=self.arn(record.name),
                 code_dir=self.code.unpack(record.code_sha),
+                opt_dir=self.opt_dir(record.config.get("Layers") or []),
                 reserved_concurrency=self.concurrency(record.name),
                 region=self.default_scope.region,
             )
