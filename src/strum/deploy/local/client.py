@@ -254,6 +254,11 @@ class PlatformLambdaAPI:
             "PUT", f"/2015-03-31/functions/{self._fn(name)}/aliases/{quote(alias, safe='')}", body
         )
 
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._call(
+            "DELETE", f"/2015-03-31/functions/{self._fn(name)}/aliases/{quote(alias, safe='')}"
+        )
+
     # -- function URLs ----------------------------------------------------------------
 
     def get_url_config(self, name: str, qualifier: str) -> dict[str, Any] | None:
