@@ -30,6 +30,7 @@ from pathlib import Path
 from aiohttp import web
 
 from strum.platform import api, tls
+from strum.platform.dashboard import Dashboard, SignIns
 from strum.platform.engine import Engine
 from strum.platform.errors import ResourceNotFound
 from strum.platform.home import Home, write_atomically
@@ -45,7 +46,14 @@ from strum.platform.identity import (
 from strum.platform.invoke import AsyncQueue, Invoker, Provisioner, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
-from strum.platform.state import AuditLog, FunctionSettings, ProvisionedConfigs, Store, Tags
+from strum.platform.state import (
+    AuditLog,
+    FunctionSettings,
+    InvocationMetrics,
+    ProvisionedConfigs,
+    Store,
+    Tags,
+)
 from strum.platform.urls import FunctionUrls
 
 __all__ = ["Platform", "serve"]
@@ -94,6 +102,8 @@ class Platform:
             account=settings.account_id,
         )
         self.audit = AuditLog(home.audit_db)
+        self.sign_ins = SignIns(self.authority, settings.region)
+        self.metrics = InvocationMetrics(self.store)
         self.tls = _tls(home, settings)
         self._instance_port: int | None = None
         self.engine = Engine(
@@ -102,6 +112,7 @@ class Platform:
             api_endpoint=self._instance_endpoint,
             credentials=self._instance_credentials,
         )
+        self.engine.metrics = self.metrics
         self.asyncq = AsyncQueue(home.queue_db, self.store, settings)
         self.invoker = Invoker(self.store, self.engine, self.asyncq)
         self.provisioner = Provisioner(
@@ -120,6 +131,7 @@ class Platform:
             log_group_arn=self._log_group_arn,
             presigned=self.sessions.presigned,
             resource_policies=self._resource_policies,
+            cookies=self.sign_ins,
         )
         app = web.Application(
             client_max_size=_MAX_REQUEST_BYTES,
@@ -161,6 +173,16 @@ class Platform:
             account=self.settings.account_id,
         )
         api.status.add_routes(app, status)
+        Dashboard(
+            self.sign_ins,
+            self.store,
+            self.engine.logs,
+            self.metrics,
+            url_for=self.urls.url_for,
+            engine_status=self.engine.status,
+            rules=self.scheduler.rules,
+            dead_letters=self.asyncq,
+        ).add_routes(app)
         return app
 
     async def start(self) -> None:
@@ -209,6 +231,7 @@ class Platform:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.engine.stop()
+        self.metrics.flush()
         self.store.close()
         self.audit.close()
         self.release()

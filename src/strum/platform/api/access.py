@@ -4,8 +4,15 @@ The middleware authenticates each request (AWS Signature Version 4 against keys 
 platform issued, or an instance's session credentials), then authorises its operation
 with IAM's action name on the resource ARN AWS would use ("Actions, resources, and
 condition keys for AWS Lambda"), and records control-plane decisions in the audit log.
-Only ``/strum/v1/health`` is open. ``OPERATIONS`` is the one table of what each route is;
-a test checks that every route the API registers is in it.
+Only ``/strum/v1/health`` and the dashboard's sign-in page are open. ``OPERATIONS`` is the one
+table of what each route is; a test checks that every route the API registers is in it.
+
+The dashboard's pages (``by_cookie`` rows) are the one exception to SigV4: a browser cannot
+sign requests, so they authenticate with the session cookie the sign-in page issued
+(``CookieAuthenticator``, which also checks CSRF on every unsafe method), and are then
+authorised exactly like API calls - the signed-in key's policy, the row's action and
+resource. The two never mix: API routes ignore cookies (an ambient credential would make
+every API call forgeable cross-site) and cookie routes ignore signatures.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -31,15 +39,19 @@ from strum.platform.identity import Authority, Caller, Policy
 from strum.platform.state import AuditEntry, AuditLog, parse_function_name
 
 __all__ = [
+    "DASHBOARD_SIGN_IN",
     "OPEN_PATHS",
     "OPERATIONS",
+    "CookieAuthenticator",
     "Operation",
     "access_middleware",
     "caller_scope",
     "refuse_foreign",
 ]
 
-OPEN_PATHS = frozenset({"/strum/v1/health"})
+# Where a browser signs in to the dashboard with an access key id and secret.
+DASHBOARD_SIGN_IN = "/strum/sign-in"
+OPEN_PATHS = frozenset({"/strum/v1/health", DASHBOARD_SIGN_IN})
 # Code download links are presigned (``X-Strum-Signature``), like AWS's S3 links.
 CODE_LINKS = "/strum/code/"
 
@@ -50,6 +62,7 @@ BODY_FUNCTION = "body function"  # CreateFunction: the FunctionName in the body
 PATH_FUNCTION = "path function"  # strum's routes: the {function} in the path
 QUERY_FUNCTION = "query function"  # strum's routes: ?function=, or every function
 LOG_GROUP = "log group"  # the function's log group, from ?function=
+PATH_LOG_GROUP = "path log group"  # the dashboard's: the log group of the {function} in the path
 TAGGED = "tagged"  # the tagging API: the resource's ARN is the path's {arn}
 ANY = "any"  # "*": the operation is not about one resource
 
@@ -66,6 +79,19 @@ class Operation:
     # Another operation at the same route when the query has this parameter (AWS's
     # ``?List=ALL`` listings share their path with a Get).
     listing: tuple[str, Operation] | None = None
+    # A dashboard page: the caller is the session cookie's, not a signature's.
+    by_cookie: bool = False
+
+
+class CookieAuthenticator(Protocol):
+    """How the dashboard's routes learn their caller (see the module)."""
+
+    async def caller(self, request: web.Request) -> Caller:
+        """The signed-in caller; a ``PlatformError`` for no, a forged or an expired
+        session, and for an unsafe method without its CSRF token or from another site."""
+
+    def refused(self, request: web.Request, error: PlatformError) -> web.StreamResponse:
+        """What a browser gets instead (the sign-in page, or a 403 page)."""
 
 
 _F = "/2015-03-31/functions"
@@ -173,6 +199,36 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/strum/v1/keys"): Operation("strum:ListAccessKeys", ANY),
     ("DELETE", "/strum/v1/keys/{key}"): Operation("strum:RevokeAccessKey", ANY),
     ("GET", "/strum/v1/audit"): Operation("strum:GetAuditLog", ANY),
+    # The dashboard: each page needs what the API call showing the same thing needs.
+    ("GET", "/strum/"): Operation("lambda:ListFunctions", ANY, audited=False, by_cookie=True),
+    ("GET", "/strum/functions/{function}"): Operation(
+        "lambda:GetFunction", PATH_FUNCTION, audited=False, by_cookie=True
+    ),
+    ("GET", "/strum/functions/{function}/metrics"): Operation(
+        "strum:GetInvocationMetrics", PATH_FUNCTION, audited=False, by_cookie=True
+    ),
+    ("GET", "/strum/functions/{function}/logs"): Operation(
+        "logs:FilterLogEvents", PATH_LOG_GROUP, audited=False, by_cookie=True
+    ),
+    ("GET", "/strum/functions/{function}/logs/live"): Operation(
+        "logs:FilterLogEvents", PATH_LOG_GROUP, audited=False, by_cookie=True
+    ),
+    ("GET", "/strum/instances"): Operation(
+        "strum:GetPlatformStatus", ANY, audited=False, by_cookie=True
+    ),
+    ("GET", "/strum/async"): Operation(
+        "strum:ListDeadLetters", QUERY_FUNCTION, audited=False, by_cookie=True
+    ),
+    ("POST", "/strum/functions/{function}/dead-letters/redrive"): Operation(
+        "strum:RedriveDeadLetters", PATH_FUNCTION, by_cookie=True
+    ),
+    ("POST", "/strum/functions/{function}/dead-letters/discard"): Operation(
+        "strum:DiscardDeadLetters", PATH_FUNCTION, by_cookie=True
+    ),
+    ("GET", "/strum/static/{file}"): Operation(
+        "strum:ViewDashboard", ANY, audited=False, by_cookie=True
+    ),
+    ("POST", "/strum/sign-out"): Operation("strum:ViewDashboard", ANY, by_cookie=True),
 }
 
 
@@ -187,12 +243,14 @@ def access_middleware(
     log_group_arn: Callable[[str], str],
     presigned: Callable[[str, Mapping[str, str]], bool],
     resource_policies: Callable[[str, str | None], list[Policy]],
+    cookies: CookieAuthenticator | None = None,
 ) -> Middleware:
     """Authenticate and authorise every request but the health check (see the module).
 
     ``arn(name, qualifier)`` is a function's ARN, ``log_group_arn(name)`` its log group's;
     ``presigned(path, query)`` accepts a code download link ``GetFunction`` handed out;
-    ``resource_policies(name, qualifier)`` are the policies on a function (AddPermission).
+    ``resource_policies(name, qualifier)`` are the policies on a function (AddPermission);
+    ``cookies`` authenticates the dashboard's pages (without it they refuse everyone).
     """
 
     @web.middleware
@@ -217,6 +275,26 @@ def access_middleware(
             operation = listing[1]
         caller: Caller | None = None
         resource = "*"
+        if operation is not None and operation.by_cookie:
+            if cookies is None:
+                return error_response(AccessDenied("The dashboard is not served"), "")
+            try:
+                caller = await cookies.caller(request)
+            except PlatformError as error:
+                _record(audit, request, None, operation.action, "*", f"denied: {error.error_type}")
+                return cookies.refused(request, error)
+            return await _authorized(
+                request,
+                handler,
+                operation,
+                caller,
+                authority,
+                audit,
+                cookies.refused,
+                arn,
+                log_group_arn,
+                resource_policies,
+            )
         try:
             # The headers first: an unsigned or unknown caller is refused before its body
             # is read.
@@ -240,39 +318,67 @@ def access_middleware(
             action = operation.action if operation else f"{request.method} {request.path}"
             _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
             return error_response(error, str(uuid.uuid4()))
-        # The rest of the request answers in the caller's region and account.
-        with arns.scoped(caller_scope(caller)):
-            try:
-                if operation is None:
-                    raise UnknownOperation(request.method, request.path)
-                target: tuple[str, str | None] | None = None
-                await _refuse_foreign_reference(request, operation, caller)
-                try:
-                    resource, target = await _resource(request, operation, arn, log_group_arn)
-                except PlatformError:
-                    # A name that cannot be parsed: authorised against "*" (which only a
-                    # caller allowed everything passes); the route then answers why.
-                    resource = "*"
-                authority.authorize(
-                    caller,
-                    operation.action,
-                    resource,
-                    resource_policies=resource_policies(*target) if target else (),
-                    context={
-                        "aws:SourceIp": request.remote or "",
-                        "aws:SecureTransport": request.secure,
-                        "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    },
-                )
-            except PlatformError as error:
-                action = operation.action if operation else f"{request.method} {request.path}"
-                _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
-                return error_response(error, str(uuid.uuid4()))
-            if operation.audited:
-                _record(audit, request, caller, operation.action, resource, "allowed")
-            return await handler(request)
+        return await _authorized(
+            request,
+            handler,
+            operation,
+            caller,
+            authority,
+            audit,
+            lambda request, error: error_response(error, str(uuid.uuid4())),
+            arn,
+            log_group_arn,
+            resource_policies,
+        )
 
     return check_access
+
+
+async def _authorized(
+    request: web.Request,
+    handler: Handler,
+    operation: Operation | None,
+    caller: Caller,
+    authority: Authority,
+    audit: AuditLog,
+    refuse: Callable[[web.Request, PlatformError], web.StreamResponse],
+    arn: Callable[[str, str | None], str],
+    log_group_arn: Callable[[str], str],
+    resource_policies: Callable[[str, str | None], list[Policy]],
+) -> web.StreamResponse:
+    """Authorise an authenticated ``caller`` for ``operation``, then run the handler."""
+    resource = "*"
+    # The rest of the request answers in the caller's region and account.
+    with arns.scoped(caller_scope(caller)):
+        try:
+            if operation is None:
+                raise UnknownOperation(request.method, request.path)
+            target: tuple[str, str | None] | None = None
+            await _refuse_foreign_reference(request, operation, caller)
+            try:
+                resource, target = await _resource(request, operation, arn, log_group_arn)
+            except PlatformError:
+                # A name that cannot be parsed: authorised against "*" (which only a
+                # caller allowed everything passes); the route then answers why.
+                resource = "*"
+            authority.authorize(
+                caller,
+                operation.action,
+                resource,
+                resource_policies=resource_policies(*target) if target else (),
+                context={
+                    "aws:SourceIp": request.remote or "",
+                    "aws:SecureTransport": request.secure,
+                    "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                },
+            )
+        except PlatformError as error:
+            action = operation.action if operation else f"{request.method} {request.path}"
+            _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
+            return refuse(request, error)
+        if operation.audited:
+            _record(audit, request, caller, operation.action, resource, "allowed")
+        return await handler(request)
 
 
 def caller_scope(caller: Caller) -> arns.Scope:
@@ -353,6 +459,8 @@ async def _resource(
     if kind == PATH_FUNCTION:
         name = request.match_info["function"]
         return arn(name, None), (name, None)
+    if kind == PATH_LOG_GROUP:
+        return log_group_arn(request.match_info["function"]), None
     named = request.query.get("function")
     if kind == LOG_GROUP:
         return (log_group_arn(named) if named else "*"), None

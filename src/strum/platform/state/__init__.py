@@ -3,13 +3,14 @@
 packages stored and unpacked once by content (``codestore``), and the audit log of
 control-plane decisions (``audit``), functions' tags (``tags``), their recursion and
 runtime-management settings (``function_settings``) and provisioned concurrency
-configurations (``provisioned``). Plain Python and plain errors
+configurations (``provisioned``), per-minute invocation metrics (``metrics``). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
 from strum.platform.state.audit import AuditEntry, AuditLog
 from strum.platform.state.codestore import CodeStore, StoredCode, code_sha256
 from strum.platform.state.function_settings import FunctionSettings
+from strum.platform.state.metrics import InvocationMetrics
 from strum.platform.state.provisioned import ProvisionedConfigs
 from strum.platform.state.records import (
     LATEST,
@@ -30,6 +31,7 @@ __all__ = [
     "CodeStore",
     "FunctionRecord",
     "FunctionSettings",
+    "InvocationMetrics",
     "ProvisionedConfigs",
     "Store",
     "StoredCode",
