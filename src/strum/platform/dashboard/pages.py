@@ -18,7 +18,7 @@ from aiohttp import web
 
 from strum.platform.api.access import DASHBOARD_SIGN_IN
 from strum.platform.dashboard.render import render
-from strum.platform.dashboard.sessions import SignIns, check_same_origin
+from strum.platform.dashboard.sessions import SESSION, SignIns, check_same_origin
 from strum.platform.dashboard.views import (
     exists,
     function_detail,
@@ -94,7 +94,7 @@ class Dashboard:
     def _page(
         self, request: web.Request, template: str, status: int = 200, **context: Any
     ) -> web.Response:
-        session = request.get("dashboard_session")
+        session = request.get(SESSION)
         page = render(
             template, signed_in=session is not None, csrf=session.csrf if session else "", **context
         )

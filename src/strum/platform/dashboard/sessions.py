@@ -28,7 +28,7 @@ from strum.platform.api.access import DASHBOARD_SIGN_IN
 from strum.platform.errors import AccessDenied, PlatformError
 from strum.platform.identity import Authority, Caller
 
-__all__ = ["COOKIE", "DashboardSession", "SignIns"]
+__all__ = ["COOKIE", "SESSION", "DashboardSession", "SignIns"]
 
 COOKIE = "strum_session"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -47,6 +47,10 @@ class DashboardSession:
     access_key_id: str
     expires_at: float
     csrf: str
+
+
+# Where a page finds the session the middleware checked.
+SESSION = web.RequestKey("dashboard_session", DashboardSession)
 
 
 class SignIns:
@@ -128,7 +132,7 @@ class SignIns:
             token = form.get("csrf")
             if not isinstance(token, str) or not hmac.compare_digest(token, session.csrf):
                 raise AccessDenied("The form's CSRF token is missing or does not match")
-        request["dashboard_session"] = session
+        request[SESSION] = session
         return caller
 
     def refused(self, request: web.Request, error: PlatformError) -> web.StreamResponse:
