@@ -7,6 +7,7 @@ the page's action; a POST has passed the CSRF check too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -40,6 +41,8 @@ _STATIC_FILES = {
     "dashboard.css": "text/css",
     "uPlot.LICENSE": "text/plain",
 }
+# How often a live log stream with nothing to say checks its browser is still there.
+_HEARTBEAT_S = 15.0
 RANGES = ((15, "15 min"), (60, "1 h"), (1440, "24 h"))
 # Pages are private and change with every request: no cache may keep them.
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -169,12 +172,27 @@ class Dashboard:
             headers={**_NO_STORE, "Content-Type": "text/event-stream", "X-Accel-Buffering": "no"}
         )
         await response.prepare(request)
-        async for entry in self.logs.follow(name):
-            if wanted not in str(entry["message"]):
-                continue
-            data = json.dumps(log_row(entry))
-            await response.write(f"data: {data}\n\n".encode())
-        return response  # pragma: no cover - the loop ends only when the client leaves
+        entries: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+
+        async def follow() -> None:
+            async for entry in self.logs.follow(name):
+                if wanted in str(entry["message"]) and not entries.full():
+                    entries.put_nowait(entry)
+
+        follower = asyncio.create_task(follow())
+        try:
+            while True:
+                try:
+                    entry = await asyncio.wait_for(entries.get(), _HEARTBEAT_S)
+                except asyncio.TimeoutError:
+                    # A comment line: finds a browser that went away, keeps proxies open.
+                    await response.write(b": still here\n\n")
+                    continue
+                await response.write(f"data: {json.dumps(log_row(entry))}\n\n".encode())
+        except ConnectionResetError:
+            return response  # the browser left
+        finally:
+            follower.cancel()
 
     async def instances(self, request: web.Request) -> web.Response:
         status = dict(self.engine_status().get("instances") or {})

@@ -2,6 +2,8 @@
 (function () {
   "use strict";
   function chart(root, title, data, series) {
+    // Points too: a minute with traffic between idle ones is a point, not a line.
+    series.forEach(function (s) { s.points = {show: true, size: 4}; s.spanGaps = false; });
     var box = document.createElement("div");
     root.appendChild(box);
     new uPlot({title: title, width: 460, height: 220, series: [{}].concat(series),
