@@ -244,3 +244,24 @@ def test_a_dependency_change_reads_the_config_again(
     dev.wait_for("rebuilt everything (pyproject.toml)")
     assert function_named(platform, "devadependency")["MemorySize"] == 256
     assert dev.interrupt() == 0, dev.output
+
+
+def test_a_project_that_starts_broken_serves_once_it_is_fixed(
+    platform: RunningPlatform, project: Path, dev_process: list[DevProcess]
+) -> None:
+    (project / "app.py").write_text("def app(:\n")
+    dev = DevProcess(platform, project)
+    dev_process.append(dev)
+    dev.wait_for("failed to start")
+    dev.wait_for("watching")
+    edit(project, "fixed")
+    url = dev.wait_for("http://").strip()
+    serves(url, b"fixed", timeout=5)
+    # A config that cannot be read is shown too, and the code keeps serving.
+    pyproject = project / "pyproject.toml"
+    good = pyproject.read_text()
+    pyproject.write_text(good + "memory = 'lots'\n")
+    dev.wait_for("tool.strum.memory: must be a whole number")
+    assert body(url) == b"fixed"
+    assert dev.output.count(url) == 1
+    assert dev.interrupt() == 0, dev.output

@@ -52,11 +52,12 @@ def dev(stage: str | None, project_dir: Path, keep: bool) -> None:
     session = DevSession(target)
     stop = threading.Event()
     logs: threading.Thread | None = None
+    url: str | None = None
     try:
         try:
-            result = session.start(out.step, out.info)
-            if result.url:
-                click.echo(result.url)
+            url = session.start(out.step, out.info).url
+            if url:
+                click.echo(url)  # once: every save keeps the same URL
         except DeployError as exc:
             out.error(str(exc))
         logs = threading.Thread(target=_stream_logs, args=(session, stop), daemon=True)
@@ -79,10 +80,13 @@ def dev(stage: str | None, project_dir: Path, keep: bool) -> None:
                 continue
             names = sorted({Path(path).name for _, path in changes})
             started = time.perf_counter()
-            fresh = stage_target(project_dir, stage) if touches_dependencies(names) else None
+            rebuild = touches_dependencies(names)
             try:
+                # A dependency or config file: read the config again (its errors are shown
+                # like any other), and the build reinstalls what the lock now says.
+                fresh = stage_target(project_dir, stage) if rebuild else None
                 result = session.update(_quiet, _ignore, fresh)  # type: ignore[arg-type]
-            except StrumError as exc:
+            except (StrumError, ValueError, OSError) as exc:
                 # A deploy's advice to run `strum deploy` again: here, saving is the way.
                 message = "\n".join(
                     line for line in str(exc).splitlines() if "`strum deploy` again" not in line
@@ -91,8 +95,14 @@ def dev(stage: str | None, project_dir: Path, keep: bool) -> None:
                 out.info("the previous code keeps serving; save again once it is fixed")
                 continue
             elapsed = time.perf_counter() - started
-            what = "rebuilt everything" if fresh else "reloaded"
+            if not result.steps:
+                out.info(f"no change to the function ({', '.join(names)})")
+                continue
+            what = "rebuilt everything" if rebuild else "reloaded"
             out.ok(f"{what} ({', '.join(names)}): version {result.version} in {elapsed:.2f} s")
+            if url is None and result.url:
+                url = result.url
+                click.echo(url)
     except KeyboardInterrupt:
         pass
     finally:
