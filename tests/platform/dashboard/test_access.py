@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -131,9 +134,6 @@ def test_a_cross_site_sign_in_is_refused(platform: RunningPlatform, browser: Bro
 def test_a_signature_opens_no_page_and_a_cookie_opens_no_api(
     platform: RunningPlatform, signed_in: Browser
 ) -> None:
-    import urllib.error
-    import urllib.request
-
     signed = platform.request("/strum/")
     opener = urllib.request.build_opener(_NoRedirect())
     with pytest.raises(urllib.error.HTTPError) as caught:
@@ -171,6 +171,32 @@ def test_sign_out_ends_the_session(signed_in: Browser) -> None:
     assert refused(replay.get("/strum/", headers={"Cookie": f"strum_session={cookie}"}), "GET")
 
 
-class _NoRedirect(__import__("urllib.request").request.HTTPRedirectHandler):
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         return None
+
+
+def test_under_tls_the_cookie_is_secure(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import ssl
+
+    from tests.platform.conftest import start_platform
+
+    running = start_platform(tmp_path / "home", host="127.0.0.2", tls_names=("127.0.0.2",))
+    try:
+        owner = running.owner
+        context = ssl.create_default_context(cafile=str(running.platform.tls.certificate))
+        form = {"access_key_id": owner.access_key_id, "secret": owner.secret}
+        request = urllib.request.Request(
+            running.endpoint + "/strum/sign-in", data=urllib.parse.urlencode(form).encode()
+        )
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=context), _NoRedirect()
+        )
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            opener.open(request, timeout=30)
+        with caught.value as response:
+            assert response.code == 303
+            cookie = response.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    finally:
+        running.stop()
