@@ -182,6 +182,7 @@ class Platform:
             engine_status=self.engine.status,
             rules=self.scheduler.rules,
             dead_letters=self.asyncq,
+            audit=self.audit,
         ).add_routes(app)
         return app
 

@@ -84,6 +84,20 @@ def test_a_wrong_secret_signs_nobody_in(platform: RunningPlatform, browser: Brow
     assert "do not match" in page.text
     assert browser.sign_in("AKIAUNKNOWNKEY000000", owner.secret).status == 401
     assert refused(browser.get("/strum/"), "GET")
+    # Each attempt is in the audit log, with the key it claimed.
+    audit = platform.platform.audit
+    attempts = wait_for_entries(audit, "AKIAUNKNOWNKEY000000")
+    assert attempts[-1].action == "strum:SignInToDashboard"
+    assert attempts[-1].decision == "denied: InvalidCredentials"
+
+
+def wait_for_entries(audit, key_id: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 10
+    while True:
+        found = [e for e in audit.query() if e.access_key_id == key_id]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
 
 
 def test_the_cookie_is_httponly_samesite_strict_and_scoped(

@@ -196,6 +196,12 @@ class PlatformLambdaAPI:
                 return None
             raise
 
+    def download_code(self, location: str) -> bytes:
+        """The zip behind the ``Code.Location`` link ``GetFunction`` handed out."""
+        link = urlsplit(location)
+        _, payload = self._request("GET", link.path + (f"?{link.query}" if link.query else ""))
+        return payload
+
     def create_function(self, config: dict[str, Any], zip_bytes: bytes) -> dict[str, Any]:
         body = {**config, "Code": {"ZipFile": base64.b64encode(zip_bytes).decode()}}
         return self._call("POST", "/2015-03-31/functions", body)

@@ -16,7 +16,6 @@ deletes only the versions it superseded.
 
 from __future__ import annotations
 
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,11 +71,7 @@ def take_snapshot(api: PlatformLambdaAPI, name: str, alias: str) -> Snapshot:
         return Snapshot(existed=False)
     alias_record = api.get_alias(name, alias)
     location = (function.get("Code") or {}).get("Location")
-    latest_zip = None
-    if location:
-        # A presigned link of the platform's own (loopback); the code is small.
-        with urllib.request.urlopen(location, timeout=30) as response:
-            latest_zip = response.read()
+    latest_zip = api.download_code(location) if location else None
     return Snapshot(
         existed=True,
         alias_version=alias_record["FunctionVersion"] if alias_record else None,

@@ -29,7 +29,7 @@ from strum.platform.dashboard.views import (
 )
 from strum.platform.engine.logs import LogStore
 from strum.platform.errors import AccessDenied
-from strum.platform.state import InvocationMetrics, Store
+from strum.platform.state import AuditEntry, AuditLog, InvocationMetrics, Store
 
 __all__ = ["Dashboard"]
 
@@ -67,6 +67,7 @@ class Dashboard:
         engine_status: Callable[[], dict[str, Any]],
         rules: Callable[[str | None], list[Any]],
         dead_letters: Any,
+        audit: AuditLog | None = None,
     ) -> None:
         self.sign_ins = sign_ins
         self.store = store
@@ -76,6 +77,7 @@ class Dashboard:
         self.engine_status = engine_status
         self.rules = rules
         self.queue = dead_letters
+        self.audit = audit
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(DASHBOARD_SIGN_IN, self.sign_in_page)
@@ -117,6 +119,7 @@ class Dashboard:
         form = await request.post()
         key_id, secret = str(form.get("access_key_id") or ""), str(form.get("secret") or "")
         signed = self.sign_ins.sign_in(key_id, secret)
+        self._record_sign_in(request, key_id, signed is not None)
         if signed is None:
             return self._page(
                 request,
@@ -131,6 +134,22 @@ class Dashboard:
         )
         self.sign_ins.set_cookie(response, request, token)
         return response
+
+    def _record_sign_in(self, request: web.Request, key_id: str, allowed: bool) -> None:
+        """Every sign-in, good or bad, goes to the audit log (a guessed key shows there)."""
+        if self.audit is None:
+            return
+        self.audit.record(
+            AuditEntry(
+                time=time.time(),
+                principal="dashboard",
+                access_key_id=key_id[:128],
+                action="strum:SignInToDashboard",
+                resource="*",
+                decision="allowed" if allowed else "denied: InvalidCredentials",
+                source=request.remote or "",
+            )
+        )
 
     async def sign_out(self, request: web.Request) -> web.StreamResponse:
         self.sign_ins.sign_out(request)
