@@ -17,6 +17,7 @@ deletes only the versions it superseded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from strum.deploy.local.client import LambdaAPIError, PlatformLambdaAPI
@@ -89,6 +90,7 @@ class DevSession:
         self.target = target
         self.snapshot: Snapshot | None = None
         self.serving: str | None = None
+        self._cached_before = {path.name for path in self._merged_zips()}
 
     @property
     def name(self) -> str:
@@ -118,13 +120,27 @@ class DevSession:
         result = self.target.deploy(report, notify)
         if result.version:
             self.serving = str(result.version)
+        self._tidy_cache(keep_newest=True)
         return result
+
+    def _merged_zips(self) -> list[Path]:
+        """The build's cache of code-and-dependencies zips (one per code change)."""
+        folder = self.target.home.root / "cache" / "functions"
+        return sorted(folder.glob("*.zip"), key=lambda path: path.stat().st_mtime)
+
+    def _tidy_cache(self, *, keep_newest: bool) -> None:
+        """Delete the merged zips this session made: a save makes one of a few MB, and a
+        session saves hundreds of times. The platform keeps its own copy of the code."""
+        made = [path for path in self._merged_zips() if path.name not in self._cached_before]
+        for path in made[:-1] if keep_newest else made:
+            path.unlink(missing_ok=True)
 
     def restore(self, report: Reporter) -> None:
         """Put the stage back as it was before ``start()``."""
         snapshot = self.snapshot
         if snapshot is None:
             return
+        self._tidy_cache(keep_newest=False)
         name, alias = self.name, self.alias
         with self.target._platform() as api:
             if not snapshot.existed:
@@ -151,6 +167,7 @@ class DevSession:
         snapshot = self.snapshot
         if snapshot is None:
             return
+        self._tidy_cache(keep_newest=False)
         keep = set(snapshot.versions) | ({self.serving} if self.serving else set())
         with self.target._platform() as api, report("removing the versions `strum dev` replaced"):
             self._delete_versions(api, frozenset(keep))
