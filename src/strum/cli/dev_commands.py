@@ -48,6 +48,7 @@ def dev(stage: str | None, project_dir: Path, keep: bool) -> None:
     import watchfiles
 
     out = Output()
+    _interrupt_on_termination()
     root = project_dir.resolve()
     session = DevSession(target)
     stop = threading.Event()
@@ -118,6 +119,20 @@ def dev(stage: str | None, project_dir: Path, keep: bool) -> None:
                 out.ok(f"{session.name}:{session.alias} is as it was before `strum dev`")
         except KeyboardInterrupt:
             out.error("interrupted while restoring; `strum deploy` brings the stage up to date")
+
+
+def _interrupt_on_termination() -> None:
+    """SIGTERM (an IDE's stop button) and SIGHUP (a closed terminal) end ``dev`` as Ctrl-C
+    does: the stage is put back."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, interrupt)
 
 
 class _Filter:
