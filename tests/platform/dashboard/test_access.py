@@ -46,6 +46,12 @@ def test_every_dashboard_route_is_in_the_table() -> None:
     assert len(POSTS) == 3
 
 
+def test_strum_without_its_slash_leads_to_the_dashboard(browser: Browser) -> None:
+    page = browser.get("/strum")
+    assert page.status == 308 and page.headers["Location"] == "/strum/"
+    assert refused(browser.get("/strum/"), "GET")
+
+
 @pytest.mark.parametrize(("method", "path"), PAGES)
 def test_no_cookie_is_refused(browser: Browser, method: str, path: str) -> None:
     page = browser.request(path, method=method, form={} if method == "POST" else None)

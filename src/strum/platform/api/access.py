@@ -51,7 +51,8 @@ __all__ = [
 
 # Where a browser signs in to the dashboard with an access key id and secret.
 DASHBOARD_SIGN_IN = "/strum/sign-in"
-OPEN_PATHS = frozenset({"/strum/v1/health", DASHBOARD_SIGN_IN})
+# ``/strum`` only redirects to the dashboard's ``/strum/`` (which then asks to sign in).
+OPEN_PATHS = frozenset({"/strum/v1/health", DASHBOARD_SIGN_IN, "/strum"})
 # Code download links are presigned (``X-Strum-Signature``), like AWS's S3 links.
 CODE_LINKS = "/strum/code/"
 

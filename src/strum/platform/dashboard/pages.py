@@ -80,6 +80,7 @@ class Dashboard:
         self.audit = audit
 
     def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/strum", self.to_dashboard)
         app.router.add_get(DASHBOARD_SIGN_IN, self.sign_in_page)
         app.router.add_post(DASHBOARD_SIGN_IN, self.sign_in)
         app.router.add_post("/strum/sign-out", self.sign_out)
@@ -105,6 +106,9 @@ class Dashboard:
         )
         headers = {**_NO_STORE, "Content-Security-Policy": _CSP}
         return web.Response(status=status, text=page, content_type="text/html", headers=headers)
+
+    async def to_dashboard(self, request: web.Request) -> web.Response:
+        return web.Response(status=308, headers={"Location": "/strum/"})
 
     async def sign_in_page(self, request: web.Request) -> web.Response:
         return self._page(
