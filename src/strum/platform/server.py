@@ -180,6 +180,7 @@ class Platform:
             self.metrics,
             url_for=self.urls.url_for,
             engine_status=self.engine.status,
+            instance_details=self.engine.instance_details,
             rules=self.scheduler.rules,
             dead_letters=self.asyncq,
             audit=self.audit,

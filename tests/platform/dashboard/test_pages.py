@@ -170,6 +170,9 @@ def test_instances_show_the_engines_status(signed_in: Browser, deployed: str) ->
     text = signed_in.get("/strum/instances").text
     assert '<a href="/strum/functions/shop">shop</a>' in text
     assert "cold starts" in text
+    # Each instance with its peak memory against the function's memory size.
+    assert "of 256 MB</td>" in text
+    assert "<td>idle</td>" in text
 
 
 def test_a_dead_letter_is_redriven_from_its_button(

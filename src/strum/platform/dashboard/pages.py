@@ -65,6 +65,7 @@ class Dashboard:
         *,
         url_for: Callable[[str], str | None],
         engine_status: Callable[[], dict[str, Any]],
+        instance_details: Callable[[], list[dict[str, Any]]] = list,
         rules: Callable[[str | None], list[Any]],
         dead_letters: Any,
         audit: AuditLog | None = None,
@@ -75,6 +76,7 @@ class Dashboard:
         self.metrics = metrics
         self.url_for = url_for
         self.engine_status = engine_status
+        self.instance_details = instance_details
         self.rules = rules
         self.queue = dead_letters
         self.audit = audit
@@ -221,7 +223,9 @@ class Dashboard:
         status = dict(self.engine_status().get("instances") or {})
         isolation = status.pop("isolation", {}) or {}
         pairs = sorted(isolation.items()) if isinstance(isolation, dict) else [("", isolation)]
-        return self._page(request, "instances.html", s=status, isolation=pairs)
+        return self._page(
+            request, "instances.html", s=status, isolation=pairs, each=self.instance_details()
+        )
 
     async def async_page(self, request: web.Request) -> web.Response:
         letters = self.queue.dead_letters()

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from strum.platform.engine.health import StartRecord, instance_counts
+from strum.platform.engine.health import StartRecord, instance_counts, instance_details
 from strum.platform.engine.instances import (
     Instance,
     Invocation,
@@ -516,6 +516,10 @@ class Engine:
     def health(self) -> dict[str, Any]:
         """Whether instances can still start: ``{"healthy", "reasons"}`` (``health``)."""
         return self.starts.report(self.launcher.problems())
+
+    def instance_details(self) -> list[dict[str, Any]]:
+        """Each live instance (``health.instance_details``), for the dashboard."""
+        return instance_details(self._instances)
 
     def status(self) -> dict[str, Any]:
         """Instances per function and version (busy / idle / starting), counters, and
