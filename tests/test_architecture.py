@@ -157,7 +157,8 @@ PLATFORM_LAYERS = [
     ("strum.platform.engine", ["invoke", "api", "urls", "server"]),
     ("strum.platform.state", ["engine", "invoke", "api", "urls", "sandbox", "server"]),
     ("strum.platform.invoke", ["api", "urls", "server"]),
-    ("strum.platform.api", ["urls", "server"]),
+    ("strum.platform.api", ["urls", "server", "dashboard"]),
+    ("strum.platform.dashboard", ["urls", "server"]),
     ("strum.platform.urls", ["server"]),
     ("strum.platform.errors", ["engine", "invoke", "api", "urls", "state", "sandbox", "server"]),
     ("strum.platform.settings", ["engine", "invoke", "api", "urls", "state", "sandbox", "server"]),
@@ -181,6 +182,7 @@ def test_platform_imports_run_one_way(layer, above):
 # plain Python, so they can be driven and tested without a server.
 AIOHTTP_ALLOWED = (
     "strum.platform.api",
+    "strum.platform.dashboard",
     "strum.platform.urls",
     "strum.platform.engine.runtime_api",
     "strum.platform.server",

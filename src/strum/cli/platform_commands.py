@@ -172,6 +172,7 @@ def start(
     already = daemon.find_running(state)
     running = daemon.start(state, host=host, port=port, sandbox=not no_sandbox, tls=tls)
     Output().ok(f"platform running at {running.endpoint} (pid {running.pid})")
+    Output().info(_dashboard_line(running.endpoint))
     if already is not None and (port is not None or tls or host != "127.0.0.1" or no_sandbox):
         Output().note(
             "it was already running, so the options given were not applied; "
@@ -229,6 +230,7 @@ def status(as_json: bool, home: str | None) -> None:
         place = f"at {running.endpoint} (pid {running.pid}), home {details['home']}"
         if health["healthy"]:
             Output().ok(f"platform running {place}")
+            Output().info(_dashboard_line(running.endpoint))
         else:
             Output().error(f"platform running {place} is UNHEALTHY: it cannot start instances")
             for reason in health["reasons"]:
@@ -241,6 +243,13 @@ def status(as_json: bool, home: str | None) -> None:
             Output().note(line)
     if not health["healthy"]:
         raise SystemExit(4)
+
+
+def _dashboard_line(endpoint: str) -> str:
+    return (
+        f"dashboard: {endpoint}/strum/ (sign in with an access key; "
+        "`strum platform credentials` prints the owner's)"
+    )
 
 
 def _running(home: str | None) -> tuple[Home, Any]:

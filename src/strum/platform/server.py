@@ -30,6 +30,7 @@ from pathlib import Path
 from aiohttp import web
 
 from strum.platform import api, tls
+from strum.platform.dashboard import Dashboard, SignIns
 from strum.platform.engine import Engine
 from strum.platform.errors import ResourceNotFound
 from strum.platform.home import Home, write_atomically
@@ -48,6 +49,7 @@ from strum.platform.spec import FunctionSpec
 from strum.platform.state import (
     AuditLog,
     FunctionSettings,
+    InvocationMetrics,
     LayerStore,
     ProvisionedConfigs,
     Store,
@@ -104,6 +106,8 @@ class Platform:
             account=settings.account_id,
         )
         self.audit = AuditLog(home.audit_db)
+        self.sign_ins = SignIns(self.authority, settings.region)
+        self.metrics = InvocationMetrics(self.store)
         self.tls = _tls(home, settings)
         self._instance_port: int | None = None
         self.engine = Engine(
@@ -112,6 +116,7 @@ class Platform:
             api_endpoint=self._instance_endpoint,
             credentials=self._instance_credentials,
         )
+        self.engine.metrics = self.metrics
         self.asyncq = AsyncQueue(home.queue_db, self.store, settings)
         self.invoker = Invoker(self.store, self.engine, self.asyncq)
         self.provisioner = Provisioner(
@@ -134,6 +139,7 @@ class Platform:
             resource_policies=self._resource_policies,
             layer_arn=self.layers.arn,
             layer_policies=self._layer_policies,
+            cookies=self.sign_ins,
         )
         # A stage's stable host (<stage>.<project>.localhost) is its function URL, which
         # checks its own callers; every other request is the API's, signed and authorised.
@@ -188,6 +194,18 @@ class Platform:
             account=self.settings.account_id,
         )
         api.status.add_routes(app, status)
+        Dashboard(
+            self.sign_ins,
+            self.store,
+            self.engine.logs,
+            self.metrics,
+            url_for=self.urls.url_for,
+            engine_status=self.engine.status,
+            instance_details=self.engine.instance_details,
+            rules=self.scheduler.rules,
+            dead_letters=self.asyncq,
+            audit=self.audit,
+        ).add_routes(app)
         return app
 
     async def start(self) -> None:
@@ -236,6 +254,7 @@ class Platform:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.engine.stop()
+        self.metrics.flush()
         self.store.close()
         self.audit.close()
         self.release()

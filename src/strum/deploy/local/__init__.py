@@ -8,6 +8,7 @@ the only code that writes to the platform.
 from __future__ import annotations
 
 from strum.deploy.local.client import LambdaAPIError, PlatformLambdaAPI
+from strum.deploy.local.dev import DevSession, touches_dependencies
 from strum.deploy.local.execute import execute
 from strum.deploy.local.plan import CurrentFunction, DesiredFunction, SyncSchedules, plan_deploy
 from strum.deploy.local.target import LocalTarget, current_function
@@ -15,6 +16,7 @@ from strum.deploy.local.target import LocalTarget, current_function
 __all__ = [
     "CurrentFunction",
     "DesiredFunction",
+    "DevSession",
     "LambdaAPIError",
     "LocalTarget",
     "PlatformLambdaAPI",
@@ -22,4 +24,5 @@ __all__ = [
     "current_function",
     "execute",
     "plan_deploy",
+    "touches_dependencies",
 ]

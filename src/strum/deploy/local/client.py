@@ -201,6 +201,12 @@ class PlatformLambdaAPI(PackageCalls):
                 return None
             raise
 
+    def download_code(self, location: str) -> bytes:
+        """The zip behind the ``Code.Location`` link ``GetFunction`` handed out."""
+        link = urlsplit(location)
+        _, payload = self._request("GET", link.path + (f"?{link.query}" if link.query else ""))
+        return payload
+
     def create_function(self, config: dict[str, Any], zip_path: Path | bytes) -> dict[str, Any]:
         body = {**config, "Code": self._content(zip_path)}
         return self._call("POST", "/2015-03-31/functions", body)
@@ -277,6 +283,11 @@ class PlatformLambdaAPI(PackageCalls):
         body = {"FunctionVersion": version, "RoutingConfig": {"AdditionalVersionWeights": {}}}
         return self._call(
             "PUT", f"/2015-03-31/functions/{self._fn(name)}/aliases/{quote(alias, safe='')}", body
+        )
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._call(
+            "DELETE", f"/2015-03-31/functions/{self._fn(name)}/aliases/{quote(alias, safe='')}"
         )
 
     # -- function URLs ----------------------------------------------------------------

@@ -1,7 +1,8 @@
 """AWS Lambda's REST API as boto3 calls it, and strum's own ``/strum/v1`` routes.
 
 ``access`` signs in and authorises every request (SigV4, IAM-style policies, the audit
-log); ``functions`` (functions, versions, aliases, concurrency, URL configs), ``invoke`` (the
+log) by the table of ``operations``; ``functions`` (functions, versions, aliases,
+concurrency, URL configs), ``invoke`` (the
 Invoke routes - buffered, streamed as an ``eventstream``, and the deprecated InvokeAsync -
 and Invoke on instances' Runtime API listeners), ``async_config``
 (event-invoke configs and dead letters), ``schedules``, ``keys`` (access keys, the audit
@@ -25,6 +26,7 @@ from strum.platform.api import (
     keys,
     layers,
     model,
+    operations,
     permissions,
     provisioned,
     schedules,
@@ -67,6 +69,7 @@ __all__ = [
     "keys",
     "layers",
     "model",
+    "operations",
     "permissions",
     "provisioned",
     "qualified_target",

@@ -4,8 +4,15 @@ The middleware authenticates each request (AWS Signature Version 4 against keys 
 platform issued, or an instance's session credentials), then authorises its operation
 with IAM's action name on the resource ARN AWS would use ("Actions, resources, and
 condition keys for AWS Lambda"), and records control-plane decisions in the audit log.
-Only ``/strum/v1/health`` is open. ``OPERATIONS`` is the one table of what each route is;
-a test checks that every route the API registers is in it.
+Only ``/strum/v1/health`` and the dashboard's sign-in page are open. ``OPERATIONS`` is the one
+table of what each route is; a test checks that every route the API registers is in it.
+
+The dashboard's pages (``by_cookie`` rows) are the one exception to SigV4: a browser cannot
+sign requests, so they authenticate with the session cookie the sign-in page issued
+(``CookieAuthenticator``, which also checks CSRF on every unsafe method), and are then
+authorised exactly like API calls - the signed-in key's policy, the row's action and
+resource. The two never mix: API routes ignore cookies (an ambient credential would make
+every API call forgeable cross-site) and cookie routes ignore signatures.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -21,6 +29,23 @@ from aiohttp.typedefs import Handler, Middleware
 from strum.platform import arns
 from strum.platform.api._http import error_response, function_target, read_body
 from strum.platform.api.layers import layer_name
+from strum.platform.api.operations import (
+    ANY,
+    BODY_FUNCTION,
+    FUNCTION,
+    LAYER,
+    LAYER_BY_ARN,
+    LAYER_VERSION,
+    LOG_GROUP,
+    OPERATIONS,
+    PATH_FUNCTION,
+    PATH_LOG_GROUP,
+    TAGGED,
+    UNLISTED,
+    UNQUALIFIED,
+    Operation,
+    operation_for,
+)
 from strum.platform.api.uploads import too_large
 from strum.platform.errors import (
     AccessDenied,
@@ -32,188 +57,33 @@ from strum.platform.identity import Authority, Caller, Policy
 from strum.platform.state import AuditEntry, AuditLog, parse_function_name, parse_layer_version_arn
 
 __all__ = [
+    "DASHBOARD_SIGN_IN",
     "OPEN_PATHS",
     "OPERATIONS",
+    "CookieAuthenticator",
     "Operation",
     "access_middleware",
     "caller_scope",
     "refuse_foreign",
 ]
 
-OPEN_PATHS = frozenset({"/strum/v1/health"})
+# Where a browser signs in to the dashboard with an access key id and secret.
+DASHBOARD_SIGN_IN = "/strum/sign-in"
+# ``/strum`` only redirects to the dashboard's ``/strum/`` (which then asks to sign in).
+OPEN_PATHS = frozenset({"/strum/v1/health", DASHBOARD_SIGN_IN, "/strum"})
 # Code download links are presigned (``X-Strum-Signature``), like AWS's S3 links.
 CODE_LINKS = "/strum/code/"
 
-# How an operation names its resource.
-FUNCTION = "function"  # the {name} in the path, qualified by ?Qualifier= or the name itself
-UNQUALIFIED = "unqualified"  # the {name} in the path, without a qualifier
-BODY_FUNCTION = "body function"  # CreateFunction: the FunctionName in the body
-PATH_FUNCTION = "path function"  # strum's routes: the {function} in the path
-QUERY_FUNCTION = "query function"  # strum's routes: ?function=, or every function
-LOG_GROUP = "log group"  # the function's log group, from ?function=
-TAGGED = "tagged"  # the tagging API: the resource's ARN is the path's {arn}
-LAYER = "layer"  # the {layer} in the path: the layer's ARN
-LAYER_VERSION = "layer version"  # the {layer} and {version} in the path
-LAYER_BY_ARN = "layer by ARN"  # GetLayerVersionByArn: the ?Arn= of the query
-ANY = "any"  # "*": the operation is not about one resource
 
+class CookieAuthenticator(Protocol):
+    """How the dashboard's routes learn their caller (see the module)."""
 
-@dataclass(frozen=True)
-class Operation:
-    """An API operation: its IAM action, how its resource is named, whether it is audited."""
+    async def caller(self, request: web.Request) -> Caller:
+        """The signed-in caller; a ``PlatformError`` for no, a forged or an expired
+        session, and for an unsafe method without its CSRF token or from another site."""
 
-    action: str
-    resource: str = FUNCTION
-    # The data plane (Invoke) is not audited when allowed: it is the hot path, and its
-    # record is the function's own log.
-    audited: bool = True
-    # Another operation at the same route when the query has this parameter (AWS's
-    # ``?List=ALL`` listings share their path with a Get).
-    listing: tuple[str, Operation] | None = None
-    # The body streams to the route, held there to its signed SHA-256 (``api.uploads``).
-    streamed: bool = False
-
-
-_F = "/2015-03-31/functions"
-_ONE = _F + "/{name}"
-OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("POST", _F): Operation("lambda:CreateFunction", BODY_FUNCTION),
-    ("GET", _F): Operation("lambda:ListFunctions", ANY),
-    ("GET", _F + "/"): Operation("lambda:ListFunctions", ANY),
-    ("GET", _ONE): Operation("lambda:GetFunction"),
-    ("DELETE", _ONE): Operation("lambda:DeleteFunction"),
-    ("GET", _ONE + "/configuration"): Operation("lambda:GetFunctionConfiguration"),
-    ("PUT", _ONE + "/configuration"): Operation("lambda:UpdateFunctionConfiguration"),
-    ("PUT", _ONE + "/code"): Operation("lambda:UpdateFunctionCode"),
-    ("POST", _ONE + "/versions"): Operation("lambda:PublishVersion"),
-    ("GET", _ONE + "/versions"): Operation("lambda:ListVersionsByFunction"),
-    ("POST", _ONE + "/aliases"): Operation("lambda:CreateAlias", UNQUALIFIED),
-    ("GET", _ONE + "/aliases"): Operation("lambda:ListAliases", UNQUALIFIED),
-    ("GET", _ONE + "/aliases/{alias}"): Operation("lambda:GetAlias", UNQUALIFIED),
-    ("PUT", _ONE + "/aliases/{alias}"): Operation("lambda:UpdateAlias", UNQUALIFIED),
-    ("DELETE", _ONE + "/aliases/{alias}"): Operation("lambda:DeleteAlias", UNQUALIFIED),
-    ("POST", _ONE + "/invocations"): Operation("lambda:InvokeFunction", audited=False),
-    # InvokeWithResponseStream is authorised as lambda:InvokeFunction, as on AWS.
-    ("POST", "/2021-11-15/functions/{name}/response-streaming-invocations"): Operation(
-        "lambda:InvokeFunction", audited=False
-    ),
-    ("POST", "/2014-11-13/functions/{name}/invoke-async"): Operation(
-        "lambda:InvokeAsync", audited=False
-    ),
-    ("POST", "/2014-11-13/functions/{name}/invoke-async/"): Operation(
-        "lambda:InvokeAsync", audited=False
-    ),
-    ("POST", _ONE + "/policy"): Operation("lambda:AddPermission"),
-    ("GET", _ONE + "/policy"): Operation("lambda:GetPolicy"),
-    ("DELETE", _ONE + "/policy/{sid}"): Operation("lambda:RemovePermission"),
-    ("PUT", "/2019-09-30/functions/{name}/provisioned-concurrency"): Operation(
-        "lambda:PutProvisionedConcurrencyConfig"
-    ),
-    ("GET", "/2019-09-30/functions/{name}/provisioned-concurrency"): Operation(
-        "lambda:GetProvisionedConcurrencyConfig",
-        listing=("List", Operation("lambda:ListProvisionedConcurrencyConfigs", UNQUALIFIED)),
-    ),
-    ("DELETE", "/2019-09-30/functions/{name}/provisioned-concurrency"): Operation(
-        "lambda:DeleteProvisionedConcurrencyConfig"
-    ),
-    ("PUT", "/2017-10-31/functions/{name}/concurrency"): Operation(
-        "lambda:PutFunctionConcurrency", UNQUALIFIED
-    ),
-    ("GET", "/2019-09-30/functions/{name}/concurrency"): Operation(
-        "lambda:GetFunctionConcurrency", UNQUALIFIED
-    ),
-    ("DELETE", "/2017-10-31/functions/{name}/concurrency"): Operation(
-        "lambda:DeleteFunctionConcurrency", UNQUALIFIED
-    ),
-    ("POST", "/2021-10-31/functions/{name}/url"): Operation("lambda:CreateFunctionUrlConfig"),
-    ("GET", "/2021-10-31/functions/{name}/url"): Operation("lambda:GetFunctionUrlConfig"),
-    ("PUT", "/2021-10-31/functions/{name}/url"): Operation("lambda:UpdateFunctionUrlConfig"),
-    ("DELETE", "/2021-10-31/functions/{name}/url"): Operation("lambda:DeleteFunctionUrlConfig"),
-    ("GET", "/2021-10-31/functions/{name}/urls"): Operation(
-        "lambda:ListFunctionUrlConfigs", UNQUALIFIED
-    ),
-    ("PUT", "/2019-09-25/functions/{name}/event-invoke-config"): Operation(
-        "lambda:PutFunctionEventInvokeConfig"
-    ),
-    ("POST", "/2019-09-25/functions/{name}/event-invoke-config"): Operation(
-        "lambda:UpdateFunctionEventInvokeConfig"
-    ),
-    ("GET", "/2019-09-25/functions/{name}/event-invoke-config"): Operation(
-        "lambda:GetFunctionEventInvokeConfig"
-    ),
-    ("DELETE", "/2019-09-25/functions/{name}/event-invoke-config"): Operation(
-        "lambda:DeleteFunctionEventInvokeConfig"
-    ),
-    ("GET", "/2019-09-25/functions/{name}/event-invoke-config/list"): Operation(
-        "lambda:ListFunctionEventInvokeConfigs", UNQUALIFIED
-    ),
-    ("POST", "/2017-03-31/tags/{arn}"): Operation("lambda:TagResource", TAGGED),
-    ("DELETE", "/2017-03-31/tags/{arn}"): Operation("lambda:UntagResource", TAGGED),
-    ("GET", "/2017-03-31/tags/{arn}"): Operation("lambda:ListTags", TAGGED),
-    ("GET", "/2016-08-19/account-settings"): Operation("lambda:GetAccountSettings", ANY),
-    ("GET", "/2024-08-31/functions/{name}/recursion-config"): Operation(
-        "lambda:GetFunctionRecursionConfig", UNQUALIFIED
-    ),
-    ("PUT", "/2024-08-31/functions/{name}/recursion-config"): Operation(
-        "lambda:PutFunctionRecursionConfig", UNQUALIFIED
-    ),
-    ("GET", "/2021-07-20/functions/{name}/runtime-management-config"): Operation(
-        "lambda:GetRuntimeManagementConfig"
-    ),
-    ("PUT", "/2021-07-20/functions/{name}/runtime-management-config"): Operation(
-        "lambda:PutRuntimeManagementConfig"
-    ),
-    # Layers ("Actions, resources, and condition keys for AWS Lambda": ListLayers on "*",
-    # the others on the layer's or the layer version's ARN).
-    ("GET", "/2018-10-31/layers"): Operation("lambda:ListLayers", ANY),
-    ("POST", "/2018-10-31/layers/{layer}/versions"): Operation("lambda:PublishLayerVersion", LAYER),
-    ("GET", "/2018-10-31/layers/{layer}/versions"): Operation("lambda:ListLayerVersions", LAYER),
-    ("GET", "/2018-10-31/layers/{layer}/versions/{version}"): Operation(
-        "lambda:GetLayerVersion", LAYER_VERSION
-    ),
-    ("DELETE", "/2018-10-31/layers/{layer}/versions/{version}"): Operation(
-        "lambda:DeleteLayerVersion", LAYER_VERSION
-    ),
-    ("POST", "/2018-10-31/layers/{layer}/versions/{version}/policy"): Operation(
-        "lambda:AddLayerVersionPermission", LAYER_VERSION
-    ),
-    ("GET", "/2018-10-31/layers/{layer}/versions/{version}/policy"): Operation(
-        "lambda:GetLayerVersionPolicy", LAYER_VERSION
-    ),
-    ("DELETE", "/2018-10-31/layers/{layer}/versions/{version}/policy/{sid}"): Operation(
-        "lambda:RemoveLayerVersionPermission", LAYER_VERSION
-    ),
-    # A code download link (GetFunction's Code.Location) is signed like any call.
-    ("GET", "/strum/code/{sha}.zip"): Operation("lambda:GetFunction", ANY),
-    # strum's own routes: actions in a "strum:" namespace of their own, logs as CloudWatch's.
-    ("GET", "/strum/v1/status"): Operation("strum:GetPlatformStatus", ANY),
-    ("GET", "/strum/v1/logs"): Operation("logs:FilterLogEvents", LOG_GROUP),
-    ("PUT", "/strum/v1/schedules/{function}"): Operation("strum:PutSchedules", PATH_FUNCTION),
-    ("GET", "/strum/v1/schedules/{function}"): Operation("strum:GetSchedules", PATH_FUNCTION),
-    ("GET", "/strum/v1/events/dead"): Operation("strum:ListDeadLetters", QUERY_FUNCTION),
-    ("POST", "/strum/v1/events/dead/redrive"): Operation(
-        "strum:RedriveDeadLetters", QUERY_FUNCTION
-    ),
-    ("DELETE", "/strum/v1/events/dead"): Operation("strum:DiscardDeadLetters", QUERY_FUNCTION),
-    ("POST", "/strum/v1/keys"): Operation("strum:CreateAccessKey", ANY),
-    ("GET", "/strum/v1/keys"): Operation("strum:ListAccessKeys", ANY),
-    ("DELETE", "/strum/v1/keys/{key}"): Operation("strum:RevokeAccessKey", ANY),
-    ("GET", "/strum/v1/audit"): Operation("strum:GetAuditLog", ANY),
-    # Staging a package too big to send inline, as S3 would hold it for Lambda.
-    ("PUT", "/strum/v1/uploads/{sha}"): Operation("strum:UploadPackage", ANY, streamed=True),
-}
-
-
-_UNLISTED = Operation("strum:UnlistedRoute", ANY)
-# One route, two operations: ListLayers, and GetLayerVersionByArn (``?find=LayerVersion``).
-_BY_ARN = Operation("lambda:GetLayerVersion", LAYER_BY_ARN)
-
-
-def operation_for(method: str, route: str, query: Mapping[str, str]) -> Operation | None:
-    """The operation a request to ``route`` is (None: not in the table)."""
-    if route == "/2018-10-31/layers" and query.get("find") == "LayerVersion":
-        return _BY_ARN if method == "GET" else None
-    return OPERATIONS.get((method, route))
+    def refused(self, request: web.Request, error: PlatformError) -> web.StreamResponse:
+        """What a browser gets instead (the sign-in page, or a 403 page)."""
 
 
 def access_middleware(
@@ -226,6 +96,7 @@ def access_middleware(
     resource_policies: Callable[[str, str | None], list[Policy]],
     layer_arn: Callable[[str, int | None], str] = lambda name, version: "*",
     layer_policies: Callable[[str, int], list[Policy]] = lambda name, version: [],
+    cookies: CookieAuthenticator | None = None,
 ) -> Middleware:
     """Authenticate and authorise every request but the health check (see the module).
 
@@ -233,7 +104,9 @@ def access_middleware(
     ``presigned(path, query)`` accepts a code download link ``GetFunction`` handed out;
     ``resource_policies(name, qualifier)`` are the policies on a function (AddPermission);
     ``layer_arn(name, version)`` and ``layer_policies(name, version)`` the same of layers.
+    ``cookies`` authenticates the dashboard's pages (without it they refuse everyone).
     """
+    resolve = _Resolvers(arn, log_group_arn, resource_policies, layer_arn, layer_policies)
 
     @web.middleware
     async def check_access(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -251,12 +124,23 @@ def access_middleware(
         operation = operation_for(request.method, route.canonical, request.query) if route else None
         if route is not None and operation is None:
             # Fail closed: a route missing from the table is for callers allowed everything.
-            operation = _UNLISTED
+            operation = UNLISTED
         listing = operation.listing if operation is not None else None
         if listing is not None and listing[0] in request.query:
             operation = listing[1]
         caller: Caller | None = None
         resource = "*"
+        if operation is not None and operation.by_cookie:
+            if cookies is None:
+                return error_response(AccessDenied("The dashboard is not served"), "")
+            try:
+                caller = await cookies.caller(request)
+            except PlatformError as error:
+                _record(audit, request, None, operation.action, "*", f"denied: {error.error_type}")
+                return cookies.refused(request, error)
+            return await _authorized(
+                request, handler, operation, caller, authority, audit, cookies.refused, resolve
+            )
         try:
             # The headers first: an unsigned or unknown caller is refused before its body
             # is read.
@@ -277,56 +161,93 @@ def access_middleware(
             action = operation.action if operation else f"{request.method} {request.path}"
             _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
             return error_response(error, str(uuid.uuid4()))
-        # The rest of the request answers in the caller's region and account.
-        with arns.scoped(caller_scope(caller)):
-            try:
-                if operation is None:
-                    raise UnknownOperation(request.method, request.path)
-                target: tuple[str, str | None] | None = None
-                await _refuse_foreign_reference(request, operation, caller)
-                policies: list[Policy] = []
-                try:
-                    if operation.resource in (LAYER, LAYER_VERSION, LAYER_BY_ARN):
-                        resource, policies = _layer_resource(
-                            request, operation, layer_arn, layer_policies
-                        )
-                    else:
-                        resource, target = await _resource(request, operation, arn, log_group_arn)
-                        policies = resource_policies(*target) if target else []
-                except PlatformError:
-                    # A name that cannot be parsed: authorised against "*" (which only a
-                    # caller allowed everything passes); the route then answers why.
-                    resource = "*"
-                context: dict[str, str | bool] = {
-                    "aws:SourceIp": request.remote or "",
-                    "aws:SecureTransport": request.secure,
-                    "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                }
-                authority.authorize(
-                    caller, operation.action, resource, resource_policies=policies, context=context
-                )
-                # As on AWS, a function may only use the layers its creator may read.
-                if operation.action in _TAKES_LAYERS:
-                    for named in await _layers_named(request):
-                        parsed = parse_layer_version_arn(named)
-                        if parsed is None:
-                            continue  # the route answers what is wrong with it
-                        authority.authorize(
-                            caller,
-                            "lambda:GetLayerVersion",
-                            named,
-                            resource_policies=layer_policies(parsed[2], parsed[3]),
-                            context=context,
-                        )
-            except PlatformError as error:
-                action = operation.action if operation else f"{request.method} {request.path}"
-                _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
-                return error_response(error, str(uuid.uuid4()))
-            if operation.audited:
-                _record(audit, request, caller, operation.action, resource, "allowed")
-            return await handler(request)
+        return await _authorized(
+            request,
+            handler,
+            operation,
+            caller,
+            authority,
+            audit,
+            lambda request, error: error_response(error, str(uuid.uuid4())),
+            resolve,
+        )
 
     return check_access
+
+
+@dataclass(frozen=True)
+class _Resolvers:
+    """How the middleware names what a request is about, and the policies on it."""
+
+    arn: Callable[[str, str | None], str]
+    log_group_arn: Callable[[str], str]
+    resource_policies: Callable[[str, str | None], list[Policy]]
+    layer_arn: Callable[[str, int | None], str]
+    layer_policies: Callable[[str, int], list[Policy]]
+
+
+async def _authorized(
+    request: web.Request,
+    handler: Handler,
+    operation: Operation | None,
+    caller: Caller,
+    authority: Authority,
+    audit: AuditLog,
+    refuse: Callable[[web.Request, PlatformError], web.StreamResponse],
+    resolve: _Resolvers,
+) -> web.StreamResponse:
+    """Authorise an authenticated ``caller`` for ``operation``, then run the handler."""
+    resource = "*"
+    # The rest of the request answers in the caller's region and account.
+    with arns.scoped(caller_scope(caller)):
+        try:
+            if operation is None:
+                raise UnknownOperation(request.method, request.path)
+            target: tuple[str, str | None] | None = None
+            await _refuse_foreign_reference(request, operation, caller)
+            policies: list[Policy] = []
+            try:
+                if operation.resource in (LAYER, LAYER_VERSION, LAYER_BY_ARN):
+                    resource, policies = _layer_resource(
+                        request, operation, resolve.layer_arn, resolve.layer_policies
+                    )
+                else:
+                    resource, target = await _resource(
+                        request, operation, resolve.arn, resolve.log_group_arn
+                    )
+                    policies = resolve.resource_policies(*target) if target else []
+            except PlatformError:
+                # A name that cannot be parsed: authorised against "*" (which only a
+                # caller allowed everything passes); the route then answers why.
+                resource = "*"
+            context: dict[str, str | bool] = {
+                "aws:SourceIp": request.remote or "",
+                "aws:SecureTransport": request.secure,
+                "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            authority.authorize(
+                caller, operation.action, resource, resource_policies=policies, context=context
+            )
+            # As on AWS, a function may only use the layers its creator may read.
+            if operation.action in _TAKES_LAYERS:
+                for named in await _layers_named(request):
+                    parsed = parse_layer_version_arn(named)
+                    if parsed is None:
+                        continue  # the route answers what is wrong with it
+                    authority.authorize(
+                        caller,
+                        "lambda:GetLayerVersion",
+                        named,
+                        resource_policies=resolve.layer_policies(parsed[2], parsed[3]),
+                        context=context,
+                    )
+        except PlatformError as error:
+            action = operation.action if operation else f"{request.method} {request.path}"
+            _record(audit, request, caller, action, resource, f"denied: {error.error_type}")
+            return refuse(request, error)
+        if operation.audited:
+            _record(audit, request, caller, operation.action, resource, "allowed")
+        return await handler(request)
 
 
 def caller_scope(caller: Caller) -> arns.Scope:
@@ -428,6 +349,8 @@ async def _resource(
     if kind == PATH_FUNCTION:
         name = request.match_info["function"]
         return arn(name, None), (name, None)
+    if kind == PATH_LOG_GROUP:
+        return log_group_arn(request.match_info["function"]), None
     named = request.query.get("function")
     if kind == LOG_GROUP:
         return (log_group_arn(named) if named else "*"), None

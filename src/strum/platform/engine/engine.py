@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from strum.platform.engine.health import StartRecord, instance_counts
+from strum.platform.engine.health import StartRecord, instance_counts, instance_details
 from strum.platform.engine.instances import (
     Instance,
     Invocation,
@@ -45,6 +45,10 @@ from strum.platform.errors import TooManyRequests
 from strum.platform.home import Home
 from strum.platform.settings import Settings
 from strum.platform.spec import FunctionSpec, InvokeResult
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from strum.platform.state.metrics import InvocationMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +86,8 @@ class Engine:
         self._cold_starts = 0
         self._invocations = 0
         self._started = False
+        # Per-minute aggregates of what finished and what was throttled (the dashboard's).
+        self.metrics: InvocationMetrics | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -244,6 +250,9 @@ class Engine:
         """Count the invocation in, or raise TooManyRequests (no await: checks are atomic)."""
         busy = self._busy.get(spec.name, 0)
         reserved = spec.reserved_concurrency
+        over = self._busy_total >= self.settings.max_concurrency
+        if self.metrics is not None and (over or (reserved is not None and busy >= reserved)):
+            self.metrics.throttled(spec.name)
         if reserved is not None and busy >= reserved:
             raise TooManyRequests(
                 _RATE_EXCEEDED, "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -378,6 +387,9 @@ class Engine:
                 error_type=outcome.error_type if status == "error" else None,
             ),
         )
+        if self.metrics is not None:
+            failed = status is not None or outcome.error_type is not None
+            self.metrics.completed(spec.name, duration, init_ms, failed)
         instance.invocation = None
         if outcome.fatal or instance.init_failed:
             instance.kill(instance.kill_reason or "failed")
@@ -504,6 +516,10 @@ class Engine:
     def health(self) -> dict[str, Any]:
         """Whether instances can still start: ``{"healthy", "reasons"}`` (``health``)."""
         return self.starts.report(self.launcher.problems())
+
+    def instance_details(self) -> list[dict[str, Any]]:
+        """Each live instance (``health.instance_details``), for the dashboard."""
+        return instance_details(self._instances)
 
     def status(self) -> dict[str, Any]:
         """Instances per function and version (busy / idle / starting), counters, and

@@ -11,13 +11,14 @@ error - an import that fails, an init that times out, a crash reported through
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from strum.platform.engine.instances import Instance, exit_description
 
-__all__ = ["FAILED_STARTS", "StartRecord", "instance_counts"]
+__all__ = ["FAILED_STARTS", "StartRecord", "instance_counts", "instance_details"]
 
 # This many consecutive starts failing for the platform's reasons make it unhealthy.
 FAILED_STARTS = 3
@@ -79,12 +80,34 @@ def instance_counts(instances: Iterable[Instance]) -> dict[str, Any]:
         counts = functions.setdefault(instance.spec.name, {}).setdefault(
             instance.spec.version, {"busy": 0, "idle": 0, "starting": 0}
         )
-        if instance.init_ms is None:
-            state = "starting"
-        elif instance.invocation is not None:
-            state = "busy"
-        else:
-            state = "idle"
+        state = _state(instance)
         counts[state] += 1
         totals[state] += 1
     return {"total": sum(totals.values()), **totals, "functions": functions}
+
+
+def _state(instance: Instance) -> str:
+    if instance.init_ms is None:
+        return "starting"
+    return "busy" if instance.invocation is not None else "idle"
+
+
+def instance_details(instances: Iterable[Instance]) -> list[dict[str, Any]]:
+    """Each live instance: its function and version, state, peak memory against its
+    function's memory size, age, init duration, and whether it is provisioned."""
+    now = time.perf_counter()
+    rows = [
+        {
+            "function": instance.spec.name,
+            "version": instance.spec.version,
+            "state": _state(instance),
+            "memory_mb": round(instance.max_memory_kb() / 1024, 1),
+            "memory_size_mb": instance.spec.memory_mb,
+            "age_s": round(now - instance.spawned_at, 1),
+            "init_ms": None if instance.init_ms is None else round(instance.init_ms, 1),
+            "provisioned": instance.provisioned,
+        }
+        for instance in instances
+        if instance.alive
+    ]
+    return sorted(rows, key=lambda row: (row["function"], row["version"], -row["age_s"]))

@@ -9,6 +9,7 @@ request; this module knows nothing of HTTP.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -113,13 +114,29 @@ class Authority:
             )
             return Pending(claim, secret, caller)
         key = self._keys.lookup(claim.access_key_id)
-        if key is None:
+        by_key = self.key_caller(claim.access_key_id, claim.region)
+        if key is None or by_key is None:
             raise _unrecognized()
+        return Pending(claim, key.secret, by_key)
+
+    def key_caller(self, access_key_id: str, region: str) -> Caller | None:
+        """The caller an issued, active key is, in ``region``; None for an unknown or revoked
+        key. (The dashboard's session cookie stands for the key it signed in with.)"""
+        key = self._keys.lookup(access_key_id)
+        if key is None:
+            return None
         account = self.account_of(key)
-        scope = arns.Scope(claim.region, account)
+        scope = arns.Scope(region, account)
         arn = scope.root() if key.is_owner else scope.user(key.name)
-        caller = Caller(key.access_key_id, arn, account, claim.region, self._keys.policy(key))
-        return Pending(claim, key.secret, caller)
+        return Caller(key.access_key_id, arn, account, region, self._keys.policy(key))
+
+    def check_secret(self, access_key_id: str, secret: str) -> bool:
+        """Whether ``secret`` is the secret of the active key ``access_key_id`` (the
+        dashboard's sign-in); compared in constant time."""
+        key = self._keys.lookup(access_key_id)
+        expected = key.secret if key is not None else "x" * 40
+        matches = hmac.compare_digest(expected.encode(), secret.encode())
+        return key is not None and matches
 
     def account_of(self, key: AccessKey) -> str:
         """The account a key belongs to: every key of this platform belongs to its one

@@ -4,7 +4,8 @@ packages stored and unpacked once by content (``codestore``), and the audit log 
 control-plane decisions (``audit``), functions' tags (``tags``), their recursion and
 runtime-management settings (``function_settings``), provisioned concurrency
 configurations (``provisioned``) and the port each function URL last had (``url_ports``, so
-a stage deployed again gets its URL back) and layer versions (``layers``). Plain Python and plain errors
+a stage deployed again gets its URL back), layer versions (``layers``) and per-minute
+invocation metrics (``metrics``). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
@@ -17,6 +18,7 @@ from strum.platform.state.layers import (
     layer_arn,
     parse_layer_version_arn,
 )
+from strum.platform.state.metrics import InvocationMetrics
 from strum.platform.state.provisioned import ProvisionedConfigs
 from strum.platform.state.records import (
     LATEST,
@@ -38,6 +40,7 @@ __all__ = [
     "CodeStore",
     "FunctionRecord",
     "FunctionSettings",
+    "InvocationMetrics",
     "LayerStore",
     "LayerVersion",
     "ProvisionedConfigs",
