@@ -42,10 +42,17 @@ from strum.platform.identity import (
     execution_policy,
     resource_policy,
 )
-from strum.platform.invoke import AsyncQueue, Invoker, Provisioner, Scheduler
+from strum.platform.invoke import AsyncQueue, DurableExecutions, Invoker, Provisioner, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
-from strum.platform.state import AuditLog, FunctionSettings, ProvisionedConfigs, Store, Tags
+from strum.platform.state import (
+    AuditLog,
+    DurableStore,
+    FunctionSettings,
+    ProvisionedConfigs,
+    Store,
+    Tags,
+)
 from strum.platform.urls import FunctionUrls
 
 __all__ = ["Platform", "serve"]
@@ -103,7 +110,13 @@ class Platform:
             credentials=self._instance_credentials,
         )
         self.asyncq = AsyncQueue(home.queue_db, self.store, settings)
-        self.invoker = Invoker(self.store, self.engine, self.asyncq)
+        self.durable = DurableExecutions(
+            DurableStore(home.root / "durable.db"),
+            self.store,
+            self.engine,
+            retry_delay_scale=settings.retry_delay_scale,
+        )
+        self.invoker = Invoker(self.store, self.engine, self.asyncq, self.durable)
         self.provisioner = Provisioner(
             self.store, ProvisionedConfigs(self.store, settings.max_concurrency), self.engine
         )
@@ -138,6 +151,7 @@ class Platform:
             provisioned=self.provisioner.configs.total,
         )
         api.invoke.add_routes(app, self.invoker)
+        api.durable.add_routes(app, self.store, self.durable)
         api.provisioned.add_routes(app, self.store, self.provisioner)
         api.schedules.add_routes(app, self.store, self.scheduler)
         api.async_config.add_routes(app, self.store, self.asyncq)
@@ -196,6 +210,7 @@ class Platform:
         await self.urls.start()
         await self.asyncq.start(self.invoker)
         await self.scheduler.start()
+        await self.durable.start()
         await self.provisioner.start()
         self._write_address()
         logger.info("strum platform listening on %s", self.endpoint)
@@ -203,6 +218,7 @@ class Platform:
     async def stop(self) -> None:
         """Stop taking work, stop every instance, close listeners and the store."""
         await self.provisioner.stop()
+        await self.durable.stop()
         await self.scheduler.stop()
         await self.asyncq.stop()
         await self.urls.stop()

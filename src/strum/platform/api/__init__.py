@@ -7,7 +7,7 @@ and Invoke on instances' Runtime API listeners), ``async_config``
 (event-invoke configs and dead letters), ``schedules``, ``keys`` (access keys, the audit
 log), ``permissions`` (functions' resource policies), ``tags``, ``account`` (account
 settings, recursion and runtime-management configs), ``provisioned`` (provisioned
-concurrency) and ``status``; ``model`` checks requests against botocore's service model;
+concurrency), ``durable`` (durable executions and their callbacks) and ``status``; ``model`` checks requests against botocore's service model;
 ``shapes`` checks requests and renders answers in AWS's shapes. Errors raised below become responses here, in one place (``error_response``). Imports ``invoke``,
 ``state`` and ``identity`` below it, never ``urls``: the listeners it opens and closes are
 passed in.
@@ -17,6 +17,7 @@ from strum.platform.api import (
     access,
     account,
     async_config,
+    durable,
     eventstream,
     functions,
     invoke,
@@ -53,6 +54,7 @@ __all__ = [
     "account",
     "answering_errors",
     "async_config",
+    "durable",
     "error_response",
     "eventstream",
     "function_target",

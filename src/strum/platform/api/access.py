@@ -10,6 +10,8 @@ a test checks that every route the API registers is in it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -51,6 +53,8 @@ PATH_FUNCTION = "path function"  # strum's routes: the {function} in the path
 QUERY_FUNCTION = "query function"  # strum's routes: ?function=, or every function
 LOG_GROUP = "log group"  # the function's log group, from ?function=
 TAGGED = "tagged"  # the tagging API: the resource's ARN is the path's {arn}
+EXECUTION = "execution"  # a durable execution: its ARN is the path's {arn}
+CALLBACK = "callback"  # a durable execution's callback: the execution its {callback} names
 ANY = "any"  # "*": the operation is not about one resource
 
 
@@ -69,6 +73,8 @@ class Operation:
 
 
 _F = "/2015-03-31/functions"
+_D = "/2025-12-01/durable-executions/{arn}"
+_C = "/2025-12-01/durable-execution-callbacks/{callback}"
 _ONE = _F + "/{name}"
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", _F): Operation("lambda:CreateFunction", BODY_FUNCTION),
@@ -156,6 +162,21 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("PUT", "/2021-07-20/functions/{name}/runtime-management-config"): Operation(
         "lambda:PutRuntimeManagementConfig"
+    ),
+    # Durable executions are authorised on the execution's ARN, callbacks on the ARN of the
+    # execution they belong to, listings on the function.
+    ("POST", _D + "/checkpoint"): Operation("lambda:CheckpointDurableExecution", EXECUTION, False),
+    ("GET", _D + "/state"): Operation("lambda:GetDurableExecutionState", EXECUTION, False),
+    ("GET", _D + "/history"): Operation("lambda:GetDurableExecutionHistory", EXECUTION),
+    ("POST", _D + "/stop"): Operation("lambda:StopDurableExecution", EXECUTION),
+    ("GET", _D): Operation("lambda:GetDurableExecution", EXECUTION),
+    ("GET", "/2025-12-01/functions/{name}/durable-executions"): Operation(
+        "lambda:ListDurableExecutionsByFunction"
+    ),
+    ("POST", _C + "/succeed"): Operation("lambda:SendDurableExecutionCallbackSuccess", CALLBACK),
+    ("POST", _C + "/fail"): Operation("lambda:SendDurableExecutionCallbackFailure", CALLBACK),
+    ("POST", _C + "/heartbeat"): Operation(
+        "lambda:SendDurableExecutionCallbackHeartbeat", CALLBACK
     ),
     # A code download link (GetFunction's Code.Location) is signed like any call.
     ("GET", "/strum/code/{sha}.zip"): Operation("lambda:GetFunction", ANY),
@@ -317,8 +338,12 @@ async def _refuse_foreign_reference(
 ) -> None:
     if operation.resource in (FUNCTION, UNQUALIFIED):
         refuse_foreign(request.match_info["name"], caller, operation.action)
-    elif operation.resource == TAGGED:
+    elif operation.resource in (TAGGED, EXECUTION):
         refuse_foreign(request.match_info["arn"], caller, operation.action)
+    elif operation.resource == CALLBACK:
+        named = _callback_execution(request.match_info["callback"])
+        if named:
+            refuse_foreign(named, caller, operation.action)
     elif operation.resource == BODY_FUNCTION:
         named = (await read_body(request)).get("FunctionName")
         if isinstance(named, str):
@@ -350,6 +375,13 @@ async def _resource(
         named = request.match_info["arn"]
         name, _ = parse_function_name(named)
         return named, (name, None)
+    if kind in (EXECUTION, CALLBACK):
+        named = (
+            request.match_info["arn"]
+            if kind == EXECUTION
+            else _callback_execution(request.match_info["callback"])
+        )
+        return named or "*", None
     if kind == PATH_FUNCTION:
         name = request.match_info["function"]
         return arn(name, None), (name, None)
@@ -357,6 +389,14 @@ async def _resource(
     if kind == LOG_GROUP:
         return (log_group_arn(named) if named else "*"), None
     return (arn(named, None), (named, None)) if named else ("*", None)
+
+
+def _callback_execution(callback_id: str) -> str | None:
+    """The execution ARN a callback id names (``invoke.durable_updates`` makes them)."""
+    try:
+        return base64.b64decode(callback_id, validate=True).decode().split("\n")[0] or None
+    except (binascii.Error, UnicodeDecodeError):
+        return None
 
 
 def _record(

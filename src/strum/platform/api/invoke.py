@@ -157,8 +157,11 @@ async def _invoke(
         invocation_type=invocation_type,
         tail=log_type == "Tail" and invocation_type == "RequestResponse",
         client_context=client_context,
+        durable_name=headers.get("X-Amz-Durable-Execution-Name"),
     )
     answer = {"x-amzn-RequestId": result.request_id}
+    if "X-Amz-Durable-Execution-Arn" in result.headers:
+        answer["X-Amz-Durable-Execution-Arn"] = result.headers["X-Amz-Durable-Execution-Arn"]
     if invocation_type == "Event":
         return web.Response(status=202, headers=answer)
     if invocation_type == "DryRun":

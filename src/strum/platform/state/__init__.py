@@ -3,12 +3,13 @@
 packages stored and unpacked once by content (``codestore``), and the audit log of
 control-plane decisions (``audit``), functions' tags (``tags``), their recursion and
 runtime-management settings (``function_settings``) and provisioned concurrency
-configurations (``provisioned``). Plain Python and plain errors
+configurations (``provisioned``); durable executions in their own database (``durable``). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
 from strum.platform.state.audit import AuditEntry, AuditLog
 from strum.platform.state.codestore import CodeStore, StoredCode, code_sha256
+from strum.platform.state.durable import DurableStore, ExecutionRow
 from strum.platform.state.function_settings import FunctionSettings
 from strum.platform.state.provisioned import ProvisionedConfigs
 from strum.platform.state.records import (
@@ -28,6 +29,8 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "CodeStore",
+    "DurableStore",
+    "ExecutionRow",
     "FunctionRecord",
     "FunctionSettings",
     "ProvisionedConfigs",
