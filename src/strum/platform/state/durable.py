@@ -169,7 +169,7 @@ class DurableStore:
 
     def executions(self, function_name: str | None = None) -> list[ExecutionRow]:
         """Every execution (of one function), oldest first."""
-        sql, args = "SELECT * FROM executions", ()
+        sql, args = "SELECT * FROM executions", tuple[str, ...]()
         if function_name is not None:
             sql, args = sql + " WHERE function_name = ?", (function_name,)
         with self._lock:
