@@ -186,7 +186,11 @@ class Platform:
             )
         await self.engine.start(
             self_invoke=api.instance_invoke_route(
-                self.invoker, self.authority, self.store.arn, self._resource_policies
+                self.invoker,
+                self.authority,
+                self.store.arn,
+                self._resource_policies,
+                self.durable,
             )
         )
         # Stopping waits this long for API requests still in flight (aiohttp's default is a

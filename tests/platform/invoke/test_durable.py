@@ -314,3 +314,38 @@ def test_a_wait_spans_a_platform_restart(tmp_path):
         assert log.read_text().splitlines() == ["charge", "ship"]
     finally:
         running.stop()
+
+
+SANDBOXED = r"""
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import Duration
+
+
+@durable_execution
+def handler(event, context: DurableContext):
+    first = context.step(lambda _: event["n"] + 1, name="add")
+    context.wait(Duration.from_seconds(1))
+    return context.step(lambda _: first * 10, name="times")
+"""
+
+
+def test_a_sandboxed_durable_function_checkpoints_through_its_own_listener(tmp_path):
+    from strum.platform import sandbox
+
+    if sandbox.probe().bwrap is None:
+        pytest.skip("no sandbox here")
+    running = start_platform(tmp_path / "strum-home", sandbox=True)
+    try:
+        client = running.client()
+        deploy(client, "boxed", SANDBOXED)
+        response = client.invoke(FunctionName="boxed", Payload=b'{"n": 4}')
+        assert "FunctionError" not in response, response["Payload"].read()
+        assert json.loads(response["Payload"].read()) == 50
+        names = [
+            e.get("Name")
+            for e in history(client, response["DurableExecutionArn"])
+            if e["EventType"] == "StepSucceeded"
+        ]
+        assert names == ["add", "times"]
+    finally:
+        running.stop()
