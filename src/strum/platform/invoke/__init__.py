@@ -6,7 +6,8 @@ behind ``InvocationType=Event`` (``queue``), the schedules that fire into it
 (``provisioned``). Above ``engine`` and ``state``, below ``api`` and ``urls``; no HTTP.
 """
 
-from strum.platform.invoke.durable import CallbackTimedOut, DurableExecutions, public_operation
+from strum.platform.invoke.durable import DurableExecutions
+from strum.platform.invoke.durable_updates import CallbackTimedOut, public_operation
 from strum.platform.invoke.invoker import (
     ASYNC_PAYLOAD_LIMIT,
     INVOCATION_TYPES,

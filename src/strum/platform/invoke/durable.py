@@ -25,8 +25,6 @@ execution.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import json
 import logging
@@ -44,40 +42,12 @@ from strum.platform.spec import FunctionSpec, InvokeResult
 from strum.platform.state import Store
 from strum.platform.state.durable import DurableStore, ExecutionRow
 
-__all__ = ["INVOCATION_RETRIES", "CallbackTimedOut", "DurableExecutions", "public_operation"]
+__all__ = ["INVOCATION_RETRIES", "DurableExecutions"]
 
 logger = logging.getLogger(__name__)
 
 INVOCATION_RETRIES = 3
 _MAX_WAIT_S = 60.0
-
-
-class CallbackTimedOut(PlatformError):
-    """A callback answered after it timed out (``CallbackTimeoutException``)."""
-
-    status = 400
-    error_type = "CallbackTimeoutException"
-    message_key = "Message"
-
-
-def public_operation(operation: dict[str, Any]) -> dict[str, Any]:
-    """An operation as the API answers it (without what only the scheduler reads)."""
-    return {key: value for key, value in operation.items() if not key.startswith("_")}
-
-
-def _millis(operation: dict[str, Any]) -> dict[str, Any]:
-    """An operation as the invocation's event carries it: timestamps in epoch millis."""
-    made = public_operation(json.loads(json.dumps(operation)))
-    for key in ("StartTimestamp", "EndTimestamp"):
-        if made.get(key) is not None:
-            made[key] = int(made[key] * 1000)
-    for details, key in (
-        ("StepDetails", "NextAttemptTimestamp"),
-        ("WaitDetails", "ScheduledEndTimestamp"),
-    ):
-        if (made.get(details) or {}).get(key) is not None:
-            made[details][key] = int(made[details][key] * 1000)
-    return made
 
 
 class DurableExecutions:
@@ -251,7 +221,9 @@ class DurableExecutions:
                 self._finish(db, row, *outcome, now=now)
                 answer: dict[str, Any] = {}
             else:
-                answer = {"CheckpointToken": self._token(row.execution_id, row.token_seq + 1)}
+                answer = {
+                    "CheckpointToken": updates_.make_token(row.execution_id, row.token_seq + 1)
+                }
                 self.db.update_execution(db, arn, token_seq=row.token_seq + 1)
             changed = self.db.operations(arn, after_seq=seen, db=db)
             latest = db.execute("SELECT op_seq FROM executions WHERE arn = ?", (arn,)).fetchone()
@@ -260,7 +232,9 @@ class DurableExecutions:
             self._notify(arn)
         # A new wait, retry or callback timeout may be the scheduler's next thing to do.
         self._wake.set()
-        answer["NewExecutionState"] = {"Operations": [public_operation(op) for op in changed]}
+        answer["NewExecutionState"] = {
+            "Operations": [updates_.public_operation(op) for op in changed]
+        }
         return answer
 
     def state(
@@ -268,8 +242,8 @@ class DurableExecutions:
     ) -> dict[str, Any]:
         """GetDurableExecutionState: the operations, a page at a time."""
         with self.db.transaction() as db:
-            self._current(db, arn, token, advance=False)
-            operations = [public_operation(op) for op in self.db.operations(arn, db=db)]
+            self._current(db, arn, token)
+            operations = [updates_.public_operation(op) for op in self.db.operations(arn, db=db)]
         start = int(marker) if marker and marker.isdigit() else 0
         size = max_items or 1000
         answer: dict[str, Any] = {"Operations": operations[start : start + size]}
@@ -277,24 +251,14 @@ class DurableExecutions:
             answer["NextMarker"] = str(start + size)
         return answer
 
-    def _current(
-        self, db: sqlite3.Connection, arn: str, token: str, *, advance: bool = True
-    ) -> ExecutionRow:
+    def _current(self, db: sqlite3.Connection, arn: str, token: str) -> ExecutionRow:
         row = self.db.execution(arn, db)
         if row is None:
             raise ResourceNotFound(f"Durable execution not found: {arn}")
-        try:
-            execution_id, _, seq = base64.b64decode(token, validate=True).decode().partition(":")
-            fresh = execution_id == row.execution_id and int(seq) == row.token_seq
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            fresh = False
+        fresh = updates_.read_token(token) == (row.execution_id, row.token_seq)
         if not fresh or row.finished or not row.invoking:
             raise InvalidParameterValue("Invalid checkpoint token")
         return row
-
-    @staticmethod
-    def _token(execution_id: str, seq: int) -> str:
-        return base64.b64encode(f"{execution_id}:{seq}".encode()).decode()
 
     # -- callbacks and stopping ----------------------------------------------------------
 
@@ -319,7 +283,7 @@ class DurableExecutions:
             assert row is not None
             assert operation is not None
             if operation["Status"] == "TIMED_OUT":
-                raise CallbackTimedOut(f"Callback timed out: {callback_id}")
+                raise updates_.CallbackTimedOut(f"Callback timed out: {callback_id}")
             if row.finished or operation["Status"] != "STARTED":
                 raise InvalidParameterValue(
                     f"Callback {callback_id} is {operation['Status']} already"
@@ -370,8 +334,10 @@ class DurableExecutions:
                     operations = self.db.operations(arn, db=db)
                 event = {
                     "DurableExecutionArn": arn,
-                    "CheckpointToken": self._token(row.execution_id, seq),
-                    "InitialExecutionState": {"Operations": [_millis(op) for op in operations]},
+                    "CheckpointToken": updates_.make_token(row.execution_id, seq),
+                    "InitialExecutionState": {
+                        "Operations": [updates_.invocation_operation(op) for op in operations]
+                    },
                 }
                 began = self._clock()
                 try:
@@ -415,7 +381,7 @@ class DurableExecutions:
             }
             if result.function_error is not None:
                 completed["Error"] = {
-                    "Payload": _function_error(result.payload),
+                    "Payload": updates_.function_error(result.payload),
                     "Truncated": False,
                 }
             self.db.add_event(
@@ -434,7 +400,7 @@ class DurableExecutions:
                 self.db.update_execution(db, arn, failures=0)
                 return
             elif row.failures >= INVOCATION_RETRIES:
-                error = _function_error(result.payload)
+                error = updates_.function_error(result.payload)
                 self._finish(db, row, "FAILED", None, error, now=now)
             else:
                 delay = 2.0**row.failures * self._scale
@@ -467,22 +433,8 @@ class DurableExecutions:
         if operation is not None and operation["Status"] == "STARTED":
             operation.update(Status=status, EndTimestamp=now)
             self.db.put_operation(db, row.arn, operation, wake_at=None)
-        kind = {
-            "SUCCEEDED": "ExecutionSucceeded",
-            "FAILED": "ExecutionFailed",
-            "TIMED_OUT": "ExecutionTimedOut",
-            "STOPPED": "ExecutionStopped",
-        }[status]
-        details: dict[str, Any] = (
-            {"Result": {"Payload": result or "", "Truncated": False}}
-            if status == "SUCCEEDED"
-            else {"Error": {"Payload": error or {}, "Truncated": False}}
-        )
-        self.db.add_event(
-            db,
-            row.arn,
-            updates_.event(kind, {"Id": row.execution_id, "Name": row.name}, now, **details),
-        )
+        made = updates_.finished_event(status, row.execution_id, row.name, result, error, now)
+        self.db.add_event(db, row.arn, made)
 
     def _notify(self, arn: str) -> None:
         for future in self._waiters.pop(arn, []):
@@ -544,16 +496,3 @@ class DurableExecutions:
         pruned = self.db.prune(now)
         if pruned:
             logger.info("durable executions: %d past their retention deleted", pruned)
-
-
-def _function_error(payload: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(payload)
-    except ValueError:
-        document = {}
-    if not isinstance(document, dict):
-        document = {}
-    return {
-        "ErrorType": str(document.get("errorType", "Function.Error")),
-        "ErrorMessage": str(document.get("errorMessage", "The function failed")),
-    }

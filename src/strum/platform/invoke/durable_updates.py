@@ -15,22 +15,31 @@ execution.
 from __future__ import annotations
 
 import base64
+import binascii
+import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from strum.platform.errors import InvalidParameterValue
+from strum.platform.errors import InvalidParameterValue, PlatformError
 
 __all__ = [
     "DEFAULT_EXECUTION_TIMEOUT",
     "DEFAULT_RETENTION_DAYS",
     "Applied",
+    "CallbackTimedOut",
     "apply",
     "callback_outcome",
     "due_transition",
     "durable_config",
     "event",
+    "finished_event",
+    "function_error",
     "heartbeat",
+    "invocation_operation",
+    "make_token",
+    "public_operation",
+    "read_token",
 ]
 
 # RetentionPeriodInDays defaults to 14 (AWS::Lambda::Function DurableConfig). The API makes
@@ -346,3 +355,79 @@ _HANDLERS = {
     "WAIT": _wait,
     "CALLBACK": _callback,
 }
+
+
+class CallbackTimedOut(PlatformError):
+    """A callback answered after it timed out (``CallbackTimeoutException``)."""
+
+    status = 400
+    error_type = "CallbackTimeoutException"
+    message_key = "Message"
+
+
+def public_operation(operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation as the API answers it (without what only the scheduler reads)."""
+    return {key: value for key, value in operation.items() if not key.startswith("_")}
+
+
+def invocation_operation(operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation as the invocation's event carries it: timestamps in epoch millis."""
+    made = public_operation(json.loads(json.dumps(operation)))
+    for key in ("StartTimestamp", "EndTimestamp"):
+        if made.get(key) is not None:
+            made[key] = int(made[key] * 1000)
+    for details, key in (
+        ("StepDetails", "NextAttemptTimestamp"),
+        ("WaitDetails", "ScheduledEndTimestamp"),
+    ):
+        if (made.get(details) or {}).get(key) is not None:
+            made[details][key] = int(made[details][key] * 1000)
+    return made
+
+
+def function_error(payload: bytes) -> dict[str, Any]:
+    """The ErrorObject of a function error's document (``errorType``, ``errorMessage``)."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        document = {}
+    if not isinstance(document, dict):
+        document = {}
+    return {
+        "ErrorType": str(document.get("errorType", "Function.Error")),
+        "ErrorMessage": str(document.get("errorMessage", "The function failed")),
+    }
+
+
+def finished_event(
+    status: str,
+    execution_id: str,
+    name: str,
+    result: str | None,
+    error: dict[str, Any] | None,
+    now: float,
+) -> dict[str, Any]:
+    """The history event of an execution ending with ``status``."""
+    kind = {
+        "SUCCEEDED": "ExecutionSucceeded",
+        "FAILED": "ExecutionFailed",
+        "TIMED_OUT": "ExecutionTimedOut",
+        "STOPPED": "ExecutionStopped",
+    }[status]
+    if status == "SUCCEEDED":
+        return event(kind, {"Id": execution_id, "Name": name}, now, Result=_result(result))
+    return event(kind, {"Id": execution_id, "Name": name}, now, Error=_error(error))
+
+
+def make_token(execution_id: str, seq: int) -> str:
+    """A checkpoint token: good for the one checkpoint after ``seq`` of the execution."""
+    return base64.b64encode(f"{execution_id}:{seq}".encode()).decode()
+
+
+def read_token(token: str) -> tuple[str, int] | None:
+    """What ``make_token`` made ``token`` from, or None for a token it did not make."""
+    try:
+        execution_id, _, seq = base64.b64decode(token, validate=True).decode().partition(":")
+        return execution_id, int(seq)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
