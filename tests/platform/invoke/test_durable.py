@@ -349,3 +349,58 @@ def test_a_sandboxed_durable_function_checkpoints_through_its_own_listener(tmp_p
         assert names == ["add", "times"]
     finally:
         running.stop()
+
+
+def test_an_execution_times_out_after_its_execution_timeout(lambda_client, tmp_path):
+    create_function(
+        lambda_client,
+        "slow",
+        Code={"ZipFile": make_zip({"app.py": WORKFLOW})},
+        Timeout=30,
+        DurableConfig={"ExecutionTimeout": 2},
+    )
+    payload = {"log": str(tmp_path / "l"), "amount": 1, "order": "T", "wait": 600}
+    response = lambda_client.invoke(FunctionName="slow", Payload=json.dumps(payload).encode())
+    assert response["FunctionError"] == "Unhandled"
+    arn = response["DurableExecutionArn"]
+    execution = lambda_client.get_durable_execution(DurableExecutionArn=arn)
+    assert execution["Status"] == "TIMED_OUT"
+    assert history(lambda_client, arn)[-1]["EventType"] == "ExecutionTimedOut"
+
+
+def test_a_function_that_keeps_crashing_fails_its_execution(lambda_client):
+    crash = "def handler(event, context):\n    raise RuntimeError('boom')\n"
+    deploy(lambda_client, "crasher", crash)
+    response = lambda_client.invoke(FunctionName="crasher", Payload=b"{}")
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(response["Payload"].read())["errorMessage"] == "boom"
+    arn = response["DurableExecutionArn"]
+    execution = lambda_client.get_durable_execution(DurableExecutionArn=arn)
+    assert execution["Status"] == "FAILED"
+    invocations = [
+        e for e in history(lambda_client, arn) if e["EventType"] == "InvocationCompleted"
+    ]
+    assert len(invocations) == 4  # the first, then three retries
+
+
+def test_an_execution_name_starts_one_execution(lambda_client, tmp_path):
+    deploy(lambda_client, "named", CALLBACK)
+    payload = json.dumps({"log": str(tmp_path / "id")}).encode()
+    first = lambda_client.invoke(
+        FunctionName="named",
+        InvocationType="Event",
+        DurableExecutionName="order-7",
+        Payload=payload,
+    )
+    again = lambda_client.invoke(
+        FunctionName="named",
+        InvocationType="Event",
+        DurableExecutionName="order-7",
+        Payload=payload,
+    )
+    assert first["DurableExecutionArn"] == again["DurableExecutionArn"]
+    assert "/durable-execution/order-7/" in first["DurableExecutionArn"]
+    listed = lambda_client.list_durable_executions_by_function(
+        FunctionName="named", DurableExecutionName="order-7"
+    )
+    assert len(listed["DurableExecutions"]) == 1
