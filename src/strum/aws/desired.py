@@ -138,6 +138,11 @@ def build_desired_stage(
         event_invoke=event_invoke(config, lambda_arn),
         file_systems=tuple((v.efs, v.path) for v in config.volumes if v.efs is not None),
         vpc=(config.vpc.subnets, config.vpc.security_groups) if config.vpc else None,
+        durable=(
+            (config.durable.execution_timeout, config.durable.retention_days)
+            if config.durable
+            else None
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from strum.deploy.steps import (
     Step,
+    durable_config,
     place_url_steps,
     plan_alias,
     plan_concurrency,
@@ -66,6 +67,8 @@ class DesiredFunction:
 
     # FileSystemConfigs: (the volume's ARN on the platform, its mount path).
     file_systems: tuple[tuple[str, str], ...] = ()
+    # DurableConfig: (ExecutionTimeout seconds, RetentionPeriodInDays); None: not durable.
+    durable: tuple[int, int] | None = None
 
     @property
     def architecture(self) -> str | None:
@@ -86,6 +89,7 @@ class DesiredFunction:
             "FileSystemConfigs": [
                 {"Arn": arn, "LocalMountPath": path} for arn, path in self.file_systems
             ],
+            **durable_config(self.durable),
         }
 
     def permissions_document(self) -> dict[str, Any]:

@@ -103,6 +103,11 @@ def desired_function(
         ),
         event_invoke=event_invoke(config),
         file_systems=file_systems(config, home),
+        durable=(
+            (config.durable.execution_timeout, config.durable.retention_days)
+            if config.durable
+            else None
+        ),
     )
 
 
