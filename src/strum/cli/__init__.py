@@ -63,11 +63,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _register() -> None:
     from strum.cli.dead_letter_commands import events
+    from strum.cli.execution_commands import executions
     from strum.cli.platform_commands import platform
     from strum.cli.project_commands import COMMANDS
 
     cli.add_command(platform)
     cli.add_command(events)
+    cli.add_command(executions)
     for command in COMMANDS:
         cli.add_command(command)
 

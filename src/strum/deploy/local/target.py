@@ -341,6 +341,20 @@ class LocalTarget:
         """The platform's dead letters of the stage's function."""
         return _PlatformDeadLetters(self)
 
+    def executions(self) -> list[dict[str, Any]]:
+        """The stage's durable executions on the platform, newest first."""
+        name = self.config.function_name
+        with self._platform() as api:
+            try:
+                return api.durable_executions(name)
+            except LambdaAPIError as exc:
+                if exc.code != "ResourceNotFoundException":
+                    raise
+                raise NotDeployed(
+                    f"{name} is not deployed on the platform; run `strum deploy "
+                    f"{self.config.stage}` first"
+                ) from None
+
 
 class _PlatformLog:
     """``strum tail`` on the platform: entries after the last one seen, every half second."""
