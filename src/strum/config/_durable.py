@@ -9,10 +9,13 @@ kept (1-90 days, default 14). A stage merges the table key by key.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from strum.config._model import Durable
 from strum.config._problems import Invalid, Where, describe, unknown_key
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["build_durable", "durable"]
 

@@ -404,3 +404,42 @@ def test_an_execution_name_starts_one_execution(lambda_client, tmp_path):
         FunctionName="named", DurableExecutionName="order-7"
     )
     assert len(listed["DurableExecutions"]) == 1
+
+
+MAP = r"""
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import Duration, MapConfig
+
+
+def square(context, item, index, items):
+    return context.step(lambda _: item * item, name=f"square-{index}")
+
+
+@durable_execution
+def handler(event, context: DurableContext):
+    squares = context.map(
+        list(range(event["n"])), square, name="squares", config=MapConfig(max_concurrency=10)
+    )
+    waited = context.parallel(
+        [
+            lambda child: (child.wait(Duration.from_seconds(1)), "slow")[1],
+            lambda child: child.step(lambda _: "fast", name="fast"),
+        ],
+        name="both",
+    )
+    return {"sum": sum(squares.get_results()), "parallel": waited.get_results()}
+"""
+
+
+def test_map_over_a_hundred_items_and_parallel_branches(lambda_client):
+    # Each branch runs on a thread of its own: more address space than 128 MB gives.
+    deploy(lambda_client, "mapper", MAP, MemorySize=1024)
+    response = lambda_client.invoke(FunctionName="mapper", Payload=b'{"n": 100}')
+    assert "FunctionError" not in response, response["Payload"].read()
+    assert json.loads(response["Payload"].read()) == {
+        "sum": sum(i * i for i in range(100)),
+        "parallel": ["slow", "fast"],
+    }
+    events = history(lambda_client, response["DurableExecutionArn"])
+    steps = [e for e in events if e["EventType"] == "StepSucceeded"]
+    assert len(steps) == 101
