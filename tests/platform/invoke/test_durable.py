@@ -5,6 +5,7 @@ outlives the platform."""
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from typing import Any
@@ -443,3 +444,34 @@ def test_map_over_a_hundred_items_and_parallel_branches(lambda_client):
     events = history(lambda_client, response["DurableExecutionArn"])
     steps = [e for e in events if e["EventType"] == "StepSucceeded"]
     assert len(steps) == 101
+
+
+# AWS's runner leaves an event loop and its sockets for the garbage collector: collected
+# within this test (below), so that their warnings are this test's and not a later one's.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_the_same_workflow_gives_the_same_result_under_awss_local_runner(lambda_client, tmp_path):
+    # AWS's testing SDK runs the handler in-process against its emulated service; the
+    # platform runs it for real. Same workflow, same input: same result, same steps.
+    testing = pytest.importorskip("aws_durable_execution_sdk_python_testing")
+    # Imported now, not first from the runner's threads: CPython 3.11 can fail two compiles at
+    # once ("AST constructor recursion depth mismatch") and pytest rewrites what it imports.
+    import hypothesis  # noqa: F401
+
+    payload = {"log": str(tmp_path / "peer.log"), "amount": 5, "order": "P", "wait": 1}
+    namespace: dict[str, Any] = {}
+    exec(compile(WORKFLOW, "workflow.py", "exec"), namespace)  # the workflow, our own source
+    with testing.DurableFunctionTestRunner(handler=namespace["handler"]) as runner:
+        peer = runner.run(input=json.dumps(payload), execution_timeout=60)
+    del runner
+    gc.collect()
+    deploy(lambda_client, "peer", WORKFLOW)
+    ours = lambda_client.invoke(FunctionName="peer", Payload=json.dumps(payload).encode())
+    assert json.loads(ours["Payload"].read()) == json.loads(peer.result)
+    peer_steps = [op.name for op in peer.operations if type(op).__name__ == "StepOperation"]
+    our_steps = [
+        e["Name"]
+        for e in history(lambda_client, ours["DurableExecutionArn"])
+        if e["EventType"] == "StepSucceeded"
+    ]
+    assert our_steps == peer_steps == ["charge", "ship"]
