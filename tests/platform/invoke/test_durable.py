@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import json
+import sys
 import time
 from typing import Any
 
@@ -475,3 +476,34 @@ def test_the_same_workflow_gives_the_same_result_under_awss_local_runner(lambda_
         if e["EventType"] == "StepSucceeded"
     ]
     assert our_steps == peer_steps == ["charge", "ship"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="process groups and SIGKILL as on Linux")
+def test_a_wait_survives_kill_9_of_the_platform(tmp_path):
+    from tests.platform.invoke.test_queue import killed_at_exit
+
+    home, log = tmp_path / "strum-home", tmp_path / "steps.log"
+    with killed_at_exit(home) as client:
+        deploy(client, "hardy", WORKFLOW)
+        payload = {"log": str(log), "amount": 3, "order": "K", "wait": 2}
+        response = client.invoke(
+            FunctionName="hardy", InvocationType="Event", Payload=json.dumps(payload).encode()
+        )
+        arn = response["DurableExecutionArn"]
+        wait_for(lambda: any(e["EventType"] == "WaitStarted" for e in history(client, arn)))
+    running = start_platform(home)
+    try:
+        client = running.client()
+        done = wait_for(
+            lambda: (
+                (found := client.get_durable_execution(
+                    DurableExecutionArn=arn, IncludeExecutionData=True
+                ))["Status"] != "RUNNING"
+                and found
+            )
+        )  # fmt: skip
+        assert done["Status"] == "SUCCEEDED"
+        assert json.loads(done["Result"]) == {"charged": 3, "shipped": "shipped K"}
+        assert log.read_text().splitlines() == ["charge", "ship"]  # each step once
+    finally:
+        running.stop()
