@@ -52,6 +52,8 @@ def test_executions_lists_the_stages_durable_executions(tmp_path: Path) -> None:
         out = strum(home, "executions", "--project", str(root))
         assert "first  SUCCEEDED" in out
         assert "1 execution(s) of flow-dev, 0 running" in out
+        status = strum(home, "status", "--project", str(root), ok=False)
+        assert "1 succeeded (`strum executions` lists them)" in status
         listed = json.loads(strum(home, "executions", "--project", str(root), "--json"))
         assert [item["DurableExecutionName"] for item in listed] == ["first"]
     finally:

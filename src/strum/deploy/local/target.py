@@ -264,6 +264,7 @@ class LocalTarget:
                     for name, schedule in config.schedules.items()
                 },
                 "dead_letters": len(api.dead_letters(config.function_name)),
+                **_execution_counts(api, config.function_name, function["Configuration"]),
             }
         finally:
             api.close()
@@ -395,6 +396,18 @@ class _PlatformDeadLetters:
     def discard(self, request_ids: tuple[str, ...] = ()) -> int:
         with self._target._platform() as api:
             return api.discard(self._name, request_ids)
+
+
+def _execution_counts(
+    api: PlatformLambdaAPI, name: str, configuration: dict[str, Any]
+) -> dict[str, Any]:
+    """A durable function's executions by status (``strum status``); nothing otherwise."""
+    if not configuration.get("DurableConfig"):
+        return {}
+    counts: dict[str, int] = {}
+    for execution in api.durable_executions(name):
+        counts[execution["Status"]] = counts.get(execution["Status"], 0) + 1
+    return {"executions": counts}
 
 
 def _next_fire(expression: str) -> str | None:
