@@ -30,6 +30,7 @@ def test_public_names_are_pinned_and_documented():
         "SUPPORTED_PYTHONS",
         "AsyncInvocation",
         "ConfigError",
+        "Durable",
         "EventSource",
         "Permissions",
         "ProjectConfig",

@@ -18,8 +18,8 @@ BAD = [
     (
         "colour = 1",
         "tool.strum.colour: unknown key; the keys here are app, architecture, async, base_path, "
-        "bucket, check, django_settings, env, ephemeral_storage, events, exclude, include, "
-        "lifespan, "
+        "bucket, check, django_settings, durable, env, ephemeral_storage, events, exclude, "
+        "include, lifespan, "
         "log_retention_days, memory, name, permissions, python, reserved_concurrency, "
         "schedules, stages, stream, text_mime_types, timeout, url, volumes",
     ),
@@ -407,9 +407,9 @@ def test_every_problem_is_reported_at_once(project):
             "  pyproject.toml: tool.strum.stages.prod.memory: 99999 MB is out of range: Lambda "
             "allows 128 to 10240 MB",
             "  pyproject.toml: tool.strum.stages.prod.colour: unknown key; the keys here are "
-            "app, architecture, async, base_path, bucket, check, django_settings, domain, env, "
-            "ephemeral_storage, events, exclude, http_api, include, lifespan, log_retention_days, "
-            "memory, name, "
+            "app, architecture, async, base_path, bucket, check, django_settings, domain, durable, "
+            "env, ephemeral_storage, events, exclude, http_api, include, lifespan, "
+            "log_retention_days, memory, name, "
             "permissions, profile, python, region, reserved_concurrency, role_arn, schedules, "
             "stream, target, text_mime_types, timeout, url, volumes, vpc",
         ]

@@ -140,6 +140,11 @@ def build_desired_stage(
         vpc=(config.vpc.subnets, config.vpc.security_groups) if config.vpc else None,
         check=config.check,
         project_dir=config.project_dir,
+        durable=(
+            (config.durable.execution_timeout, config.durable.retention_days)
+            if config.durable
+            else None
+        ),
     )
 
 

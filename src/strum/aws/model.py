@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strum.deploy.steps import durable_config
+
 ROLE_POLICY_NAME = "strum-execution"
 URL_SIDS = ("strum-url", "strum-url-invoke")
 HTTP_API_SID = "strum-http-api"
@@ -115,6 +117,8 @@ class DesiredStage:
     check: str | None = None
     # The project the package came from: an init error's message points into it.
     project_dir: Path | None = field(default=None, compare=False)
+    # DurableConfig: (ExecutionTimeout seconds, RetentionPeriodInDays); None: not durable.
+    durable: tuple[int, int] | None = None
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -178,6 +182,7 @@ class DesiredStage:
                 "SubnetIds": list(self.vpc[0] if self.vpc else ()),
                 "SecurityGroupIds": list(self.vpc[1] if self.vpc else ()),
             },
+            **durable_config(self.durable),
         }
 
     def grants(self) -> tuple[Grant, ...]:

@@ -325,6 +325,10 @@ class AwsTarget:
         """Run a Django management command in the deployed function: output and exit code."""
         return manage_command(self, args)
 
+    def executions(self) -> list[dict[str, Any]]:
+        """The stage's durable executions on AWS, newest first."""
+        return self.client.durable_executions(self.config.function_name)
+
     def dead_letters(self) -> DeadLetters:
         """AWS keeps failed async events at the stage's on-failure destination, not in strum."""
         raise UnsupportedOnTarget(

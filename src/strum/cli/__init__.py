@@ -65,6 +65,7 @@ def _register() -> None:
     from strum.cli.cache_commands import cache
     from strum.cli.dead_letter_commands import events
     from strum.cli.dev_commands import dev
+    from strum.cli.execution_commands import executions
     from strum.cli.log_commands import tail
     from strum.cli.platform_commands import platform
     from strum.cli.project_commands import COMMANDS
@@ -72,6 +73,7 @@ def _register() -> None:
     cli.add_command(platform)
     cli.add_command(events)
     cli.add_command(dev)
+    cli.add_command(executions)
     for command in COMMANDS:
         cli.add_command(command)
     cli.add_command(tail)

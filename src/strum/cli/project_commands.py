@@ -303,6 +303,10 @@ def status(stage: str | None, project_dir: Path, as_json: bool) -> None:
         )
     if state["dead_letters"]:
         rows.append(("dead letters", f"{state['dead_letters']} (`strum events dead` lists them)"))
+    if "executions" in state:
+        counts = state["executions"]
+        summary = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
+        rows.append(("executions", f"{summary or 'none'} (`strum executions` lists them)"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         out.info(f"{name:<{width}}  {value}")

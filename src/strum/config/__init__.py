@@ -6,7 +6,7 @@ is collected into one ``ConfigError`` whose lines name the file, the key path
 (``tool.strum.stages.prod.memory``) and the fix.
 
 Top-level keys apply to every stage; ``[tool.strum.stages.<name>]`` overrides them for one
-stage. Tables merge: ``env``, ``permissions``, ``async`` and ``volumes`` key by key, ``schedules`` and ``events``
+stage. Tables merge: ``env``, ``permissions``, ``async``, ``volumes`` and ``durable`` key by key, ``schedules`` and ``events``
 entry by entry and then field by field; any other value is replaced. ``target``,
 ``region``, ``profile``, ``role_arn``, ``http_api``, ``domain`` and ``vpc`` are set per stage
 only.
@@ -24,6 +24,7 @@ from strum.config._model import (
     DEFAULT_STAGE,
     SUPPORTED_PYTHONS,
     AsyncInvocation,
+    Durable,
     EventSource,
     Permissions,
     ProjectConfig,
@@ -39,6 +40,7 @@ __all__ = [
     "SUPPORTED_PYTHONS",
     "AsyncInvocation",
     "ConfigError",
+    "Durable",
     "EventSource",
     "Permissions",
     "ProjectConfig",

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from strum.config import _checks as checks
+from strum.config import _durable as durable_checks
 from strum.config import _tables as tables
 from strum.config import _volumes as volume_checks
 from strum.config._model import DEFAULT_STAGE, SUPPORTED_PYTHONS, ProjectConfig, StageConfig
@@ -61,6 +62,7 @@ KEYS: dict[str, checks.Check] = {
     "log_retention_days": checks.log_retention_days,
     "bucket": checks.bucket,
     "volumes": volume_checks.volumes,
+    "durable": durable_checks.durable,
 }
 STAGE_KEYS: dict[str, checks.Check] = {
     "target": checks.choice("local", "aws"),
@@ -71,7 +73,8 @@ STAGE_KEYS: dict[str, checks.Check] = {
     "domain": checks.domain,
     "vpc": volume_checks.vpc,
 }
-MERGED_BY_KEY = ("env", "permissions", "async", "volumes")  # tables a stage merges into key by key
+# Tables a stage merges into key by key.
+MERGED_BY_KEY = ("env", "permissions", "async", "volumes", "durable")
 MERGED_BY_ENTRY = ("schedules", "events")  # tables merged by entry, then field by field
 
 
@@ -318,6 +321,7 @@ def _build_stage(
         bucket=merged.get("bucket"),
         volumes=volume_checks.build_volumes(merged.get("volumes", {}), target, "vpc" in merged, at),
         vpc=merged.get("vpc"),
+        durable=durable_checks.build_durable(merged.get("durable")),
     )
 
 

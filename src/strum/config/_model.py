@@ -73,6 +73,15 @@ class AsyncInvocation:
 
 
 @dataclass(frozen=True)
+class Durable:
+    """``[tool.strum.durable]``: the stage's function is a Lambda durable function, whose
+    executions may run ``execution_timeout`` seconds and are kept ``retention_days``."""
+
+    execution_timeout: int = 86_400
+    retention_days: int = 14
+
+
+@dataclass(frozen=True)
 class Volume:
     """One ``[tool.strum.volumes]`` entry: a persistent file system mounted at ``path``.
 
@@ -137,6 +146,7 @@ class StageConfig:
     bucket: str | None = None  # AWS: where packages over 50 MB go (else strum's own bucket)
     volumes: tuple[Volume, ...] = ()  # at most one: Lambda mounts one file system
     vpc: Vpc | None = None  # AWS only
+    durable: Durable | None = None  # a durable function (DurableConfig) on both targets
 
     @property
     def function_name(self) -> str:

@@ -90,6 +90,16 @@ def execution_policy(
         statements.append(
             _allow("InvokeSelfForTasks", ["lambda:InvokeFunction"], [function, f"{function}:*"])
         )
+    if config.durable is not None:
+        # What AWS's durable-execution SDK calls from inside the function, on the function's
+        # own executions ("<function>:<version>/durable-execution/..."), and nothing more.
+        statements.append(
+            _allow(
+                "CheckpointOwnDurableExecutions",
+                ["lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState"],
+                [f"{function}:*"],
+            )
+        )
     for name, event in sorted(config.events.items()):
         reads = CONSUMER_ACTIONS.get(event.source)
         if event.enabled and event.arn and reads:

@@ -186,6 +186,14 @@ class SetEventInvokeConfig(Step):
         return f"set async invocation of {target}: {self.desired.event_invoke_summary()}"
 
 
+def durable_config(durable: tuple[int, int] | None) -> dict[str, Any]:
+    """The ``DurableConfig`` field of a configuration, for a durable function only."""
+    if durable is None:
+        return {}
+    timeout, retention = durable
+    return {"DurableConfig": {"ExecutionTimeout": timeout, "RetentionPeriodInDays": retention}}
+
+
 def changed_fields(wanted: dict[str, Any], current: dict[str, Any] | None) -> tuple[str, ...]:
     """The keys of ``wanted`` (managed configuration fields) that ``current`` - a function
     configuration as Lambda reports it, or None - does not match. Both targets' planners
@@ -207,6 +215,11 @@ def changed_fields(wanted: dict[str, Any], current: dict[str, Any] | None) -> tu
             {"Arn": entry.get("Arn"), "LocalMountPath": entry.get("LocalMountPath")}
             for entry in current.get("FileSystemConfigs") or ()
         ],
+        "DurableConfig": {
+            key: value
+            for key, value in (current.get("DurableConfig") or {}).items()
+            if key in ("ExecutionTimeout", "RetentionPeriodInDays")
+        },
         "VpcConfig": {
             "SubnetIds": list((current.get("VpcConfig") or {}).get("SubnetIds") or ()),
             "SecurityGroupIds": list(

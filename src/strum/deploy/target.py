@@ -129,6 +129,9 @@ class Target(Protocol):
     def dead_letters(self) -> DeadLetters:
         """The stage's dead letters (``UnsupportedOnTarget`` where there are none)."""
 
+    def executions(self) -> list[dict[str, Any]]:
+        """The stage's durable executions, newest first (ListDurableExecutionsByFunction)."""
+
 
 # -- what the targets share ---------------------------------------------------------------
 

@@ -43,11 +43,12 @@ from strum.platform.identity import (
     execution_policy,
     resource_policy,
 )
-from strum.platform.invoke import AsyncQueue, Invoker, Provisioner, Scheduler
+from strum.platform.invoke import AsyncQueue, DurableExecutions, Invoker, Provisioner, Scheduler
 from strum.platform.settings import LOOPBACK, Settings
 from strum.platform.spec import FunctionSpec
 from strum.platform.state import (
     AuditLog,
+    DurableStore,
     FunctionSettings,
     InvocationMetrics,
     LayerStore,
@@ -118,7 +119,13 @@ class Platform:
         )
         self.engine.metrics = self.metrics
         self.asyncq = AsyncQueue(home.queue_db, self.store, settings)
-        self.invoker = Invoker(self.store, self.engine, self.asyncq)
+        self.durable = DurableExecutions(
+            DurableStore(home.root / "durable.db"),
+            self.store,
+            self.engine,
+            retry_delay_scale=settings.retry_delay_scale,
+        )
+        self.invoker = Invoker(self.store, self.engine, self.asyncq, self.durable)
         self.provisioner = Provisioner(
             self.store, ProvisionedConfigs(self.store, settings.max_concurrency), self.engine
         )
@@ -171,6 +178,7 @@ class Platform:
             location=lambda sha: self.endpoint + self.sessions.presign(f"/strum/code/{sha}.zip"),
         )
         api.invoke.add_routes(app, self.invoker)
+        api.durable.add_routes(app, self.store, self.durable)
         api.provisioned.add_routes(app, self.store, self.provisioner)
         api.schedules.add_routes(app, self.store, self.scheduler)
         api.async_config.add_routes(app, self.store, self.asyncq)
@@ -217,7 +225,11 @@ class Platform:
             )
         await self.engine.start(
             self_invoke=api.instance_invoke_route(
-                self.invoker, self.authority, self.store.arn, self._resource_policies
+                self.invoker,
+                self.authority,
+                self.store.arn,
+                self._resource_policies,
+                self.durable,
             )
         )
         # Stopping waits this long for API requests still in flight (aiohttp's default is a
@@ -241,6 +253,7 @@ class Platform:
         await self.urls.start()
         await self.asyncq.start(self.invoker)
         await self.scheduler.start()
+        await self.durable.start()
         await self.provisioner.start()
         self._write_address()
         logger.info("strum platform listening on %s", self.endpoint)
@@ -248,6 +261,7 @@ class Platform:
     async def stop(self) -> None:
         """Stop taking work, stop every instance, close listeners and the store."""
         await self.provisioner.stop()
+        await self.durable.stop()
         await self.scheduler.stop()
         await self.asyncq.stop()
         await self.urls.stop()

@@ -48,6 +48,8 @@ class FunctionSpec:
     # The execution policy of the function's instances (IAM JSON, ``StrumPermissions.Policy``);
     # None: they may invoke their own function and nothing else.
     policy: str | None = None
+    # DurableConfig: (ExecutionTimeout seconds, RetentionPeriodInDays); None: not durable.
+    durable: tuple[int, int] | None = None
 
     @property
     def instance_key(self) -> tuple[str, str, str, str]:

@@ -575,3 +575,18 @@ def test_a_volume_is_in_the_template_with_its_vpc(no_aws, tmp_path):
         "SubnetIds": ["subnet-0123456789abcdef0"],
         "SecurityGroupIds": ["sg-0123456789abcdef0"],
     }
+
+
+def test_a_durable_stage_carries_its_durable_config(no_aws, tmp_path):
+    root = make_project(
+        tmp_path / "shop",
+        top_extra='[tool.strum.durable]\nexecution_timeout = "1h"\nretention_days = 7',
+    )
+    target = tmp_path / "out" / "stack.json"
+    strum("template", "prod", "--project", str(root), "-o", str(target))
+    template = json.loads(target.read_text())
+    function = props(template, "Function")
+    assert function["DurableConfig"] == {"ExecutionTimeout": 3600, "RetentionPeriodInDays": 7}
+    role = props(template, "ExecutionRole")
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert any(s["Sid"] == "CheckpointOwnDurableExecutions" for s in statements)

@@ -25,6 +25,7 @@ from tests.platform.api.conformance_support import (
     recording_client,
     unique_name,
 )
+from tests.platform.api.durable_support import callback_execution, holding_invocation
 from tests.platform.api.shape_check import error_problems, response_problems
 from tests.platform.conftest import RunningPlatform
 from tests.platform.packages import create_function, handler_zip
@@ -205,6 +206,42 @@ CALLS: dict[str, Callable[[Any], object]] = {
     "DeleteProvisionedConcurrencyConfig": lambda c: c.delete_provisioned_concurrency_config(
         FunctionName=_with_provisioned(c), Qualifier="1"
     ),
+    "CheckpointDurableExecution": lambda c: holding_invocation(
+        c,
+        lambda arn, token: c.checkpoint_durable_execution(
+            DurableExecutionArn=arn,
+            CheckpointToken=token,
+            Updates=[{"Id": "s1", "Type": "STEP", "Action": "START", "Name": "one"}],
+        ),
+    ),
+    "GetDurableExecutionState": lambda c: holding_invocation(
+        c,
+        lambda arn, token: c.get_durable_execution_state(
+            DurableExecutionArn=arn, CheckpointToken=token
+        ),
+    ),
+    "GetDurableExecution": lambda c: c.get_durable_execution(
+        DurableExecutionArn=callback_execution(c)[0], IncludeExecutionData=True
+    ),
+    "GetDurableExecutionHistory": lambda c: c.get_durable_execution_history(
+        DurableExecutionArn=callback_execution(c)[0], IncludeExecutionData=True
+    ),
+    "ListDurableExecutionsByFunction": lambda c: (
+        callback_execution(c),
+        c.list_durable_executions_by_function(FunctionName="durable-callback"),
+    ),
+    "StopDurableExecution": lambda c: c.stop_durable_execution(
+        DurableExecutionArn=callback_execution(c)[0]
+    ),
+    "SendDurableExecutionCallbackSuccess": lambda c: c.send_durable_execution_callback_success(
+        CallbackId=callback_execution(c)[1], Result=b'"ok"'
+    ),
+    "SendDurableExecutionCallbackFailure": lambda c: c.send_durable_execution_callback_failure(
+        CallbackId=callback_execution(c)[1], Error={"ErrorType": "No", "ErrorMessage": "no"}
+    ),
+    "SendDurableExecutionCallbackHeartbeat": lambda c: c.send_durable_execution_callback_heartbeat(
+        CallbackId=callback_execution(c)[1]
+    ),
 }
 
 
@@ -263,6 +300,12 @@ ERRORS: dict[str, tuple[Callable[[Any], object], str]] = {
             CodeSigningConfigArn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0",
         ),
         "CodeSigningConfigNotFoundException",
+    ),
+    "unknown durable execution": (
+        lambda c: c.get_durable_execution(
+            DurableExecutionArn=arn("conf", "1") + "/durable-execution/none/0123"
+        ),
+        "ResourceNotFoundException",
     ),
     "too large": (
         lambda c: c.invoke(FunctionName="conf", Payload=b'"' + b"x" * (7 * 1024 * 1024) + b'"'),

@@ -75,6 +75,17 @@ class LambdaCalls(ClientBase):
         response["Payload"] = body.read() if body is not None else b""
         return response
 
+    def durable_executions(self, name: str) -> list[dict[str, Any]]:
+        """ListDurableExecutionsByFunction, every page."""
+        return list(
+            self._pages(
+                "lambda",
+                "list_durable_executions_by_function",
+                "DurableExecutions",
+                FunctionName=name,
+            )
+        )
+
     # -- Lambda: layers -------------------------------------------------------------------
 
     def list_layer_versions(self, layer: str) -> list[dict[str, Any]]:

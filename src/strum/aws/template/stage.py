@@ -131,6 +131,9 @@ def stage_template(
         VpcConfig={"SubnetIds": list(d.vpc[0]), "SecurityGroupIds": list(d.vpc[1])}
         if d.vpc
         else None,
+        DurableConfig={"ExecutionTimeout": d.durable[0], "RetentionPeriodInDays": d.durable[1]}
+        if d.durable
+        else None,
         Code={"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
         Tags=tags,
     )

@@ -443,6 +443,19 @@ class PlatformLambdaAPI(PackageCalls):
         ).get("rules", [])
         return stored
 
+    def durable_executions(self, name: str) -> list[dict[str, Any]]:
+        """ListDurableExecutionsByFunction, every page: the function's executions."""
+        found: list[dict[str, Any]] = []
+        query: dict[str, Any] = {}
+        while True:
+            page = self._call(
+                "GET", f"/2025-12-01/functions/{self._fn(name)}/durable-executions", query=query
+            )
+            found.extend(page.get("DurableExecutions") or ())
+            if not page.get("NextMarker"):
+                return found
+            query = {"Marker": page["NextMarker"]}
+
     def dead_letters(
         self, name: str | None = None, request_ids: tuple[str, ...] = ()
     ) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from strum.deploy.steps import (
     Step,
+    durable_config,
     place_url_steps,
     plan_alias,
     plan_concurrency,
@@ -80,6 +81,8 @@ class DesiredFunction:
 
     # FileSystemConfigs: (the volume's ARN on the platform, its mount path).
     file_systems: tuple[tuple[str, str], ...] = ()
+    # DurableConfig: (ExecutionTimeout seconds, RetentionPeriodInDays); None: not durable.
+    durable: tuple[int, int] | None = None
 
     @property
     def architecture(self) -> str | None:
@@ -101,6 +104,7 @@ class DesiredFunction:
                 {"Arn": arn, "LocalMountPath": path} for arn, path in self.file_systems
             ],
             "Layers": [self.layer_arn or PENDING_LAYER] if self.layer_name else [],
+            **durable_config(self.durable),
         }
 
     def permissions_document(self) -> dict[str, Any]:

@@ -111,6 +111,11 @@ def desired_function(
         ),
         event_invoke=event_invoke(config),
         file_systems=file_systems(config, home),
+        durable=(
+            (config.durable.execution_timeout, config.durable.retention_days)
+            if config.durable
+            else None
+        ),
     )
 
 
@@ -332,6 +337,7 @@ class LocalTarget:
                     for name, consumer in consumers_summary(config).items()
                 },
                 "dead_letters": len(api.dead_letters(config.function_name)),
+                **_execution_counts(api, config.function_name, function["Configuration"]),
             }
         finally:
             api.close()
@@ -427,6 +433,20 @@ class LocalTarget:
         """The platform's dead letters of the stage's function."""
         return _PlatformDeadLetters(self)
 
+    def executions(self) -> list[dict[str, Any]]:
+        """The stage's durable executions on the platform, newest first."""
+        name = self.config.function_name
+        with self._platform() as api:
+            try:
+                return api.durable_executions(name)
+            except LambdaAPIError as exc:
+                if exc.code != "ResourceNotFoundException":
+                    raise
+                raise NotDeployed(
+                    f"{name} is not deployed on the platform; run `strum deploy "
+                    f"{self.config.stage}` first"
+                ) from None
+
 
 class _PlatformLog:
     """``strum tail`` on the platform: entries after the last one seen, every half second."""
@@ -470,6 +490,18 @@ class _PlatformDeadLetters:
     def discard(self, request_ids: tuple[str, ...] = ()) -> int:
         with self._target._platform() as api:
             return api.discard(self._name, request_ids)
+
+
+def _execution_counts(
+    api: PlatformLambdaAPI, name: str, configuration: dict[str, Any]
+) -> dict[str, Any]:
+    """A durable function's executions by status (``strum status``); nothing otherwise."""
+    if not configuration.get("DurableConfig"):
+        return {}
+    counts: dict[str, int] = {}
+    for execution in api.durable_executions(name):
+        counts[execution["Status"]] = counts.get(execution["Status"], 0) + 1
+    return {"executions": counts}
 
 
 def _next_fire(expression: str) -> str | None:

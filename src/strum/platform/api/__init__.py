@@ -9,9 +9,10 @@ and Invoke on instances' Runtime API listeners), ``async_config``
 log), ``permissions`` (functions' resource policies), ``tags``, ``account`` (account
 settings, recursion and runtime-management configs), ``provisioned`` (provisioned
 concurrency), ``layers`` (layer versions and their policies), ``uploads`` (big packages,
-staged by hash) and ``status``; ``model`` checks requests against botocore's service model;
-``shapes`` checks requests and renders answers in AWS's shapes. Errors raised below
-become responses here, in one place (``error_response``). Imports ``invoke``,
+staged by hash), ``durable`` (durable executions and their callbacks) and ``status``;
+``model`` checks requests against botocore's service model; ``shapes`` checks requests and
+renders answers in AWS's shapes. Errors raised below become responses here, in one place
+(``error_response``). Imports ``invoke``,
 ``state`` and ``identity`` below it, never ``urls``: the listeners it opens and closes are
 passed in.
 """
@@ -20,6 +21,7 @@ from strum.platform.api import (
     access,
     account,
     async_config,
+    durable,
     eventstream,
     functions,
     invoke,
@@ -59,6 +61,7 @@ __all__ = [
     "account",
     "answering_errors",
     "async_config",
+    "durable",
     "error_response",
     "eventstream",
     "function_target",

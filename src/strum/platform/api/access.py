@@ -17,6 +17,8 @@ every API call forgeable cross-site) and cookie routes ignore signatures.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -32,6 +34,8 @@ from strum.platform.api.layers import layer_name
 from strum.platform.api.operations import (
     ANY,
     BODY_FUNCTION,
+    CALLBACK,
+    EXECUTION,
     FUNCTION,
     LAYER,
     LAYER_BY_ARN,
@@ -292,8 +296,12 @@ async def _refuse_foreign_reference(
 ) -> None:
     if operation.resource in (FUNCTION, UNQUALIFIED):
         refuse_foreign(request.match_info["name"], caller, operation.action)
-    elif operation.resource == TAGGED:
+    elif operation.resource in (TAGGED, EXECUTION):
         refuse_foreign(request.match_info["arn"], caller, operation.action)
+    elif operation.resource == CALLBACK:
+        named = _callback_execution(request.match_info["callback"])
+        if named:
+            refuse_foreign(named, caller, operation.action)
     elif operation.resource == BODY_FUNCTION:
         named = (await read_body(request)).get("FunctionName")
         if isinstance(named, str):
@@ -346,6 +354,13 @@ async def _resource(
         named = request.match_info["arn"]
         name, _ = parse_function_name(named)
         return named, (name, None)
+    if kind in (EXECUTION, CALLBACK):
+        named = (
+            request.match_info["arn"]
+            if kind == EXECUTION
+            else _callback_execution(request.match_info["callback"])
+        )
+        return named or "*", None
     if kind == PATH_FUNCTION:
         name = request.match_info["function"]
         return arn(name, None), (name, None)
@@ -377,6 +392,14 @@ def _layer_resource(
     if not version.isdigit():
         return "*", []
     return layer_arn(name, int(version)), layer_policies(name, int(version))
+
+
+def _callback_execution(callback_id: str) -> str | None:
+    """The execution ARN a callback id names (``invoke.durable_updates`` makes them)."""
+    try:
+        return base64.b64decode(callback_id, validate=True).decode().split("\n")[0] or None
+    except (binascii.Error, UnicodeDecodeError):
+        return None
 
 
 def _record(

@@ -39,6 +39,7 @@ from strum.platform.identity import Authority, Policy
 from strum.platform.invoke import (
     INVOCATION_TYPES,
     SYNC_PAYLOAD_LIMIT,
+    DurableExecutions,
     Invoker,
     invocation_type_error,
 )
@@ -50,6 +51,7 @@ CLIENT_CONTEXT_LIMIT = 3583
 STREAMING_PATH = "/2021-11-15/functions/{name}/response-streaming-invocations"
 INVOKE_ASYNC_PATH = "/2014-11-13/functions/{name}/invoke-async"
 _FUNCTIONS = "/2015-03-31/functions/"
+_DURABLE = "/2025-12-01/durable-executions/"
 
 
 def add_routes(app: web.Application, invoker: Invoker) -> None:
@@ -96,14 +98,18 @@ def instance_invoke_route(
     authority: Authority,
     arn: Callable[[str, str | None], str],
     resource_policies: Callable[[str, str | None], list[Policy]],
+    durable: DurableExecutions | None = None,
 ) -> SelfInvoke:
     """The Invoke API as an instance's Runtime API listener serves it: signed, authorised
     with ``lambda:InvokeFunction`` on the target (``arn(name, qualifier)``), then run like
-    any Invoke. Nothing but the Invoke API is served there."""
+    any Invoke. Besides it only the durable-execution SDK's two calls are served there
+    (``durable_sdk_call``), so a durable function without network still checkpoints."""
 
     async def invoke(spec: FunctionSpec, request: web.BaseRequest) -> web.StreamResponse:
         reference, _, rest = request.path[len(_FUNCTIONS) :].partition("/")
         try:
+            if request.path.startswith(_DURABLE) and durable is not None:
+                return await durable_sdk_call(durable, authority, request)
             if not request.path.startswith(_FUNCTIONS) or rest != "invocations":
                 raise AccessDenied(
                     f"an instance of {spec.name} reaches only the Invoke API here "
@@ -134,6 +140,55 @@ def instance_invoke_route(
     return invoke
 
 
+async def durable_sdk_call(
+    durable: DurableExecutions, authority: Authority, request: web.BaseRequest
+) -> web.StreamResponse:
+    """CheckpointDurableExecution or GetDurableExecutionState from an instance: signed and
+    authorised on the execution's ARN like on the API."""
+    raw = request.raw_path.split("?", 1)[0][len(_DURABLE) :]
+    encoded, _, action = raw.rpartition("/")
+    execution = unquote(encoded)
+    if (request.method, action) == ("POST", "checkpoint"):
+        action_name = "lambda:CheckpointDurableExecution"
+    elif (request.method, action) == ("GET", "state"):
+        action_name = "lambda:GetDurableExecutionState"
+    else:
+        raise AccessDenied(
+            "an instance reaches only Invoke, CheckpointDurableExecution and "
+            "GetDurableExecutionState here"
+        )
+    body = await request.read()
+    caller = authority.authenticate(
+        method=request.method, raw_path=request.raw_path, headers=request.headers, body=body
+    )
+    with arns.scoped(caller_scope(caller)):
+        refuse_foreign(execution, caller, action_name)
+        authority.authorize(caller, action_name, execution)
+    if action == "checkpoint":
+        try:
+            document = json.loads(body or b"{}")
+        except ValueError:
+            raise InvalidRequestContent("Could not parse request body into json") from None
+        token, changes = document.get("CheckpointToken"), document.get("Updates") or []
+        if not isinstance(token, str) or not isinstance(changes, list):
+            raise InvalidParameterValue("CheckpointToken (a string) and Updates (a list) please")
+        answer = durable.checkpoint(execution, token, changes)
+    else:
+        query = request.query
+        size = query.get("MaxItems", "")
+        answer = durable.state(
+            execution,
+            query.get("CheckpointToken", ""),
+            query.get("Marker"),
+            int(size) if size.isdigit() else None,
+        )
+    return web.Response(
+        body=json.dumps(answer).encode(),
+        content_type="application/json",
+        headers={"x-amzn-RequestId": str(uuid.uuid4())},
+    )
+
+
 async def _invoke(
     invoker: Invoker,
     name: str,
@@ -157,8 +212,11 @@ async def _invoke(
         invocation_type=invocation_type,
         tail=log_type == "Tail" and invocation_type == "RequestResponse",
         client_context=client_context,
+        durable_name=headers.get("X-Amz-Durable-Execution-Name"),
     )
     answer = {"x-amzn-RequestId": result.request_id}
+    if "X-Amz-Durable-Execution-Arn" in result.headers:
+        answer["X-Amz-Durable-Execution-Arn"] = result.headers["X-Amz-Durable-Execution-Arn"]
     if invocation_type == "Event":
         return web.Response(status=202, headers=answer)
     if invocation_type == "DryRun":

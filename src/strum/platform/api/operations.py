@@ -15,6 +15,8 @@ from dataclasses import dataclass
 __all__ = [
     "ANY",
     "BODY_FUNCTION",
+    "CALLBACK",
+    "EXECUTION",
     "FUNCTION",
     "LAYER",
     "LAYER_BY_ARN",
@@ -40,6 +42,8 @@ QUERY_FUNCTION = "query function"  # strum's routes: ?function=, or every functi
 LOG_GROUP = "log group"  # the function's log group, from ?function=
 PATH_LOG_GROUP = "path log group"  # the dashboard's: the log group of the {function} in the path
 TAGGED = "tagged"  # the tagging API: the resource's ARN is the path's {arn}
+EXECUTION = "execution"  # a durable execution: its ARN is the path's {arn}
+CALLBACK = "callback"  # a durable execution's callback: the execution its {callback} names
 LAYER = "layer"  # the {layer} in the path: the layer's ARN
 LAYER_VERSION = "layer version"  # the {layer} and {version} in the path
 LAYER_BY_ARN = "layer by ARN"  # GetLayerVersionByArn: the ?Arn= of the query
@@ -65,6 +69,8 @@ class Operation:
 
 
 _F = "/2015-03-31/functions"
+_D = "/2025-12-01/durable-executions/{arn}"
+_C = "/2025-12-01/durable-execution-callbacks/{callback}"
 _ONE = _F + "/{name}"
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", _F): Operation("lambda:CreateFunction", BODY_FUNCTION),
@@ -172,6 +178,21 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("DELETE", "/2018-10-31/layers/{layer}/versions/{version}/policy/{sid}"): Operation(
         "lambda:RemoveLayerVersionPermission", LAYER_VERSION
+    ),
+    # Durable executions are authorised on the execution's ARN, callbacks on the ARN of the
+    # execution they belong to, listings on the function.
+    ("POST", _D + "/checkpoint"): Operation("lambda:CheckpointDurableExecution", EXECUTION, False),
+    ("GET", _D + "/state"): Operation("lambda:GetDurableExecutionState", EXECUTION, False),
+    ("GET", _D + "/history"): Operation("lambda:GetDurableExecutionHistory", EXECUTION),
+    ("POST", _D + "/stop"): Operation("lambda:StopDurableExecution", EXECUTION),
+    ("GET", _D): Operation("lambda:GetDurableExecution", EXECUTION),
+    ("GET", "/2025-12-01/functions/{name}/durable-executions"): Operation(
+        "lambda:ListDurableExecutionsByFunction"
+    ),
+    ("POST", _C + "/succeed"): Operation("lambda:SendDurableExecutionCallbackSuccess", CALLBACK),
+    ("POST", _C + "/fail"): Operation("lambda:SendDurableExecutionCallbackFailure", CALLBACK),
+    ("POST", _C + "/heartbeat"): Operation(
+        "lambda:SendDurableExecutionCallbackHeartbeat", CALLBACK
     ),
     # A code download link (GetFunction's Code.Location) is signed like any call.
     ("GET", "/strum/code/{sha}.zip"): Operation("lambda:GetFunction", ANY),

@@ -21,6 +21,7 @@ from strum.platform.errors import (
     model_error,
 )
 from strum.platform.identity import Policy, PolicyError
+from strum.platform.invoke.durable_updates import durable_config
 from strum.platform.state import AliasRecord, FunctionRecord, Store, code_sha256
 from strum.platform.volumes import file_system_configs
 
@@ -174,6 +175,8 @@ def function_config(
             config.pop("FileSystemConfigs", None)
     if "StrumPermissions" in body:
         config["StrumPermissions"] = _permissions(body["StrumPermissions"])
+    if "DurableConfig" in body:
+        config["DurableConfig"] = durable_config(body["DurableConfig"])
     # Kept as given: asynchronous invocation reads the dead-letter target.
     for passive in ("DeadLetterConfig", "KMSKeyArn", "LoggingConfig"):
         if passive in body:

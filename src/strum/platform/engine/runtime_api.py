@@ -46,6 +46,8 @@ _NEXT = PREFIX + "/invocation/next"
 _INIT_ERROR = PREFIX + "/init/error"
 _INVOCATION = PREFIX + "/invocation/"
 _INVOKE = "/2015-03-31/functions/"
+# The durable-execution SDK's checkpoints, answered by the API layer like Invoke.
+_DURABLE = "/2025-12-01/durable-executions/"
 # Ports of listeners inside namespaces: below Linux's ephemeral range (32768-60999), so a
 # host listener bound to port 0 never shares a number with one of them.
 _ISOLATED_PORTS = range(10000, 32000)
@@ -185,7 +187,7 @@ class RuntimeAPI:
             return _reply(410, b'{"errorMessage":"this instance is gone"}')
         path = request.path
         method = request.method
-        if path.startswith(_INVOKE) and method == "POST":
+        if (path.startswith(_INVOKE) and method == "POST") or path.startswith(_DURABLE):
             return await self._invoke_self(instance, request)
         if path == _NEXT and method == "GET":
             return await self._next(instance)

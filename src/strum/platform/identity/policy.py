@@ -236,7 +236,18 @@ def execution_policy(function_arn: str, document: str | None) -> Policy:
                     "Effect": "Allow",
                     "Action": "lambda:InvokeFunction",
                     "Resource": [function_arn, f"{function_arn}:*"],
-                }
+                },
+                {
+                    # What AWS's durable-execution SDK calls from inside the function, on
+                    # the function's own executions (AWSLambdaBasicDurableExecutionRolePolicy).
+                    "Sid": "CheckpointOwnDurableExecutions",
+                    "Effect": "Allow",
+                    "Action": [
+                        "lambda:CheckpointDurableExecution",
+                        "lambda:GetDurableExecutionState",
+                    ],
+                    "Resource": f"{function_arn}:*",
+                },
             ],
         }
     )

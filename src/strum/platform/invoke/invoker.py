@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from strum.platform.engine import BodyStream, Engine
 from strum.platform.errors import RequestTooLarge, ValidationFailed, model_error
+from strum.platform.invoke.durable import DurableExecutions
 from strum.platform.invoke.queue import AsyncQueue
 from strum.platform.spec import FunctionSpec, InvokeResult
 from strum.platform.state import LATEST, Store, parse_function_name
@@ -80,10 +81,17 @@ def invocation_type_error(invocation_type: str) -> ValidationFailed:
 class Invoker:
     """Invocations of the platform's functions, by name and qualifier (see the module)."""
 
-    def __init__(self, store: Store, engine: Engine, queue: AsyncQueue) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: Engine,
+        queue: AsyncQueue,
+        durable: DurableExecutions | None = None,
+    ) -> None:
         self._store = store
         self._engine = engine
         self._queue = queue
+        self._durable = durable
 
     async def invoke(
         self,
@@ -95,6 +103,7 @@ class Invoker:
         tail: bool = False,
         client_context: str | None = None,
         request_id: str | None = None,
+        durable_name: str | None = None,
     ) -> InvokeResult:
         """Invoke ``name`` at ``qualifier`` (None, "$LATEST", a version or an alias).
 
@@ -105,11 +114,22 @@ class Invoker:
         ``RequestResponse``; for ``Event`` and ``DryRun`` an empty result carrying the
         request id. Raises a ``PlatformError`` (``ResourceNotFound``, ``RequestTooLarge``,
         ``TooManyRequests``...) for what AWS answers with an error status.
+
+        A durable function's invocation starts a durable execution (named
+        ``durable_name``, ``X-Amz-Durable-Execution-Name``): ``RequestResponse`` answers
+        its result once it finishes, ``Event`` as soon as it is stored.
         """
         if ":" in name:
             name, derived = parse_function_name(name)
             qualifier = qualifier or derived
         spec = self._resolve(name, qualifier, payload, invocation_type)
+        if spec.durable is not None and self._durable is not None:
+            if invocation_type not in INVOCATION_TYPES:
+                raise invocation_type_error(invocation_type)
+            if invocation_type != "DryRun":
+                return await self._durable.begin(
+                    spec, payload, name=durable_name, wait=invocation_type == "RequestResponse"
+                )
         # Callers that own a request id (Function URLs, async retries) keep it across the call.
         request_id = request_id or str(uuid.uuid4())
         if invocation_type == "RequestResponse":

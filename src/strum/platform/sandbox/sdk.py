@@ -1,5 +1,6 @@
 """The AWS SDK for Python as AWS's Python runtimes provide it: ``boto3``, ``botocore`` and
-what they import, plus ``snapshot_restore_py`` (SnapStart's runtime hooks), taken from the
+what they import, plus ``snapshot_restore_py`` (SnapStart's runtime hooks) and the
+durable-execution SDK (``aws_durable_execution_sdk_python``), taken from the
 platform's own installation and staged once in one directory that instances see read-only.
 
 One directory, not one bind mount per package: each bind mount costs every sandboxed cold
@@ -19,6 +20,9 @@ from pathlib import Path
 SDK_PACKAGES = (
     "boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3",
     "snapshot_restore_py",
+    # AWS's Python runtimes carry the durable-execution SDK too (its version says
+    # "+bundled" there); staged when the platform has it (Python 3.11+).
+    "aws_durable_execution_sdk_python",
 )  # fmt: skip
 _STAMP = ".strum-sdk"
 

@@ -4,13 +4,15 @@ packages stored and unpacked once by content (``codestore``), and the audit log 
 control-plane decisions (``audit``), functions' tags (``tags``), their recursion and
 runtime-management settings (``function_settings``), provisioned concurrency
 configurations (``provisioned``) and the port each function URL last had (``url_ports``, so
-a stage deployed again gets its URL back), layer versions (``layers``) and per-minute
-invocation metrics (``metrics``). Plain Python and plain errors
+a stage deployed again gets its URL back), layer versions (``layers``), per-minute
+invocation metrics (``metrics``) and durable executions in their own database
+(``durable``). Plain Python and plain errors
 (``strum.platform.errors``): no HTTP, no aiohttp.
 """
 
 from strum.platform.state.audit import AuditEntry, AuditLog
 from strum.platform.state.codestore import CodeStore, StoredCode, code_sha256
+from strum.platform.state.durable import DurableStore, ExecutionRow
 from strum.platform.state.function_settings import FunctionSettings
 from strum.platform.state.layers import (
     LayerStore,
@@ -38,6 +40,8 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "CodeStore",
+    "DurableStore",
+    "ExecutionRow",
     "FunctionRecord",
     "FunctionSettings",
     "InvocationMetrics",

@@ -221,8 +221,16 @@ def function_spec(
             )
             for entry in config.get("FileSystemConfigs") or ()
         ),
+        durable=_durable(config),
         **_permissions(config),
     )
+
+
+def _durable(config: dict[str, Any]) -> tuple[int, int] | None:
+    durable = config.get("DurableConfig")
+    if not isinstance(durable, dict):
+        return None
+    return int(durable["ExecutionTimeout"]), int(durable["RetentionPeriodInDays"])
 
 
 def _permissions(config: dict[str, Any]) -> dict[str, Any]:
