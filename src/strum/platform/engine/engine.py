@@ -42,7 +42,6 @@ from strum.platform.engine.provisioned import Provisioning
 from strum.platform.engine.runtime_api import RESPONSE_MODE, RuntimeAPI, SelfInvoke
 from strum.platform.engine.streams import BodyStream, StreamFailed
 from strum.platform.engine.templates import (
-    RESTORE_TIMEOUT_S,
     SnapStartError,
     Templates,
     restore_timed_out,
@@ -330,7 +329,7 @@ class Engine:
                 self._instances.add(forked)
                 forked.initialised.add_done_callback(lambda _: self.starts.started())
                 asyncio.get_running_loop().call_later(
-                    RESTORE_TIMEOUT_S, self._restore_deadline, forked
+                    self.templates.restore_timeout_s, self._restore_deadline, forked
                 )
                 return forked
         isolated = self.launcher.isolates(spec)

@@ -223,6 +223,11 @@ class Template:
                 os.killpg(self._popen.pid, signal.SIGKILL)
 
     @property
+    def host_pid(self) -> int | None:
+        """The template's interpreter on the host (None before its init is over)."""
+        return self._host_pid or None
+
+    @property
     def alive(self) -> bool:
         return self.state in ("starting", "ready")
 
@@ -381,6 +386,7 @@ class Templates:
         self._retired: set[Template] = set()
         self._ids = itertools.count()
         self.unsupported: str | None = None  # why no cold start forks here, if so
+        self.restore_timeout_s = RESTORE_TIMEOUT_S
 
     def reason(self) -> str | None:
         """Why cold starts start a new interpreter on this platform (None: they fork)."""
@@ -549,6 +555,7 @@ class Templates:
                     "instances": t.instances,
                     "cold_starts_forked": t.forks,
                     "init_ms": None if t.init_ms is None else round(t.init_ms, 2),
+                    "pid": t.host_pid,
                     "error": t.error,
                 }
                 for t in [*self._templates.values(), *self._retired]
