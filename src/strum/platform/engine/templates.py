@@ -98,6 +98,7 @@ class Template:
         self._ids = itertools.count()
         self._spares: list[_Spare] = []
         self._preparing = 0
+        self.preparing: set[asyncio.Future[None]] = set()  # spares being prepared
         self._waiting = 0
         self._changed: asyncio.Future[None] = loop.create_future()
         self._forking: dict[str, asyncio.Future[int]] = {}
@@ -270,6 +271,8 @@ class Template:
         ):
             self._preparing += 1
             task = asyncio.ensure_future(self._prepare(api, parents))
+            self.preparing.add(task)
+            task.add_done_callback(self.preparing.discard)
             task.add_done_callback(self._prepared)
 
     def _prepared(self, task: asyncio.Future[None]) -> None:
@@ -406,7 +409,12 @@ class Templates:
         return self.unsupported
 
     def eligible(self, spec: FunctionSpec) -> bool:
-        """Whether ``spec``'s cold starts fork a template (Python, sandboxed, supported)."""
+        """Whether ``spec``'s cold starts fork a template (Python, sandboxed, supported).
+
+        Declared ``files`` under /tmp keep the old path: a fork's own /tmp would cover them.
+        """
+        if any(path == "/tmp" or path.startswith("/tmp/") for path in spec.files):
+            return False
         return spec.runtime.startswith("python") and self.reason() is None
 
     async def instance(
@@ -537,6 +545,7 @@ class Templates:
         for template in templates:
             template.kill()
         waiting = [t.exited for t in templates if t._popen is not None]
+        waiting += [task for t in templates for task in t.preparing]
         if waiting:
             await asyncio.wait(waiting, timeout=10)
         self._templates.clear()
