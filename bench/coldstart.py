@@ -181,7 +181,9 @@ async def _pss(engine: Any, spec: Any, count: int) -> float:
         total = 0
         for instance in instances:
             rollup = Path(f"/proc/{instance.function_pid()}/smaps_rollup").read_text()
-            total += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+            total += next(
+                int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")
+            )
         return total / count / 1024
     finally:
         for instance in instances:
@@ -190,7 +192,9 @@ async def _pss(engine: Any, spec: Any, count: int) -> float:
             await instance.exited
 
 
-def measure(running: Running, name: str, code: bytes, handler: str, memory: int, rounds: int) -> tuple[list[float], float]:
+def measure(
+    running: Running, name: str, code: bytes, handler: str, memory: int, rounds: int
+) -> tuple[list[float], float]:
     client = running.client()
     client.create_function(
         FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler=handler,
@@ -233,13 +237,18 @@ def main() -> int:
             for name, (code, handler, memory, unpacked, extra) in built.items():
                 module = "app" if name == "hello" else EXAMPLES[name][1]
                 floor_times = floor(unpacked, module, extra, arguments.rounds)
-                forked, forked_pss = measure(with_templates, name, code, handler, memory, arguments.rounds)
+                forked, forked_pss = measure(
+                    with_templates, name, code, handler, memory, arguments.rounds
+                )
                 plain, plain_pss = measure(without, name, code, handler, memory, arguments.rounds)
                 results[name] = {
                     "floor_ms": summary(floor_times),
                     "templates_ms": summary(forked),
                     "no_templates_ms": summary(plain),
-                    "pss_mib": {"templates": round(forked_pss, 1), "no_templates": round(plain_pss, 1)},
+                    "pss_mib": {
+                        "templates": round(forked_pss, 1),
+                        "no_templates": round(plain_pss, 1),
+                    },
                 }
         finally:
             with_templates.stop()
@@ -250,7 +259,9 @@ def main() -> int:
         print(json.dumps(results, indent=2))
         return 0
     print(f"cold start, request to response, {arguments.rounds} rounds (median / p90, ms)")
-    print(f"{'function':10} {'import floor':>16} {'templates':>16} {'x floor':>8} {'no templates':>16} {'PSS tpl':>8} {'PSS old':>8}")
+    print(
+        f"{'function':10} {'import floor':>16} {'templates':>16} {'x floor':>8} {'no templates':>16} {'PSS tpl':>8} {'PSS old':>8}"
+    )
     for name, row in results.items():
         fm, fp = row["floor_ms"]
         tm, tp = row["templates_ms"]

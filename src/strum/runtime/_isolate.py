@@ -83,7 +83,9 @@ def enter(seccomp_program: bytes) -> None:
         )
 
 
-def _mount(libc: ctypes.CDLL, source: bytes, target: bytes, fstype: bytes, flags: int, data: str) -> None:
+def _mount(
+    libc: ctypes.CDLL, source: bytes, target: bytes, fstype: bytes, flags: int, data: str
+) -> None:
     _check(libc.mount(source, target, fstype, flags, data.encode() or None), f"mount {target!r}")
 
 

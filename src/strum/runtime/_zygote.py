@@ -18,6 +18,7 @@ shared by every instance; open connections lazily, or in an after-restore hook.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -97,7 +98,7 @@ class _Zygote:
     def run(self) -> int:
         while True:
             try:
-                readable, _, _ = select.select([self.control, self.wake_r], [], [])
+                readable, _, _ = select.select([self.control.fileno(), self.wake_r], [], [])
             except InterruptedError:
                 continue
             if self.wake_r in readable:
@@ -108,7 +109,7 @@ class _Zygote:
                     except BlockingIOError:
                         break
                 self._reap()
-            if self.control in readable:
+            if self.control.fileno() in readable:
                 message, fds = _receive(self.control)
                 if message is None:
                     return 0  # the platform is gone
@@ -123,10 +124,8 @@ class _Zygote:
             _send(self.control, {"forked": ident, "pid": pid})
         elif op == "go" and ident in self.spares:
             spare = self.spares.pop(ident)
-            try:
+            with contextlib.suppress(OSError):  # it died waiting; its exit is reported
                 _send(spare, {"env": message["env"]}, fds)
-            except OSError:
-                pass  # it died waiting; its exit is reported
             spare.close()
         elif op == "drop" and ident in self.spares:
             self.spares.pop(ident).close()  # it exits when it reads the end
@@ -243,6 +242,8 @@ def _after_restore(client: RuntimeAPIClient) -> bool:
         traceback.print_exc()
         _flush_stdio()
         document = document_for(exc)
-        client.post(_RESTORE_ERROR, json.dumps(document).encode(), ((_ERROR_TYPE, document["errorType"]),))
+        client.post(
+            _RESTORE_ERROR, json.dumps(document).encode(), ((_ERROR_TYPE, document["errorType"]),)
+        )
         return False
     return True

@@ -70,7 +70,9 @@ def handler(event, context):
         "uid": os.getuid(),
     }
 """
-APP = APP.replace("register_after_restore\ndef second_after", "register_after_restore\ndef second_after")
+APP = APP.replace(
+    "register_after_restore\ndef second_after", "register_after_restore\ndef second_after"
+)
 
 
 def runtime() -> str:
@@ -81,9 +83,12 @@ def runtime() -> str:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     running = start_platform(tmp_path_factory.mktemp("templates") / "home", sandbox=True)
     client = running.client()
-    code = make_zip({"app.py": APP.replace(
-        "@register_after_restore\ndef second_after", "def second_after")
-        + "\nregister_after_restore(second_after, '!', suffix='?')\n"})
+    code = make_zip(
+        {
+            "app.py": APP.replace("@register_after_restore\ndef second_after", "def second_after")
+            + "\nregister_after_restore(second_after, '!', suffix='?')\n"
+        }
+    )
     client.create_function(
         FunctionName="forked", Runtime=runtime(), Role=ROLE, Handler="app.handler",
         Code={"ZipFile": code}, Timeout=30, MemorySize=128,
@@ -167,7 +172,11 @@ def test_memory_is_limited_per_forked_instance(platform: RunningPlatform) -> Non
     instance = next(i for i in engine._instances if i.spec.name == "forked")
     assert instance.restored_from_template and instance.cgroup is not None
     memberships = Path(f"/proc/{instance.pid}/cgroup").read_text()
-    assert f":memory:/{instance.cgroup.memory.relative_to(instance.cgroup.memory.parents[1]).as_posix()}" in memberships or instance.cgroup.memory.name in memberships
+    assert (
+        f":memory:/{instance.cgroup.memory.relative_to(instance.cgroup.memory.parents[1]).as_posix()}"
+        in memberships
+        or instance.cgroup.memory.name in memberships
+    )
     limit = int((instance.cgroup.memory / "memory.limit_in_bytes").read_text())
     assert limit == (128 + 512) * 1024 * 1024
     failed = invoke(platform, "forked", {"action": "heap", "size": 300 * 1024 * 1024})
@@ -273,7 +282,7 @@ def test_a_template_whose_init_fails_keeps_the_error(platform: RunningPlatform) 
     failed = invoke(platform, "broken", {"strum": "ping"})["function_error"]
     # The old path reports it, as before: the user's file and line.
     assert failed["errorType"] == "Runtime.UserCodeSyntaxError"
-    assert "app.py\" Line 2" in failed["stackTrace"][0]
+    assert 'app.py" Line 2' in failed["stackTrace"][0]
     error = template_of(platform, "broken")["error"]
     assert error["errorType"] == "Runtime.UserCodeSyntaxError"
     assert "Line 2" in error["stackTrace"][0]
