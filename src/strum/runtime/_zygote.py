@@ -13,7 +13,10 @@ step of ours: CPython reseeds it in every forked child. The template reaps what 
 and reports ``{"exited": id, "status": code}``.
 
 What SnapStart users must know holds here too: sockets and files opened during init are
-shared by every instance; open connections lazily, or in an after-restore hook.
+shared by every instance; open connections lazily, or in an after-restore hook. Threads
+started during init do not survive the fork (only the forking thread does). The
+function's own ``os.register_at_fork`` hooks run in each fork before its capabilities
+are dropped - with power over that fork's own new namespaces only.
 """
 
 from __future__ import annotations

@@ -290,7 +290,7 @@ class Engine:
             if instance.idle_timer is not None:
                 instance.idle_timer.cancel()
                 instance.idle_timer = None
-            if time.perf_counter() - instance.spawned_at > MAX_INSTANCE_AGE_S:
+            if time.perf_counter() - instance.credentials_since > MAX_INSTANCE_AGE_S:
                 # (A provisioned one is replaced by ``provisioning`` when it exits.)
                 # Its session credentials would expire while it runs: start a fresh one.
                 instance.retired = True

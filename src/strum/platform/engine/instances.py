@@ -148,6 +148,9 @@ class Instance:
         self.sandboxed = sandboxed
         self._function_pid: int | None = None
         self.spawned_at = time.perf_counter()
+        # When the credentials it may hold were minted: a fork holds what its template's
+        # init kept (a boto3 client made at import) besides its own fresh ones.
+        self.credentials_since = self.spawned_at
         self.init_ms: float | None = None  # set when the runtime first asks for an event
         self.init_reported = False  # the REPORT carrying Init Duration was written
         self.invocation: Invocation | None = None

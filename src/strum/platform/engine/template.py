@@ -63,7 +63,7 @@ class Template:
         self._changed: asyncio.Future[None] = loop.create_future()
         self._forking: dict[str, asyncio.Future[int]] = {}
         self._exits: dict[str, asyncio.Future[int]] = {}
-        self._started_at = time.perf_counter()
+        self.started_at = self._started_at = time.perf_counter()
         self._control: socket.socket | None = None
         self._popen: Any = None
         self._pidfd = -1

@@ -26,6 +26,7 @@ import itertools
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,10 @@ logger = logging.getLogger(__name__)
 # AWS bounds a SnapStart restore plus its after-restore hooks by 10 seconds.
 # https://docs.aws.amazon.com/lambda/latest/dg/snapstart-runtime-hooks.html
 RESTORE_TIMEOUT_S = 10.0
+# Session credentials last 12 hours and an instance is not reused after 11
+# (``engine.MAX_INSTANCE_AGE_S``, counted for a fork from its template's start, whose init
+# may have kept credentials): a template older than this is replaced at the next cold start.
+TEMPLATE_MAX_AGE_S = 5 * 3600
 
 
 class SnapStartError(PlatformError):
@@ -117,6 +122,9 @@ class Templates:
         template = self._templates.get(spec.instance_key)
         if template is not None and template.state == "failed":
             return None  # its init failed: the old path reports that failure as before
+        if template is not None and time.perf_counter() - template.started_at > TEMPLATE_MAX_AGE_S:
+            self.retire_template(template)
+            template = None
         if template is None or not template.alive:
             template = await self._start(spec)
             if template is None:
@@ -158,6 +166,7 @@ class Templates:
             cgroup=spare.cgroup,
             exit_status=spare.exit_status,
         )
+        instance.credentials_since = template.started_at
         listener.attach(instance)
         template.instances += 1
         instance.exited.add_done_callback(lambda _: self._instance_gone(template))
@@ -225,12 +234,18 @@ class Templates:
         for template in list(self._templates.values()):
             spec = template.spec
             if spec.name == name and (version is None or spec.version == version):
-                self._forget(template)
-                if template.state != "failed":
-                    template.state = "retired"
-                self._retired.add(template)
-                if template.instances == 0:
-                    template.kill()
+                self.retire_template(template)
+
+    def retire_template(self, template: Template) -> None:
+        """No more forks of ``template``; it stops once its last instance has gone."""
+        self._forget(template)
+        if template.state != "failed":
+            template.state = "retired"
+        if template.exited.done():
+            return
+        self._retired.add(template)
+        if template.instances == 0:
+            template.kill()
 
     async def stop(self) -> None:
         templates = [*self._templates.values(), *self._retired]
