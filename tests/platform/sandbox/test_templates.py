@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import dataclasses
 import json
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +36,6 @@ import os, random, time
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 CALLS = []
-INIT_PID = os.getpid()
 open("/tmp/from-init", "w").write("init")
 
 @register_before_snapshot
@@ -51,9 +50,10 @@ def second_before():
 def first_after():
     CALLS.append("after-1")
 
-@register_after_restore
 def second_after(word, suffix=""):
     CALLS.append("after-2" + word + suffix)
+
+register_after_restore(second_after, "!", suffix="?")  # called with what it was given
 
 def handler(event, context):
     action = event.get("action")
@@ -70,9 +70,6 @@ def handler(event, context):
         "uid": os.getuid(),
     }
 """
-APP = APP.replace(
-    "register_after_restore\ndef second_after", "register_after_restore\ndef second_after"
-)
 
 
 def runtime() -> str:
@@ -83,12 +80,7 @@ def runtime() -> str:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     running = start_platform(tmp_path_factory.mktemp("templates") / "home", sandbox=True)
     client = running.client()
-    code = make_zip(
-        {
-            "app.py": APP.replace("@register_after_restore\ndef second_after", "def second_after")
-            + "\nregister_after_restore(second_after, '!', suffix='?')\n"
-        }
-    )
+    code = make_zip({"app.py": APP})
     client.create_function(
         FunctionName="forked", Runtime=runtime(), Role=ROLE, Handler="app.handler",
         Code={"ZipFile": code}, Timeout=30, MemorySize=128,
@@ -143,7 +135,6 @@ def test_a_template_serves_many_cold_starts(platform: RunningPlatform) -> None:
 
 def test_instances_have_their_own_tmp_and_pids(platform: RunningPlatform) -> None:
     cold(platform, "forked", {})
-    busy = threading.Event()
 
     def writer() -> Any:
         return invoke(platform, "forked", {"action": "write", "text": "A", "hold": 1.5})
@@ -161,7 +152,6 @@ def test_instances_have_their_own_tmp_and_pids(platform: RunningPlatform) -> Non
             time.sleep(0.01)
         second = invoke(platform, "forked", {})  # a new instance: the first is busy
         assert first.result()["mine"] == "A"
-    del busy
     assert second["mine"] is None and second["tmp"] == []
     assert second["pids"] == ["1"]
 
@@ -303,3 +293,18 @@ def test_restore_duration_replaces_init_duration(platform: RunningPlatform) -> N
     tail = base64.b64decode(response["LogResult"]).decode()
     report = next(line for line in tail.splitlines() if line.startswith("REPORT"))
     assert "\tRestore Duration: " in report and "Init Duration" not in report
+
+
+def test_the_template_reports_its_init(platform: RunningPlatform) -> None:
+    cold(platform, "forked", {})
+    logs = [e["message"] for e in platform.platform.engine.logs.query("forked")]
+    assert any(line.startswith("INIT_REPORT Init Duration: ") for line in logs)
+    assert template_of(platform, "forked")["init_ms"] > 0
+
+
+def test_custom_runtimes_keep_the_old_path(platform: RunningPlatform) -> None:
+    spec = platform.platform.store.version_spec("forked", "$LATEST")
+    templates = platform.platform.engine.templates
+    assert templates.eligible(spec)
+    assert not templates.eligible(dataclasses.replace(spec, runtime="provided.al2023"))
+    assert not templates.eligible(dataclasses.replace(spec, files=("/tmp/shared",)))
