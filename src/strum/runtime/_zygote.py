@@ -50,6 +50,7 @@ def main() -> int:
     environ = os.environ
     _unbuffer_stdio()
     control = socket.socket(fileno=int(environ.pop("STRUM_TEMPLATE_FD")))
+    launched_with = dict(environ)  # what init changes (os.environ.setdefault) must survive
     sys.path.insert(0, environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
     try:
         handler = load_handler(environ.get("_HANDLER", ""))
@@ -64,7 +65,7 @@ def main() -> int:
         return 1
     _flush_stdio()
     _send(control, {"ready": True})
-    return _Zygote(control, handler).run()
+    return _Zygote(control, handler, launched_with).run()
 
 
 def _send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
@@ -83,11 +84,14 @@ def _receive(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
 class _Zygote:
     """The template's loop: fork spares, start instances, reap them."""
 
-    def __init__(self, control: socket.socket, handler: Handler) -> None:
+    def __init__(
+        self, control: socket.socket, handler: Handler, launched_with: dict[str, str]
+    ) -> None:
         from strum.runtime import _isolate
 
         self.control = control
         self.handler = handler
+        self.launched_with = launched_with
         self.spares: dict[str, socket.socket] = {}  # spare id -> our end of its socket
         self.children: dict[int, str] = {}  # pid (in this namespace) -> spare id
         _isolate.become_subreaper()
@@ -152,7 +156,8 @@ class _Zygote:
                 instance = os.fork()
                 if instance == 0:
                     os.close(report_w)
-                    _spare(theirs, self.handler, bytes.fromhex(message.get("seccomp", "")))
+                    seccomp = bytes.fromhex(message.get("seccomp", ""))
+                    _spare(theirs, self.handler, seccomp, self.launched_with)
                 os.write(report_w, str(instance).encode())
             except BaseException as exc:
                 sys.stderr.write(f"[ERROR] template: cannot fork an instance: {exc}\n")
@@ -198,7 +203,9 @@ class _Zygote:
                 _send(self.control, {"exited": ident, "status": code})
 
 
-def _spare(sock: socket.socket, handler: Handler, seccomp: bytes) -> None:
+def _spare(
+    sock: socket.socket, handler: Handler, seccomp: bytes, launched_with: dict[str, str]
+) -> None:
     """A forked spare: wait for the go, become the instance, serve; never returns."""
     code = 1
     try:
@@ -215,8 +222,13 @@ def _spare(sock: socket.socket, handler: Handler, seccomp: bytes) -> None:
 
         _isolate.enter(seccomp)
         environ = os.environ
-        environ.clear()
-        environ.update(message["env"])
+        wanted: dict[str, str] = message["env"]
+        # The instance's own variables (its Runtime API, log stream, credentials) replace
+        # the template's; what init set or changed itself stays, as it would on Lambda.
+        for name, value in launched_with.items():
+            if name not in wanted and environ.get(name) == value:
+                del environ[name]
+        environ.update(wanted)
         client = RuntimeAPIClient(environ["AWS_LAMBDA_RUNTIME_API"])
         if not _after_restore(client):
             os._exit(1)

@@ -308,3 +308,20 @@ def test_custom_runtimes_keep_the_old_path(platform: RunningPlatform) -> None:
     assert templates.eligible(spec)
     assert not templates.eligible(dataclasses.replace(spec, runtime="provided.al2023"))
     assert not templates.eligible(dataclasses.replace(spec, files=("/tmp/shared",)))
+
+
+def test_what_init_puts_in_the_environment_stays(platform: RunningPlatform) -> None:
+    code = (
+        "import os\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n"
+        "def handler(e, c):\n"
+        "    return [os.environ.get('DJANGO_SETTINGS_MODULE'), os.environ['AWS_LAMBDA_RUNTIME_API']]\n"
+    )
+    platform.client().create_function(
+        FunctionName="setenv", Runtime=runtime(), Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": code})},
+    )  # fmt: skip
+    first = cold(platform, "setenv", {})
+    second = cold(platform, "setenv", {})
+    assert first[0] == second[0] == "mysite.settings"
+    assert first[1].startswith("127.0.0.1:")  # the instance's own Runtime API address
