@@ -138,6 +138,7 @@ def build_desired_stage(
         event_invoke=event_invoke(config, lambda_arn),
         file_systems=tuple((v.efs, v.path) for v in config.volumes if v.efs is not None),
         vpc=(config.vpc.subnets, config.vpc.security_groups) if config.vpc else None,
+        snap_start=config.snap_start,
     )
 
 

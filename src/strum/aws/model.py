@@ -111,6 +111,7 @@ class DesiredStage:
     # FileSystemConfigs: (EFS access point ARN, mount path); VpcConfig: (subnets, groups).
     file_systems: tuple[tuple[str, str], ...] = ()
     vpc: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    snap_start: bool = False  # SnapStart: {ApplyOn: PublishedVersions}
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -169,6 +170,7 @@ class DesiredStage:
             "FileSystemConfigs": [
                 {"Arn": arn, "LocalMountPath": path} for arn, path in self.file_systems
             ],
+            "SnapStart": {"ApplyOn": "PublishedVersions" if self.snap_start else "None"},
             # Empty lists take a function out of its VPC (how Lambda detaches one).
             "VpcConfig": {
                 "SubnetIds": list(self.vpc[0] if self.vpc else ()),

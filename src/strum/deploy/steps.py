@@ -204,6 +204,7 @@ def changed_fields(wanted: dict[str, Any], current: dict[str, Any] | None) -> tu
             {"Arn": entry.get("Arn"), "LocalMountPath": entry.get("LocalMountPath")}
             for entry in current.get("FileSystemConfigs") or ()
         ],
+        "SnapStart": {"ApplyOn": (current.get("SnapStart") or {}).get("ApplyOn") or "None"},
         "VpcConfig": {
             "SubnetIds": list((current.get("VpcConfig") or {}).get("SubnetIds") or ()),
             "SecurityGroupIds": list(

@@ -574,3 +574,11 @@ def test_a_volume_is_in_the_template_with_its_vpc(no_aws, tmp_path):
         "SubnetIds": ["subnet-0123456789abcdef0"],
         "SecurityGroupIds": ["sg-0123456789abcdef0"],
     }
+
+
+def test_snap_start_is_in_the_template(no_aws, tmp_path):
+    root = make_project(tmp_path / "shop", top_extra='python = "3.12"\nsnap_start = true\n')
+    target = tmp_path / "out" / "stack.json"
+    strum("template", "prod", "--project", str(root), "-o", str(target))
+    function = props(json.loads(target.read_text()), "Function")
+    assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}

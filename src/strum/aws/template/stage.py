@@ -131,6 +131,7 @@ def stage_template(
         VpcConfig={"SubnetIds": list(d.vpc[0]), "SecurityGroupIds": list(d.vpc[1])}
         if d.vpc
         else None,
+        SnapStart={"ApplyOn": "PublishedVersions"} if d.snap_start else None,
         Code={"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
         Tags=tags,
     )
