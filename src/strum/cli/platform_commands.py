@@ -437,6 +437,13 @@ def _template_lines(templates: dict[str, Any]) -> list[str]:
     listed = templates.get("templates") or []
     lines = [f"cold starts: forked from initialised templates ({len(listed)} running)"]
     for template in listed:
+        pss = [kb for kb in template.get("instances_pss_kb") or () if kb is not None]
+        if template.get("pss_kb") is not None:
+            shares = f", instances {sum(pss) / len(pss) / 1024:.1f} MB each" if pss else ""
+            lines.append(
+                f"  template {template['function']}:{template['version']}: "
+                f"PSS {template['pss_kb'] / 1024:.1f} MB{shares}"
+            )
         error = template.get("error")
         if error:
             lines.append(

@@ -325,3 +325,15 @@ def test_what_init_puts_in_the_environment_stays(platform: RunningPlatform) -> N
     second = cold(platform, "setenv", {})
     assert first[0] == second[0] == "mysite.settings"
     assert first[1].startswith("127.0.0.1:")  # the instance's own Runtime API address
+
+
+def test_status_shows_proportional_memory(platform: RunningPlatform) -> None:
+    from strum.cli.platform_commands import _template_lines
+
+    cold(platform, "forked", {})
+    templates = platform.platform.engine.status()["instances"]["templates"]
+    template = next(t for t in templates["templates"] if t["function"] == "forked")
+    assert template["pss_kb"] > 0 and all(kb > 0 for kb in template["instances_pss_kb"])
+    lines = _template_lines(templates)
+    assert lines[0].startswith("cold starts: forked from initialised templates")
+    assert any("template forked:$LATEST: PSS" in line and "MB each" in line for line in lines)

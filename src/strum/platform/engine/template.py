@@ -51,6 +51,7 @@ class Template:
         self.error: dict[str, Any] | None = None
         self.init_ms: float | None = None
         self.instances = 0  # alive, started from this template
+        self.live: set[Any] = set()  # those instances (for their memory in ``status``)
         self.forks = 0
         self.exited: asyncio.Future[None] = loop.create_future()
         self._output = output

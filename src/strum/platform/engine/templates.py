@@ -169,11 +169,13 @@ class Templates:
         instance.credentials_since = template.started_at
         listener.attach(instance)
         template.instances += 1
-        instance.exited.add_done_callback(lambda _: self._instance_gone(template))
+        template.live.add(instance)
+        instance.exited.add_done_callback(lambda _: self._instance_gone(template, instance))
         return instance
 
-    def _instance_gone(self, template: Template) -> None:
+    def _instance_gone(self, template: Template, instance: Instance) -> None:
         template.instances -= 1
+        template.live.discard(instance)
         if template.instances:
             return
         if template.state == "retired" or template in self._retired:
@@ -272,11 +274,29 @@ class Templates:
                     "cold_starts_forked": t.forks,
                     "init_ms": None if t.init_ms is None else round(t.init_ms, 2),
                     "pid": t.host_pid,
+                    # Proportional memory: a fork's share of the pages it shares with its
+                    # template and siblings, plus its own.
+                    "pss_kb": _pss_kb(t.host_pid),
+                    "instances_pss_kb": [_pss_kb(i.pid) for i in t.live],
                     "error": t.error,
                 }
                 for t in [*self._templates.values(), *self._retired]
             ],
         }
+
+
+def _pss_kb(pid: int | None) -> int | None:
+    """A process's proportional set size (``/proc/PID/smaps_rollup``), None if gone."""
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+            for line in rollup:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 __all__ = ["RESTORE_TIMEOUT_S", "SnapStartError", "Templates", "restore_timed_out"]
