@@ -372,6 +372,7 @@ class Engine:
                 Outcome(b"", fatal=True, status="timeout", service_error=restore_timed_out()),
             )
         instance.kill("restore timeout")
+        self.templates.not_restored(instance)
 
     # -- after an invocation ---------------------------------------------------------------
 

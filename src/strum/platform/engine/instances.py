@@ -328,6 +328,9 @@ class Instance:
                 self._reaped(waiting.result())
             else:
                 waiting.add_done_callback(lambda done: self._reaped(done.result()))
+                # A template that does not reap (stopped by its own init's code) must not
+                # keep the instance's end unrecorded: its status is then unknown.
+                self._loop.call_later(_REAP_GRACE_S, _settle_status, waiting)
             return
         try:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
@@ -424,6 +427,14 @@ class Instance:
             self._emit(stream, rest)
         self._loop.remove_reader(fd)
         os.close(fd)
+
+
+_REAP_GRACE_S = 1.0
+
+
+def _settle_status(waiting: asyncio.Future[int]) -> None:
+    if not waiting.done():
+        waiting.set_result(-signal.SIGKILL)
 
 
 def _hwm_kb(status: bytes) -> int:

@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 _SPARES = 1  # forks kept ready per template, beyond cold starts already waiting
 
 
+class ForkRefused(OSError):
+    """A fork of the template could not make its namespaces: this machine cannot fork."""
+
+
 @dataclass
 class Spare:
     """A fork made ready ahead of a cold start: namespaces, cgroup, listener."""
@@ -121,7 +125,17 @@ class Template:
             if not data:
                 self._loop.remove_reader(self._control.fileno())
                 return
-            self._dispatch(json.loads(data))
+            try:
+                message = json.loads(data)
+                self._dispatch(message)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                # The template ran the function's init: what it says is not trusted.
+                logger.warning(
+                    "template of %s sent %r (%s): stopped", self.spec.name, data[:200], exc
+                )
+                self._loop.remove_reader(self._control.fileno())
+                self.kill()
+                return
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         if "ready" in message:
@@ -178,6 +192,13 @@ class Template:
         self._wake()
         _settle(self.exited, None)
 
+    def fail(self, error: dict[str, Any]) -> None:
+        """Record that the template cannot serve (``error`` for ``status``) and stop it."""
+        self.state = "failed"
+        self.error = error
+        _settle(self.ready, False)
+        self.kill()
+
     def kill(self) -> None:
         """Stop the template (and, with its PID namespace, whatever it still runs)."""
         if self._popen is not None and not self.exited.done():
@@ -196,14 +217,16 @@ class Template:
     def _send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
         assert self._control is not None
         data = json.dumps(message).encode()
-        self._control.setblocking(True)
+        # Never blocking: a template that stops reading (its init's code can stop it)
+        # must not stall the platform's loop; it is stopped instead.
         try:
             if fds:
                 socket.send_fds(self._control, [data], fds)
             else:
                 self._control.send(data)
-        finally:
-            self._control.setblocking(False)
+        except OSError as exc:
+            self.kill()
+            raise OSError(f"the template of {self.spec.name} does not listen: {exc}") from None
 
     # -- spares ------------------------------------------------------------------------------
 
@@ -238,9 +261,11 @@ class Template:
 
     def _prepared(self, task: asyncio.Future[None]) -> None:
         self._preparing -= 1
-        if not task.cancelled() and task.exception() is not None:
-            logger.warning("template of %s cannot fork: %s", self.spec.name, task.exception())
-            self.state = "unsupported"
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            logger.warning("template of %s cannot fork: %s", self.spec.name, error)
+            if isinstance(error, ForkRefused):
+                self.state = "unsupported"
             self.kill()
         self._wake()
 
@@ -260,7 +285,7 @@ class Template:
         if not pid:
             if self.state != "ready":
                 return
-            raise OSError("the template could not fork an instance with namespaces of its own")
+            raise ForkRefused("the template could not fork an instance with namespaces of its own")
         exit_status = self._exits[ident] = self._loop.create_future()
         host = sandbox.host_pid(self._host_pid, pid)
         if host is None:
@@ -288,7 +313,8 @@ class Template:
         if spare.listener is not None:
             spare.listener.close()
         if self.state == "ready":
-            self._send({"op": "drop", "id": spare.ident})
+            with contextlib.suppress(OSError):
+                self._send({"op": "drop", "id": spare.ident})
 
         def cleanup(_: object) -> None:
             if spare.cgroup is not None:
@@ -332,4 +358,4 @@ def _settle(future: asyncio.Future[Any], value: Any) -> None:
         future.set_result(value)
 
 
-__all__ = ["Spare", "Template"]
+__all__ = ["ForkRefused", "Spare", "Template"]

@@ -129,14 +129,29 @@ class Templates:
             template = await self._start(spec)
             if template is None:
                 return None
-        if not await asyncio.shield(template.ready):
+        try:
+            # Bounded: an init that hangs must not hang every cold start behind it.
+            ready = await asyncio.wait_for(
+                asyncio.shield(template.ready), spec.timeout_s + self.restore_timeout_s
+            )
+        except asyncio.TimeoutError:
+            template.fail({"errorType": "Runtime.InitTimeout", "errorMessage": "init timed out"})
+            return None
+        if not ready:
             return None
         if template.idle_timer is not None:
             template.idle_timer.cancel()
             template.idle_timer = None
         parents = self.launcher.sandbox.cgroups
         try:
-            spare = await template.take(self.runtime_api, parents)
+            spare = await asyncio.wait_for(
+                template.take(self.runtime_api, parents), self.restore_timeout_s
+            )
+        except asyncio.TimeoutError:
+            logger.warning("the template of %s does not fork: stopped", spec.name)
+            self.retire_template(template)
+            template.kill()
+            return None
         except OSError as exc:
             logger.debug("no fork of %s's template: %s", spec.name, exc)
             if template.state == "unsupported":
@@ -237,6 +252,14 @@ class Templates:
             spec = template.spec
             if spec.name == name and (version is None or spec.version == version):
                 self.retire_template(template)
+
+    def not_restored(self, instance: Instance) -> None:
+        """``instance`` did not come up in time: its template is broken; replace it."""
+        for template in [*self._templates.values(), *self._retired]:
+            if instance in template.live:
+                logger.warning("a fork of %s's template did not start: stopped", template.spec.name)
+                self.retire_template(template)
+                template.kill()
 
     def retire_template(self, template: Template) -> None:
         """No more forks of ``template``; it stops once its last instance has gone."""
