@@ -178,13 +178,23 @@ async def _pss(engine: Any, spec: Any, count: int) -> float:
     instances = [await engine.spawn(spec) for _ in range(count)]
     try:
         await asyncio.wait_for(asyncio.gather(*(i.initialised for i in instances)), 60)
-        total = 0
+        sizes = []
         for instance in instances:
-            rollup = Path(f"/proc/{instance.function_pid()}/smaps_rollup").read_text()
-            total += next(
-                int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")
+            try:
+                rollup = Path(f"/proc/{instance.function_pid()}/smaps_rollup").read_text()
+            except OSError as exc:
+                print(
+                    f"  ({spec.name}: an instance is gone: {exc}; alive={instance.alive}, "
+                    f"kill_reason={instance.kill_reason})",
+                    file=sys.stderr,
+                )
+                continue
+            sizes.append(
+                next(
+                    int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")
+                )
             )
-        return total / count / 1024
+        return sum(sizes) / max(1, len(sizes)) / 1024
     finally:
         for instance in instances:
             instance.stop()
