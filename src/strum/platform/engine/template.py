@@ -246,8 +246,9 @@ class Template:
                 self._changed = self._loop.create_future()
                 await self._changed
         finally:
+            # The next spare is asked for by the caller once this one has gone: the
+            # template forks one request at a time, and the go must not queue behind it.
             self._waiting -= 1
-            self.replenish(api, parents)
 
     def replenish(self, api: RuntimeAPI, parents: tuple[Any, Any] | None) -> None:
         while self.state == "ready" and (

@@ -169,6 +169,8 @@ class Templates:
         except OSError:
             listener.close()
             return None
+        finally:
+            template.replenish(self.runtime_api, parents)
         instance = Instance(
             spec,
             ident,
