@@ -21,7 +21,7 @@ BAD = [
         "bucket, check, django_settings, durable, env, ephemeral_storage, events, exclude, "
         "include, lifespan, "
         "log_retention_days, memory, name, permissions, python, reserved_concurrency, "
-        "schedules, stages, stream, text_mime_types, timeout, url, volumes",
+        "schedules, snap_start, stages, stream, text_mime_types, timeout, url, volumes",
     ),
     (
         'region = "eu-west-1"',
@@ -411,7 +411,7 @@ def test_every_problem_is_reported_at_once(project):
             "env, ephemeral_storage, events, exclude, http_api, include, lifespan, "
             "log_retention_days, memory, name, "
             "permissions, profile, python, region, reserved_concurrency, role_arn, schedules, "
-            "stream, target, text_mime_types, timeout, url, volumes, vpc",
+            "snap_start, stream, target, text_mime_types, timeout, url, volumes, vpc",
         ]
     )
     assert len(info.value.problems) == 4

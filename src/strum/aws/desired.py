@@ -145,6 +145,7 @@ def build_desired_stage(
             if config.durable
             else None
         ),
+        snap_start=config.snap_start,
     )
 
 

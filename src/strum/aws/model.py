@@ -119,6 +119,7 @@ class DesiredStage:
     project_dir: Path | None = field(default=None, compare=False)
     # DurableConfig: (ExecutionTimeout seconds, RetentionPeriodInDays); None: not durable.
     durable: tuple[int, int] | None = None
+    snap_start: bool = False  # SnapStart: {ApplyOn: PublishedVersions}
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -177,6 +178,7 @@ class DesiredStage:
             "FileSystemConfigs": [
                 {"Arn": arn, "LocalMountPath": path} for arn, path in self.file_systems
             ],
+            "SnapStart": {"ApplyOn": "PublishedVersions" if self.snap_start else "None"},
             # Empty lists take a function out of its VPC (how Lambda detaches one).
             "VpcConfig": {
                 "SubnetIds": list(self.vpc[0] if self.vpc else ()),

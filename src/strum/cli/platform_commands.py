@@ -446,4 +446,30 @@ def _engine_lines(engine: dict[str, Any]) -> list[str]:
     if isolation.get("host_uid") == "nobody":
         enforced.append("runs as nobody")
     lines.append("sandbox: " + (", ".join([*enforced, "rlimits"]) if enforced else "rlimits only"))
+    lines += _template_lines(instances.get("templates") or {})
+    return lines
+
+
+def _template_lines(templates: dict[str, Any]) -> list[str]:
+    """How cold starts of Python functions start: forked from templates, or why not."""
+    if not templates:
+        return []
+    if not templates.get("enabled"):
+        return [f"cold starts: a new interpreter each - {templates.get('reason')}"]
+    listed = templates.get("templates") or []
+    lines = [f"cold starts: forked from initialised templates ({len(listed)} running)"]
+    for template in listed:
+        pss = [kb for kb in template.get("instances_pss_kb") or () if kb is not None]
+        if template.get("pss_kb") is not None:
+            shares = f", instances {sum(pss) / len(pss) / 1024:.1f} MB each" if pss else ""
+            lines.append(
+                f"  template {template['function']}:{template['version']}: "
+                f"PSS {template['pss_kb'] / 1024:.1f} MB{shares}"
+            )
+        error = template.get("error")
+        if error:
+            lines.append(
+                f"  template {template['function']}:{template['version']} init failed: "
+                f"{error.get('errorType')}: {error.get('errorMessage')}"
+            )
     return lines

@@ -51,6 +51,7 @@ KEYS: dict[str, checks.Check] = {
     "base_path": checks.base_path,
     "lifespan": checks.choice("auto", "on", "off"),
     "stream": checks.boolean("stream"),
+    "snap_start": checks.boolean("snap_start"),
     "django_settings": checks.django_settings,
     "schedules": tables.schedules,
     "events": tables.events,
@@ -157,6 +158,10 @@ def _parse(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {exc}; fix the syntax there") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _version(python: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in python.split(".") if part.isdigit())
 
 
 def _default_python() -> str:
@@ -271,6 +276,14 @@ def _build_stage(
             f'domain = "{merged["domain"]}" needs the HTTP API (a function URL cannot take a '
             f"custom domain): add http_api = true to [{'.'.join(here.path)}]"
         )
+    python = merged.get("python", defaults["python"])
+    snap_start = merged.get("snap_start", False)
+    # https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html: Python from 3.12.
+    if snap_start and target == "aws" and _version(python) < (3, 12):
+        at("snap_start").report(
+            f"SnapStart for Python needs python 3.12 or later, and this stage deploys python "
+            f'{python}: set python = "3.12" (or later), or remove snap_start'
+        )
     schedules = {}
     for key, entry in merged.get("schedules", {}).items():
         schedule = tables.build_schedule(key, entry, _entry_at(at, "schedules", key))
@@ -290,7 +303,7 @@ def _build_stage(
     return StageConfig(
         stage=name,
         project=project,
-        python=merged.get("python", defaults["python"]),
+        python=python,
         target=target,
         app=app,
         django_settings=settings,
@@ -305,6 +318,7 @@ def _build_stage(
         base_path=merged.get("base_path"),
         lifespan=merged.get("lifespan", "auto"),
         stream=merged.get("stream", False),
+        snap_start=snap_start,
         schedules=MappingProxyType(schedules),
         events=MappingProxyType(events),
         permissions=tables.build_permissions(merged.get("permissions", {})),

@@ -128,6 +128,9 @@ class StageConfig:
     base_path: str | None = None
     lifespan: str = "auto"
     stream: bool = False
+    # AWS: SnapStart on published versions (python 3.12+); the platform always forks
+    # initialised templates, so there it changes nothing.
+    snap_start: bool = False
     schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
     events: Mapping[str, EventSource] = field(default_factory=lambda: MappingProxyType({}))
     permissions: Permissions = field(default_factory=Permissions)

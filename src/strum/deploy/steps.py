@@ -220,6 +220,7 @@ def changed_fields(wanted: dict[str, Any], current: dict[str, Any] | None) -> tu
             for key, value in (current.get("DurableConfig") or {}).items()
             if key in ("ExecutionTimeout", "RetentionPeriodInDays")
         },
+        "SnapStart": {"ApplyOn": (current.get("SnapStart") or {}).get("ApplyOn") or "None"},
         "VpcConfig": {
             "SubnetIds": list((current.get("VpcConfig") or {}).get("SubnetIds") or ()),
             "SecurityGroupIds": list(

@@ -34,3 +34,6 @@ class Settings:
     tls_names: tuple[str, ...] = ()
     # Run each instance in a sandbox (namespaces, cgroups) where the machine allows it.
     sandbox: bool = True
+    # Cold starts of Python functions fork an initialised template (``engine.templates``)
+    # where the sandbox can give each fork its own namespaces; False: a new interpreter.
+    templates: bool = True

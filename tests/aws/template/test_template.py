@@ -590,3 +590,11 @@ def test_a_durable_stage_carries_its_durable_config(no_aws, tmp_path):
     role = props(template, "ExecutionRole")
     statements = role["Policies"][0]["PolicyDocument"]["Statement"]
     assert any(s["Sid"] == "CheckpointOwnDurableExecutions" for s in statements)
+
+
+def test_snap_start_is_in_the_template(no_aws, tmp_path):
+    root = make_project(tmp_path / "shop", top_extra='python = "3.12"\nsnap_start = true\n')
+    target = tmp_path / "out" / "stack.json"
+    strum("template", "prod", "--project", str(root), "-o", str(target))
+    function = props(json.loads(target.read_text()), "Function")
+    assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}

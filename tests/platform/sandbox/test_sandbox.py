@@ -152,11 +152,17 @@ def handler(event, context):
 """
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+# Every attack runs against instances forked from a template and against instances
+# started the old way (a new interpreter each): both must hold.
+@pytest.fixture(scope="module", params=[True, False], ids=["templates", "no-templates"])
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningPlatform]:
     os.environ[HOST_SECRET] = "hunter2"
     try:
-        running = start_platform(tmp_path_factory.mktemp("sandbox") / "home", sandbox=True)
+        running = start_platform(
+            tmp_path_factory.mktemp("sandbox") / "home", sandbox=True, templates=request.param
+        )
     finally:
         del os.environ[HOST_SECRET]
     client = running.client()
@@ -434,3 +440,10 @@ def test_a_second_platform_in_the_same_process_still_sandboxes(tmp_path: Path) -
 
     for round_ in ("first", "second"):
         assert run_engine(tmp_path / round_, scenario, sandbox=True) == {"still": "serving"}
+
+
+def test_the_attacks_ran_on_the_instances_they_meant_to(platform: RunningPlatform) -> None:
+    attack(platform, "whoami")
+    forked = platform.platform.settings.templates
+    hostile = [i for i in platform.platform.engine._instances if i.spec.name == "hostile"]
+    assert hostile and all(i.restored_from_template is forked for i in hostile)

@@ -134,6 +134,7 @@ def stage_template(
         DurableConfig={"ExecutionTimeout": d.durable[0], "RetentionPeriodInDays": d.durable[1]}
         if d.durable
         else None,
+        SnapStart={"ApplyOn": "PublishedVersions"} if d.snap_start else None,
         Code={"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
         Tags=tags,
     )

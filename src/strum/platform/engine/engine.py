@@ -41,6 +41,11 @@ from strum.platform.engine.logs import LogStore, end_line, report_line, start_li
 from strum.platform.engine.provisioned import Provisioning
 from strum.platform.engine.runtime_api import RESPONSE_MODE, RuntimeAPI, SelfInvoke
 from strum.platform.engine.streams import BodyStream, StreamFailed
+from strum.platform.engine.templates import (
+    SnapStartError,
+    Templates,
+    restore_timed_out,
+)
 from strum.platform.errors import TooManyRequests
 from strum.platform.home import Home
 from strum.platform.settings import Settings
@@ -77,6 +82,12 @@ class Engine:
         self.launcher = Launcher(home, settings, api_endpoint, credentials)
         self.runtime_api = RuntimeAPI()
         self.provisioning = Provisioning(self)
+        self.templates = Templates(
+            self.launcher,
+            self.runtime_api,
+            settings,
+            lambda spec, stream, line: self.logs.append(spec.name, spec.version, "", stream, line),
+        )
         self.starts = StartRecord()
         self._pools: dict[tuple[str, str, str, str], list[Instance]] = {}
         self._instances: set[Instance] = set()
@@ -110,6 +121,7 @@ class Engine:
             instance.stop()
         if instances:
             await asyncio.wait([i.exited for i in instances], timeout=10)
+        await self.templates.stop()
         await self.runtime_api.stop()
         await self.launcher.stop()
         self.logs.close()
@@ -119,6 +131,7 @@ class Engine:
         """Stop instances of ``name`` (one version, or all): idle ones now, busy ones after
         their invocation. Called whenever code or configuration changes."""
         self.provisioning.retire(name, version)
+        self.templates.retire(name, version)
         for instance in list(self._instances):
             spec = instance.spec
             if spec.name == name and (version is None or spec.version == version):
@@ -145,6 +158,8 @@ class Engine:
         await asyncio.shield(invocation.done)
         outcome = self._settle(spec, invocation, invocation.done)
         assert outcome is not None
+        if outcome.service_error is not None:
+            raise SnapStartError(*outcome.service_error)
         return InvokeResult(
             request_id=invocation.request_id,
             payload=outcome.body,
@@ -182,6 +197,8 @@ class Engine:
         headers["X-Amz-Executed-Version"] = spec.version
         headers["x-amzn-RequestId"] = invocation.request_id
         outcome = invocation.outcome
+        if outcome is not None and outcome.service_error is not None:
+            raise SnapStartError(*outcome.service_error)
         if outcome is not None and outcome.error_type is not None and not outcome.streamed:
             headers["X-Amz-Function-Error"] = "Unhandled"
         return headers, BodyStream(invocation)
@@ -282,7 +299,7 @@ class Engine:
             if instance.idle_timer is not None:
                 instance.idle_timer.cancel()
                 instance.idle_timer = None
-            if time.perf_counter() - instance.spawned_at > MAX_INSTANCE_AGE_S:
+            if time.perf_counter() - instance.credentials_since > MAX_INSTANCE_AGE_S:
                 # (A provisioned one is replaced by ``provisioning`` when it exits.)
                 # Its session credentials would expire while it runs: start a fresh one.
                 instance.retired = True
@@ -313,12 +330,21 @@ class Engine:
         ``InvalidEntrypoint`` when it cannot be started at all. A ``provisioned`` one
         is told so (``AWS_LAMBDA_INITIALIZATION_TYPE``)."""
         argv = self.launcher.argv(spec)
+        self._ids += 1
+        ident = f"{os.getpid():x}{self._ids:08x}{os.urandom(8).hex()}"
+        if self.templates.eligible(spec):
+            forked = await self.templates.instance(spec, ident, self, provisioned=provisioned)
+            if forked is not None:
+                self._instances.add(forked)
+                forked.initialised.add_done_callback(lambda _: self.starts.started())
+                asyncio.get_running_loop().call_later(
+                    self.templates.restore_timeout_s, self._restore_deadline, forked
+                )
+                return forked
         isolated = self.launcher.isolates(spec)
         listener = await (
             self.runtime_api.listen_isolated() if isolated else self.runtime_api.listen()
         )
-        self._ids += 1
-        ident = f"{os.getpid():x}{self._ids:08x}{os.urandom(8).hex()}"
         try:
             launched = await self.launcher.launch(
                 spec, argv, ident, listener, isolated, provisioned=provisioned
@@ -344,6 +370,19 @@ class Engine:
         instance.initialised.add_done_callback(lambda _: self.starts.started())
         return instance
 
+    def _restore_deadline(self, instance: Instance) -> None:
+        """A forked instance not ready 10 s after its fork: SnapStartTimeoutException."""
+        if instance.initialised.done() or not instance.alive:
+            return
+        invocation = instance.invocation
+        if invocation is not None:
+            instance.finish(
+                invocation,
+                Outcome(b"", fatal=True, status="timeout", service_error=restore_timed_out()),
+            )
+        instance.kill("restore timeout")
+        self.templates.not_restored(instance)
+
     # -- after an invocation ---------------------------------------------------------------
 
     def _complete(self, instance: Instance, invocation: Invocation, outcome: Outcome) -> Outcome:
@@ -360,10 +399,13 @@ class Engine:
             duration = (invocation.finished_at - invocation.delivered_at) * 1000
         else:
             duration = (invocation.finished_at - instance.spawned_at) * 1000
-        init_ms = None
+        init_ms = restore_ms = None
         if not instance.init_reported and instance.init_ms is not None:
             instance.init_reported = True
-            init_ms = instance.init_ms
+            if instance.restored_from_template:
+                restore_ms = instance.init_ms  # fork to ready, hooks included
+            else:
+                init_ms = instance.init_ms
         billed = math.ceil(duration)
         if init_ms is not None and spec.runtime.startswith("provided"):
             billed += math.ceil(init_ms)  # AWS bills a custom runtime's init
@@ -383,6 +425,7 @@ class Engine:
                 memory_mb=spec.memory_mb,
                 max_memory_mb=max(1, math.ceil(max_kb / 1024)),
                 init_ms=init_ms,
+                restore_ms=restore_ms,
                 status=status,
                 error_type=outcome.error_type if status == "error" else None,
             ),
@@ -533,6 +576,7 @@ class Engine:
                 "max_concurrency": self.settings.max_concurrency,
                 "idle_timeout_s": self.settings.idle_timeout_s,
                 "isolation": self.launcher.sandbox.enforcement(),
+                "templates": self.templates.status(),
             }
         }
 

@@ -66,6 +66,9 @@ class Outcome:
     streamed: bool = False
     fatal: bool = False
     status: str | None = None  # REPORT's Status: "timeout" or "error"
+    # Set when the Invoke API must answer with an error of its own instead of the
+    # function's result (SnapStart's restore failures): (HTTP status, type, message).
+    service_error: tuple[int, str, str] | None = None
 
 
 @dataclass(eq=False)
@@ -95,6 +98,15 @@ class Invocation:
         return self.done.done()
 
 
+@dataclass
+class ForkedProcess:
+    """An instance's process forked by a template (not our child): its host pid and, once
+    it has exited, its exit code (``Popen``'s two attributes an ``Instance`` uses)."""
+
+    pid: int
+    returncode: int | None = None
+
+
 class InstanceEvents(Protocol):
     """What an instance tells its owner (the engine)."""
 
@@ -115,13 +127,14 @@ class Instance:
         spec: FunctionSpec,
         ident: str,
         port: int,
-        popen: subprocess.Popen[bytes],
+        popen: subprocess.Popen[bytes] | ForkedProcess,
         pipes: tuple[int, int],
         events: InstanceEvents,
         close_listener: Callable[[], object],
         tmpdir: str,
         cgroup: Cgroup | None = None,
         sandboxed: bool = False,
+        exit_status: asyncio.Future[int] | None = None,
     ) -> None:
         self.spec = spec
         self.ident = ident
@@ -135,6 +148,9 @@ class Instance:
         self.sandboxed = sandboxed
         self._function_pid: int | None = None
         self.spawned_at = time.perf_counter()
+        # When the credentials it may hold were minted: a fork holds what its template's
+        # init kept (a boto3 client made at import) besides its own fresh ones.
+        self.credentials_since = self.spawned_at
         self.init_ms: float | None = None  # set when the runtime first asks for an event
         self.init_reported = False  # the REPORT carrying Init Duration was written
         self.invocation: Invocation | None = None
@@ -167,6 +183,10 @@ class Instance:
         self._pidfd = os.pidfd_open(self.pid)
         self._loop.add_reader(self._pidfd, self._reap)
         self._status_fd: int | None = None
+        # An instance forked from a template is not our child: its template reaps it and
+        # tells its exit status through this future (see ``templates``).
+        self._exit_status = exit_status
+        self.restored_from_template = exit_status is not None
 
     # -- the Runtime API side --------------------------------------------------------------
 
@@ -301,6 +321,17 @@ class Instance:
             self.signal(signal.SIGKILL)
 
     def _reap(self) -> None:
+        waiting = self._exit_status
+        if waiting is not None:
+            self._loop.remove_reader(self._pidfd)
+            if waiting.done():
+                self._reaped(waiting.result())
+            else:
+                waiting.add_done_callback(lambda done: self._reaped(done.result()))
+                # A template that does not reap (stopped by its own init's code) must not
+                # keep the instance's end unrecorded: its status is then unknown.
+                self._loop.call_later(_REAP_GRACE_S, _settle_status, waiting)
+            return
         try:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
         except ChildProcessError:
@@ -310,12 +341,18 @@ class Instance:
         exit_code = os.waitstatus_to_exitcode(status)
         if self.sandboxed and 128 < exit_code < 160:
             exit_code = 128 - exit_code  # bubblewrap reports a signal death as 128 + signal
+        self._reaped(exit_code)
+
+    def _reaped(self, exit_code: int) -> None:
+        if self.exited.done():
+            return
         if self.cgroup is not None:
             if self.cgroup.oom_killed() and self.kill_reason is None:
                 self.kill_reason = "oom"
             self.cgroup.remove()
         self.popen.returncode = exit_code
-        self._loop.remove_reader(self._pidfd)
+        if self._exit_status is None:
+            self._loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
         if self._status_fd is not None:
             os.close(self._status_fd)
@@ -390,6 +427,14 @@ class Instance:
             self._emit(stream, rest)
         self._loop.remove_reader(fd)
         os.close(fd)
+
+
+_REAP_GRACE_S = 1.0
+
+
+def _settle_status(waiting: asyncio.Future[int]) -> None:
+    if not waiting.done():
+        waiting.set_result(-signal.SIGKILL)
 
 
 def _hwm_kb(status: bytes) -> int:

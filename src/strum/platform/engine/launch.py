@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 # every cold start. -S skips site (its .pth processing is most of a bare start-up): a
 # function sees its package, not the platform's virtualenv, as on Lambda.
 _BOOTSTRAP = "import sys; from strum.runtime._bootstrap import main; sys.exit(main())"
+# A template: the same start, then init once and fork instances (``strum.runtime._zygote``).
+_TEMPLATE = "import sys; from strum.runtime._zygote import main; sys.exit(main())"
 # In a sandbox the runtime sets its own rlimits before anything of the function's is
 # imported (cheaper than a prlimit exec in front of bubblewrap). sys.path[0] is the task
 # root ('' with -c); it goes first, so no module in the package can stand in for resource.
@@ -213,20 +215,10 @@ class Launcher:
         """Whether ``spec``'s instances get a network namespace of their own."""
         return self.sandbox.netns and spec.network is False
 
-    async def launch(
-        self,
-        spec: FunctionSpec,
-        command: list[str],
-        ident: str,
-        listener: Listener,
-        isolated: bool,
-        *,
-        provisioned: bool = False,
-    ) -> Launched:
-        """Start ``command`` for ``spec`` with ``listener`` as its Runtime API (raises
-        OSError when the process cannot start); a ``provisioned`` instance is told so."""
-        caps = self.sandbox
-        port = listener.port
+    def instance_env(
+        self, spec: FunctionSpec, ident: str, port: int, isolated: bool, *, provisioned: bool
+    ) -> dict[str, str]:
+        """The environment of one instance whose Runtime API listens on ``port``."""
         env = dict(self.base_env(spec))
         env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{port}"
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = (
@@ -242,18 +234,41 @@ class Launcher:
             # AWS's SDKs (boto3 1.28+, the CLI v2, JavaScript v3...) read the Lambda endpoint
             # from here, so a function's own SDK calls reach this platform as itself.
             env["AWS_ENDPOINT_URL_LAMBDA"] = env["STRUM_PLATFORM_API"]
+        if self.sandbox.bwrap:
+            env["TMPDIR"] = "/tmp"
+        return env
+
+    async def launch(
+        self,
+        spec: FunctionSpec,
+        command: list[str],
+        ident: str,
+        listener: Listener,
+        isolated: bool,
+        *,
+        provisioned: bool = False,
+        template_fd: int | None = None,
+    ) -> Launched:
+        """Start ``command`` for ``spec`` with ``listener`` as its Runtime API (raises
+        OSError when the process cannot start); a ``provisioned`` instance is told so. A
+        template (``strum.runtime._zygote``) gets its control socket ``template_fd``
+        (closed here once passed) and the filter that lets its forks make namespaces."""
+        caps = self.sandbox
+        env = self.instance_env(spec, ident, listener.port, isolated, provisioned=provisioned)
         tmpdir = self._tmp / ident
         cgroup = None
         python = spec.runtime.startswith("python")
         if python:
             await self._stage_sdk()
         volumes = self._volumes(spec)
-        filter_fd = sandbox.program_fd() if caps.seccomp else None
+        filter_fd = sandbox.program_fd(template_fd is not None) if caps.seccomp else None
         descriptors = [] if filter_fd is None else [filter_fd]
+        if template_fd is not None:
+            descriptors.append(template_fd)
+            env["STRUM_TEMPLATE_FD"] = str(template_fd)
         mounts = self._mounts
         try:
             if caps.bwrap:
-                env["TMPDIR"] = "/tmp"
                 sandbox.refresh_etc(self._etc)
             else:
                 tmpdir.mkdir(mode=0o700)
@@ -278,6 +293,8 @@ class Launcher:
                         sdk_dir=self._sdk if python else None,
                         opt_dir=spec.opt_dir,
                     )
+                    if template_fd is not None:
+                        argv = sandbox.template_arguments(argv)
                 return spawn(
                     argv,
                     env,
@@ -328,6 +345,12 @@ class Launcher:
             )
         except VolumeError as exc:
             raise OSError(str(exc)) from None
+
+    def template_argv(self, spec: FunctionSpec) -> list[str]:
+        """The command of a Python function's template (see ``templates``)."""
+        argv = self.argv(spec)
+        argv[-1] = argv[-1].replace(_BOOTSTRAP, _TEMPLATE)
+        return argv
 
     def argv(self, spec: FunctionSpec) -> list[str]:
         """The command of the runtime; ``InvalidEntrypoint`` when there is none."""

@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 PREFIX = "/2018-06-01/runtime"
 _NEXT = PREFIX + "/invocation/next"
 _INIT_ERROR = PREFIX + "/init/error"
+# SnapStart's: an after-restore hook failed in an instance forked from a template.
+_RESTORE_ERROR = PREFIX + "/restore/error"
 _INVOCATION = PREFIX + "/invocation/"
 _INVOKE = "/2015-03-31/functions/"
 # The durable-execution SDK's checkpoints, answered by the API layer like Invoke.
@@ -200,6 +202,8 @@ class RuntimeAPI:
                     return await self._error(instance, request, request_id)
             elif path == _INIT_ERROR:
                 return await self._init_error(instance, request)
+            elif path == _RESTORE_ERROR:
+                return await self._restore_error(instance, request)
         return _reply(404, b'{"errorMessage":"unknown Runtime API path"}')
 
     async def _invoke_self(
@@ -316,6 +320,46 @@ class RuntimeAPI:
                 invocation, Outcome(body, error_type=error_type, fatal=True, status="error")
             )
         return _reply(202)
+
+    async def _restore_error(
+        self, instance: Instance, request: web.BaseRequest
+    ) -> web.StreamResponse:
+        body = await _read_limited(request, MAX_RESPONSE) or b""
+        instance.init_failed = True
+        instance.init_error = body
+        invocation = instance.invocation
+        if invocation is not None:
+            instance.finish(invocation, restore_failed())
+        return _reply(202)
+
+    async def listen_in(self, pid: int) -> Listener:
+        """A listener bound inside process ``pid``'s network namespace (a forked
+        instance's, which made its own), on a port of the isolated range."""
+        assert self._runner is not None
+        port = next(self._ports)
+        while port in self._instances:
+            port = next(self._ports)
+        sock = await asyncio.to_thread(sandbox.bind_in_network, pid, port)
+        site = web.SockSite(self._runner, sock)
+        await site.start()
+        return Listener(self, site, port)
+
+
+def restore_failed() -> Outcome:
+    """An after-restore hook raised: the invoke fails with SnapStartException (400)."""
+    # https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors
+    return Outcome(
+        b"",
+        error_type="SnapStartException",
+        fatal=True,
+        status="error",
+        service_error=(
+            400,
+            "SnapStartException",
+            "The afterRestore() runtime hook encountered an error. For more information, "
+            "check the Amazon CloudWatch logs.",
+        ),
+    )
 
 
 class Listener:

@@ -80,6 +80,16 @@ class Cgroup:
         (self.memory / "tasks").write_text(thread)
         (self.pids / "tasks").write_text(thread)
 
+    def adopt(self, pid: int) -> None:
+        """Move process ``pid`` (one that has not forked yet) into these cgroups."""
+        (self.memory / "cgroup.procs").write_text(str(pid))
+        (self.pids / "cgroup.procs").write_text(str(pid))
+
+    @classmethod
+    def fresh(cls, parents: tuple[Path, Path]) -> Cgroup:
+        """A new pair of cgroups under ``parents``, named in this process's sequence."""
+        return cls(parents, f"i{next(_CGROUP_IDS)}")
+
     def oom_killed(self) -> bool:
         """Whether the kernel's OOM killer struck inside this cgroup."""
         try:

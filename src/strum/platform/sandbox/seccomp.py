@@ -51,12 +51,22 @@ def supported() -> bool:
     return platform.machine() in _ARCH
 
 
+# A template's own filter lets it do what its forks need to make their namespaces (each
+# fork then installs the full filter, ``program()``, before the function runs again).
+TEMPLATE_ALLOWED = frozenset({"unshare", "mount"})
+
+
 @cache
-def program() -> bytes:
-    """The filter as ``struct sock_filter`` records (host byte order); built once."""
+def program(template: bool = False) -> bytes:
+    """The filter as ``struct sock_filter`` records (host byte order); built once. A
+    ``template``'s allows ``TEMPLATE_ALLOWED``."""
     machine = platform.machine()
     column = 0 if machine == "x86_64" else 1
-    denied = sorted(DENIED.items(), key=lambda item: item[1][column])
+    allowed = TEMPLATE_ALLOWED if template else frozenset()
+    denied = sorted(
+        ((name, numbers) for name, numbers in DENIED.items() if name not in allowed),
+        key=lambda item: item[1][column],
+    )
     allow = (4 if machine == "x86_64" else 3) + len(denied)
     enosys, eperm = allow + 1, allow + 2
     # (code, jump-if-true target, jump-if-false target, k), targets as absolute indexes;
@@ -85,9 +95,9 @@ def program() -> bytes:
     return b"".join(records)
 
 
-def program_fd() -> int:
+def program_fd(template: bool = False) -> int:
     """A readable fd holding the program, positioned at its start (bubblewrap reads it)."""
     descriptor = os.memfd_create("strum-seccomp", 0)
-    os.write(descriptor, program())
+    os.write(descriptor, program(template))
     os.lseek(descriptor, 0, os.SEEK_SET)
     return descriptor
