@@ -63,7 +63,15 @@ class Running:
     """One sandboxed platform on a loop thread of its own."""
 
     def __init__(self, home: Path, templates: bool) -> None:
-        settings = Settings(host="127.0.0.1", port=0, sandbox=True, templates=templates)
+        # Every cold start with templates forks, the first one too (as it does from a
+        # version's second cold start on with the default settings).
+        settings = Settings(
+            host="127.0.0.1",
+            port=0,
+            sandbox=True,
+            templates=templates,
+            cold_starts_before_template=0,
+        )
         self.platform = Platform(Home(home), settings)
         self.loop = asyncio.new_event_loop()
         started: Future[None] = Future()

@@ -67,8 +67,10 @@ def single_app(workdir: Path) -> None:
         daemon.stop(Home(home))
 
 
-def many(workdir: Path, count: int) -> None:
+def many(workdir: Path, count: int, templates: bool = True) -> None:
     home = Home(workdir / "home-many")
+    # Started here rather than by the first deploy, to say how cold starts start.
+    daemon.start(home, port=0, templates=templates)
     projects = []
     for index in range(count):
         project = workdir / "many" / f"fn{index:03d}"
@@ -95,8 +97,10 @@ def many(workdir: Path, count: int) -> None:
             timings.append((label, time.perf_counter() - started))
         for project in projects:
             LocalTarget(load_config(project), home).undeploy(quiet.step)
+        how = "templates" if templates else "no templates"
         print(
-            f"\n{count} functions x 5 dependencies ({', '.join(FIVE)}) deployed to the local platform:"
+            f"\n{count} functions x 5 dependencies ({', '.join(FIVE)}) deployed to the local "
+            f"platform ({how}):"
         )
         for label, seconds in timings:
             print(f"  {label}: {seconds:6.1f} s  ({seconds / count * 1000:.0f} ms per function)")
@@ -120,11 +124,18 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="10 functions instead of 100")
+    parser.add_argument("--many-only", action="store_true", help="skip the single-app timings")
+    parser.add_argument(
+        "--no-templates",
+        action="store_true",
+        help="the platform starts an interpreter per cold start",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="strum-bench-deploy-"))
     try:
-        single_app(workdir)
-        many(workdir, 10 if args.quick else 100)
+        if not args.many_only:
+            single_app(workdir)
+        many(workdir, 10 if args.quick else 100, templates=not args.no_templates)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

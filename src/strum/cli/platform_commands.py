@@ -81,6 +81,11 @@ def platform() -> None:
     is_flag=True,
     help="Run functions without namespaces or cgroups (rlimits only); for debugging.",
 )
+@click.option(
+    "--no-templates",
+    is_flag=True,
+    help="Start a new interpreter for every cold start instead of forking a template.",
+)
 @home_option
 def run(
     host: str,
@@ -90,6 +95,7 @@ def run(
     tls_names: tuple[str, ...],
     idle_timeout: float,
     no_sandbox: bool,
+    no_templates: bool,
     home: str | None,
 ) -> None:
     """Run the platform in the foreground (Ctrl-C to stop)."""
@@ -119,6 +125,7 @@ def run(
         port=port,
         idle_timeout_s=idle_timeout,
         sandbox=not no_sandbox,
+        templates=not no_templates,
         tls_cert=tls_cert,
         tls_key=tls_key,
         tls_names=tls_names,
@@ -154,6 +161,11 @@ def run(
 )
 @tls_options
 @click.option("--no-sandbox", is_flag=True, help="Run functions without namespaces or cgroups.")
+@click.option(
+    "--no-templates",
+    is_flag=True,
+    help="Start a new interpreter for every cold start instead of forking a template.",
+)
 @home_option
 def start(
     host: str,
@@ -162,6 +174,7 @@ def start(
     tls_key: str | None,
     tls_names: tuple[str, ...],
     no_sandbox: bool,
+    no_templates: bool,
     home: str | None,
 ) -> None:
     """Start the platform in the background."""
@@ -170,10 +183,13 @@ def start(
     state = _home(home)
     tls = tuple(_tls_args(tls_cert, tls_key, tls_names))
     already = daemon.find_running(state)
-    running = daemon.start(state, host=host, port=port, sandbox=not no_sandbox, tls=tls)
+    running = daemon.start(
+        state, host=host, port=port, sandbox=not no_sandbox, templates=not no_templates, tls=tls
+    )
     Output().ok(f"platform running at {running.endpoint} (pid {running.pid})")
     Output().info(_dashboard_line(running.endpoint))
-    if already is not None and (port is not None or tls or host != "127.0.0.1" or no_sandbox):
+    ignored = port is not None or tls or host != "127.0.0.1" or no_sandbox or no_templates
+    if already is not None and ignored:
         Output().note(
             "it was already running, so the options given were not applied; "
             "`strum platform stop` first to start it with them"

@@ -123,6 +123,7 @@ def start(
     port: int | None = None,
     wait: float = 20.0,
     sandbox: bool = True,
+    templates: bool = True,
     tls: tuple[str, ...] = (),
 ) -> Running:
     """Start a platform for ``home`` in the background and wait until it answers.
@@ -150,6 +151,8 @@ def start(
     ]
     if not sandbox:
         command.append("--no-sandbox")
+    if not templates:
+        command.append("--no-templates")
     # The TLS options of `strum platform run` (--tls-cert F, --tls-name N, ...), as given.
     command.extend(tls)
     env = platform_environment(os.environ)

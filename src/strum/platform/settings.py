@@ -37,3 +37,6 @@ class Settings:
     # Cold starts of Python functions fork an initialised template (``engine.templates``)
     # where the sandbox can give each fork its own namespaces; False: a new interpreter.
     templates: bool = True
+    # Cold starts of a version served the old way before its template starts: 1, because
+    # most versions see one (``engine.templates`` says why); 0 starts it at the first.
+    cold_starts_before_template: int = 1

@@ -160,8 +160,12 @@ def platform(
 ) -> Iterator[RunningPlatform]:
     os.environ[HOST_SECRET] = "hunter2"
     try:
+        # Every cold start forks, the first too, so each attack meets a forked instance.
         running = start_platform(
-            tmp_path_factory.mktemp("sandbox") / "home", sandbox=True, templates=request.param
+            tmp_path_factory.mktemp("sandbox") / "home",
+            sandbox=True,
+            templates=request.param,
+            cold_starts_before_template=0,
         )
     finally:
         del os.environ[HOST_SECRET]

@@ -79,7 +79,9 @@ def runtime() -> str:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
-    running = start_platform(tmp_path_factory.mktemp("templates") / "home", sandbox=True)
+    running = start_platform(
+        tmp_path_factory.mktemp("templates") / "home", sandbox=True, cold_starts_before_template=0
+    )
     client = running.client()
     code = make_zip({"app.py": APP})
     client.create_function(
@@ -370,3 +372,23 @@ def test_a_template_that_stops_answering_does_not_stall_cold_starts(
         assert templates.reason() is None  # templates stay on for everyone else
     finally:
         templates.restore_timeout_s = 10.0
+
+
+def test_by_default_a_versions_first_cold_start_is_a_new_interpreter_and_the_second_forks(
+    tmp_path: Path,
+) -> None:
+    # Most versions a deploy publishes see one cold start (its start check): a template for
+    # it would be a second interpreter running the app's init (engine.templates).
+    running = start_platform(tmp_path / "home", sandbox=True)
+    try:
+        running.client().create_function(
+            FunctionName="once", Runtime=runtime(), Role=ROLE, Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": APP})}, Timeout=30, MemorySize=128,
+        )  # fmt: skip
+        cold(running, "once", {})
+        assert running.platform.engine.templates.status()["templates"] == []
+        second = cold(running, "once", {})
+        assert "function_error" not in second
+        assert template_of(running, "once")["cold_starts_forked"] == 1
+    finally:
+        running.stop()

@@ -222,17 +222,6 @@ class PlatformLambdaAPI(PackageCalls):
         body = {"CodeSha256": code_sha256, "Description": description}
         return self._call("POST", f"/2015-03-31/functions/{self._fn(name)}/versions", body)
 
-    def _pages(self, path: str, field: str) -> list[dict[str, Any]]:
-        """Every item of a paged Lambda list (``Marker`` / ``NextMarker``)."""
-        items: list[dict[str, Any]] = []
-        marker: str | None = None
-        while True:
-            page = self._call("GET", path, query={"Marker": marker} if marker else None)
-            items.extend(page.get(field) or [])
-            marker = page.get("NextMarker")
-            if not marker:
-                return items
-
     def list_functions(self) -> list[dict[str, Any]]:
         return self._pages("/2015-03-31/functions/", "Functions")
 
@@ -243,18 +232,7 @@ class PlatformLambdaAPI(PackageCalls):
         return self._pages(f"/2021-10-31/functions/{self._fn(name)}/urls", "FunctionUrlConfigs")
 
     def list_versions(self, name: str) -> list[dict[str, Any]]:
-        versions: list[dict[str, Any]] = []
-        marker: str | None = None
-        while True:
-            page = self._call(
-                "GET",
-                f"/2015-03-31/functions/{self._fn(name)}/versions",
-                query={"Marker": marker} if marker else None,
-            )
-            versions += page.get("Versions", [])
-            marker = page.get("NextMarker")
-            if not marker:
-                return versions
+        return self._pages(f"/2015-03-31/functions/{self._fn(name)}/versions", "Versions")
 
     def delete_function(self, name: str, qualifier: str | None = None) -> None:
         self._call(

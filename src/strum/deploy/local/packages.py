@@ -44,6 +44,17 @@ class PackageCalls:
     ) -> dict[str, Any]:
         raise NotImplementedError
 
+    def _pages(self, path: str, field: str) -> list[dict[str, Any]]:
+        """Every item of a paged Lambda list (``Marker`` / ``NextMarker``)."""
+        items: list[dict[str, Any]] = []
+        marker: str | None = None
+        while True:
+            page = self._call("GET", path, query={"Marker": marker} if marker else None)
+            items.extend(page.get(field) or [])
+            marker = page.get("NextMarker")
+            if not marker:
+                return items
+
     def _content(self, package: Path | bytes) -> dict[str, str]:
         """How a request carries a zip: inline (base64) when small, else staged first
         (``upload``) and named by the bucket and key the platform answered with."""
@@ -105,18 +116,7 @@ class PackageCalls:
 
     def layer_versions(self, name: str) -> list[dict[str, Any]]:
         """``ListLayerVersions``, every page (newest first)."""
-        versions: list[dict[str, Any]] = []
-        marker: str | None = None
-        while True:
-            page = self._call(
-                "GET",
-                f"/2018-10-31/layers/{quote(name, safe='')}/versions",
-                query={"Marker": marker} if marker else None,
-            )
-            versions += page.get("LayerVersions", [])
-            marker = page.get("NextMarker")
-            if not marker:
-                return versions
+        return self._pages(f"/2018-10-31/layers/{quote(name, safe='')}/versions", "LayerVersions")
 
     def layers_in_use(self) -> set[str]:
         """The layer version ARNs any function's ``$LATEST`` or published version uses."""
