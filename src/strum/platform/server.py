@@ -213,6 +213,7 @@ class Platform:
             rules=self.scheduler.rules,
             dead_letters=self.asyncq,
             audit=self.audit,
+            executions=self.durable.db.executions,
         ).add_routes(app)
         return app
 

@@ -173,6 +173,22 @@ def test_instances_show_the_engines_status(signed_in: Browser, deployed: str) ->
     # Each instance with its peak memory against the function's memory size.
     assert "of 256 MB</td>" in text
     assert "<td>idle</td>" in text
+    # This platform runs unsandboxed: cold starts say why they do not fork templates.
+    assert "<h2>Templates</h2>" in text
+    assert "Cold starts start a new interpreter each: " in text
+
+
+def test_the_async_page_lists_durable_executions(
+    platform: RunningPlatform, signed_in: Browser
+) -> None:
+    from tests.platform.api.durable_support import callback_execution
+
+    arn, _ = callback_execution(platform.client())
+    text = signed_in.get("/strum/async").text
+    assert "<h2>Durable executions</h2>" in text
+    row = text[text.index("<h2>Durable executions</h2>") :]
+    # The ARN ends .../durable-execution/<execution name>/<id>.
+    assert f"<code>{arn.rsplit('/', 2)[1]}</code></td><td>RUNNING</td>" in row, row[:2000]
 
 
 def test_a_dead_letter_is_redriven_from_its_button(

@@ -53,6 +53,10 @@ _CSP = (
 )
 
 
+# The newest durable executions the async page lists (the API lists them all).
+_EXECUTIONS_SHOWN = 100
+
+
 class Dashboard:
     """The pages of one platform, reading its parts through what they expose."""
 
@@ -69,6 +73,7 @@ class Dashboard:
         rules: Callable[[str | None], list[Any]],
         dead_letters: Any,
         audit: AuditLog | None = None,
+        executions: Callable[[], list[Any]] = list,
     ) -> None:
         self.sign_ins = sign_ins
         self.store = store
@@ -80,6 +85,7 @@ class Dashboard:
         self.rules = rules
         self.queue = dead_letters
         self.audit = audit
+        self.executions = executions
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/strum", self.to_dashboard)
@@ -241,6 +247,7 @@ class Dashboard:
             letters=letters,
             queued=len(self.queue.pending()),
             schedules=[schedule_row(rule) for rule in self.rules(None)],
+            executions=self.executions()[:_EXECUTIONS_SHOWN],
             message=request.query.get("done"),
         )
 
