@@ -1,8 +1,8 @@
 """The dashboard in a real browser: headless Chromium signs in, opens each page, watches the
 live tail and redrives a dead letter; screenshots are kept as test artifacts.
 
-Needs Playwright (PyPI) and a Chromium (Debian's ``chromium``); skipped without them, so
-CI that has neither is not slowed down. ``STRUM_TEST_ARTIFACTS`` names where screenshots go
+Needs Playwright (PyPI, in the test extra) and a Chromium (Debian's ``chromium``, which
+``.ci/run`` installs); skipped, saying why, on a machine without them. ``STRUM_TEST_ARTIFACTS`` names where screenshots go
 (default: the test's temporary directory).
 """
 
