@@ -67,19 +67,31 @@ LAYER_ONE = {
 LAYER_TWO = {"python/clash.py": "WHO = 'second'\n", "lib/libnothing.so": "not really\n"}
 
 
+_NO_SANDBOX = pytest.mark.skipif(
+    CAPS.bwrap is None, reason=f"no sandbox here: {CAPS.reasons.get('filesystem')}"
+)
+
+
+# (sandboxed, cold starts before a template): sandboxed instances started as new
+# interpreters, sandboxed instances forked from a template from the first cold start on,
+# and no sandbox.
 @pytest.fixture(
     scope="module",
     params=[
-        pytest.param(True, id="sandboxed", marks=pytest.mark.skipif(
-            CAPS.bwrap is None, reason=f"no sandbox here: {CAPS.reasons.get('filesystem')}"
-        )),
-        pytest.param(False, id="unsandboxed"),
+        pytest.param((True, 1000), id="sandboxed", marks=_NO_SANDBOX),
+        pytest.param((True, 0), id="sandboxed-forked", marks=_NO_SANDBOX),
+        pytest.param((False, 1), id="unsandboxed"),
     ],
-)  # fmt: skip
+)
 def platform(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[RunningPlatform, bool]]:
-    running = start_platform(tmp_path_factory.mktemp("layers") / "home", sandbox=request.param)
+    boxed, before_template = request.param
+    running = start_platform(
+        tmp_path_factory.mktemp("layers") / "home",
+        sandbox=boxed,
+        cold_starts_before_template=before_template,
+    )
     client = running.client()
     arns = [
         client.publish_layer_version(
@@ -93,7 +105,7 @@ def platform(
             FunctionName=name, Runtime=PYTHON, Role=ROLE, Handler="app.handler",
             Code={"ZipFile": make_zip({"app.py": HANDLER})}, Layers=layers, Timeout=30,
         )  # fmt: skip
-    yield running, request.param
+    yield running, boxed
     running.stop()
 
 

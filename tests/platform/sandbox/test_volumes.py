@@ -85,9 +85,17 @@ def do(running: RunningPlatform, name: str, action: str, arg: Any = None) -> dic
     return document
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
-    running = start_platform(tmp_path_factory.mktemp("volumes") / "home", sandbox=True)
+# Instances started as new interpreters, and forked from a template from the first cold
+# start on: a volume is the same to both.
+@pytest.fixture(scope="module", params=[1000, 0], ids=["interpreter", "forked"])
+def platform(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningPlatform]:
+    running = start_platform(
+        tmp_path_factory.mktemp("volumes") / "home",
+        sandbox=True,
+        cold_starts_before_template=request.param,
+    )
     deploy(running, "writer", "shared")
     deploy(running, "reader", "shared")
     deploy(running, "other", "private")
