@@ -129,9 +129,6 @@ def access_middleware(
         if route is not None and operation is None:
             # Fail closed: a route missing from the table is for callers allowed everything.
             operation = UNLISTED
-        listing = operation.listing if operation is not None else None
-        if listing is not None and listing[0] in request.query:
-            operation = listing[1]
         caller: Caller | None = None
         resource = "*"
         if operation is not None and operation.by_cookie:

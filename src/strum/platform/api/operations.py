@@ -59,9 +59,10 @@ class Operation:
     # The data plane (Invoke) is not audited when allowed: it is the hot path, and its
     # record is the function's own log.
     audited: bool = True
-    # Another operation at the same route when the query has this parameter (AWS's
-    # ``?List=ALL`` listings share their path with a Get).
-    listing: tuple[str, Operation] | None = None
+    # Another operation at the same route when the query has this key, as in the model's
+    # requestUri: ListProvisionedConcurrencyConfigs (``?List=ALL``) shares its Get's path,
+    # GetLayerVersionByArn (``?find=LayerVersion``) ListLayers'.
+    by_query: tuple[str, Operation] | None = None
     # The body streams to the route, held there to its signed SHA-256 (``api.uploads``).
     streamed: bool = False
     # A dashboard page: the caller is the session cookie's, not a signature's.
@@ -107,7 +108,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", "/2019-09-30/functions/{name}/provisioned-concurrency"): Operation(
         "lambda:GetProvisionedConcurrencyConfig",
-        listing=("List", Operation("lambda:ListProvisionedConcurrencyConfigs", UNQUALIFIED)),
+        by_query=("List", Operation("lambda:ListProvisionedConcurrencyConfigs", UNQUALIFIED)),
     ),
     ("DELETE", "/2019-09-30/functions/{name}/provisioned-concurrency"): Operation(
         "lambda:DeleteProvisionedConcurrencyConfig"
@@ -161,7 +162,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     # Layers ("Actions, resources, and condition keys for AWS Lambda": ListLayers on "*",
     # the others on the layer's or the layer version's ARN).
-    ("GET", "/2018-10-31/layers"): Operation("lambda:ListLayers", ANY),
+    ("GET", "/2018-10-31/layers"): Operation(
+        "lambda:ListLayers",
+        ANY,
+        by_query=("find", Operation("lambda:GetLayerVersion", LAYER_BY_ARN)),
+    ),
     ("POST", "/2018-10-31/layers/{layer}/versions"): Operation("lambda:PublishLayerVersion", LAYER),
     ("GET", "/2018-10-31/layers/{layer}/versions"): Operation("lambda:ListLayerVersions", LAYER),
     ("GET", "/2018-10-31/layers/{layer}/versions/{version}"): Operation(
@@ -246,12 +251,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 
 
 UNLISTED = Operation("strum:UnlistedRoute", ANY)
-# One route, two operations: ListLayers, and GetLayerVersionByArn (``?find=LayerVersion``).
-_BY_ARN = Operation("lambda:GetLayerVersion", LAYER_BY_ARN)
 
 
 def operation_for(method: str, route: str, query: Mapping[str, str]) -> Operation | None:
-    """The operation a request to ``route`` is (None: not in the table)."""
-    if route == "/2018-10-31/layers" and query.get("find") == "LayerVersion":
-        return _BY_ARN if method == "GET" else None
-    return OPERATIONS.get((method, route))
+    """The operation a request to ``route`` with ``query`` is (None: not in the table)."""
+    operation = OPERATIONS.get((method, route))
+    if operation is not None and operation.by_query is not None:
+        key, other = operation.by_query
+        if key in query:
+            return other
+    return operation
