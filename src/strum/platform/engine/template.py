@@ -288,7 +288,7 @@ class Template:
                 return
             raise ForkRefused("the template could not fork an instance with namespaces of its own")
         exit_status = self._exits[ident] = self._loop.create_future()
-        host = sandbox.host_pid(self._host_pid, pid)
+        host = await _find_host_pid(self._host_pid, pid)
         if host is None:
             raise OSError(f"cannot find the template's fork {pid} on the host")
         cgroup = None
@@ -360,3 +360,17 @@ def _settle(future: asyncio.Future[Any], value: Any) -> None:
 
 
 __all__ = ["ForkRefused", "Spare", "Template"]
+
+
+async def _find_host_pid(template: int, pid: int, deadline_s: float = 2.0) -> int | None:
+    """The host pid of the template's fork ``pid``, looked for until ``deadline_s``: the
+    fork is found by walking /proc's children lists, and while it is reparented inside the
+    template's PID namespace it is briefly in none of them (a window a loaded machine
+    widens; seen once in the full suite as a template that "cannot fork")."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline_s
+    while True:
+        host = sandbox.host_pid(template, pid)
+        if host is not None or loop.time() >= give_up:
+            return host
+        await asyncio.sleep(0.01)

@@ -170,16 +170,23 @@ def spawn(
 
 
 def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc's children lists), nearest first."""
+    """Every process below ``pid`` (from /proc's children lists, every thread's: a process
+    adopted by a subreaper may be listed as the child of any of its threads), nearest first."""
     found: list[int] = []
     queue = [pid]
     while queue:
         parent = queue.pop(0)
         try:
-            with open(f"/proc/{parent}/task/{parent}/children", "rb") as children:
-                kids = [int(child) for child in children.read().split()]
+            threads = os.listdir(f"/proc/{parent}/task")
         except OSError:
             continue
+        kids: list[int] = []
+        for thread in threads:
+            try:
+                with open(f"/proc/{parent}/task/{thread}/children", "rb") as children:
+                    kids += [int(child) for child in children.read().split()]
+            except OSError:
+                continue
         found += kids
         queue += kids
     return found
