@@ -185,7 +185,8 @@ def test_the_async_page_lists_durable_executions(
 
     arn, _ = callback_execution(platform.client())
     text = signed_in.get("/strum/async").text
-    assert "<h2>Durable executions</h2>" in text
+    assert "<title>Async · strum</title>" in text
+    assert text.count("<h2>Durable executions</h2>") == 1
     row = text[text.index("<h2>Durable executions</h2>") :]
     # The ARN ends .../durable-execution/<execution name>/<id>.
     assert f"<code>{arn.rsplit('/', 2)[1]}</code></td><td>RUNNING</td>" in row, row[:2000]
