@@ -17,9 +17,9 @@ from aiohttp import web
 
 from strum.platform.api import shapes
 from strum.platform.api._http import answering_errors, json_response, read_body
+from strum.platform.api.permissions import adding, removing
 from strum.platform.errors import (
     InvalidParameterValue,
-    ResourceConflict,
     ResourceNotFound,
     model_error,
 )
@@ -183,17 +183,9 @@ def add_routes(
         number = version_number(request.match_info["version"])
         body = await read_body(request)
         statement = layer_statement(body, layers.arn(name, number))
-        sid = statement["Sid"]
-
-        def add(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            if any(existing["Sid"] == sid for existing in statements):
-                raise ResourceConflict(
-                    f"The statement id ({sid}) provided already exists. Please provide a new "
-                    "statement id, or remove the existing statement."
-                )
-            return [*statements, statement]
-
-        revision = layers.change_policy(name, number, add, revision_id=body.get("RevisionId"))
+        revision = layers.change_policy(
+            name, number, adding(statement), revision_id=body.get("RevisionId")
+        )
         return json_response({"Statement": json.dumps(statement), "RevisionId": revision}, 201)
 
     async def get_policy(request: web.Request) -> web.StreamResponse:
@@ -207,15 +199,10 @@ def add_routes(
     async def remove_permission(request: web.Request) -> web.StreamResponse:
         name = layer_name(request.match_info["layer"])
         number = version_number(request.match_info["version"])
-        sid = request.match_info["sid"]
-
-        def remove(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            kept = [statement for statement in statements if statement["Sid"] != sid]
-            if len(kept) == len(statements):
-                raise ResourceNotFound(f"Statement {sid} is not found in resource policy.")
-            return kept
-
-        layers.change_policy(name, number, remove, revision_id=request.query.get("RevisionId"))
+        revision = request.query.get("RevisionId")
+        layers.change_policy(
+            name, number, removing(request.match_info["sid"]), revision_id=revision
+        )
         return web.Response(status=204)
 
     for method, path, handler in (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -20,13 +21,44 @@ from strum.platform.api._http import answering_errors, function_target, json_res
 from strum.platform.errors import ResourceConflict, ResourceNotFound, model_error
 from strum.platform.state import Store
 
-__all__ = ["add_routes", "statement_for"]
+__all__ = ["add_routes", "adding", "removing", "statement_for"]
 
 # botocore's model for AddPermission.
 _STATEMENT_ID = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
 _ACTION = re.compile(r"^(lambda:[*]|lambda:[a-zA-Z]+|[*])$")
 _PRINCIPAL = re.compile(r"^[^\s]+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
+
+
+Statements = list[dict[str, Any]]
+
+
+def adding(statement: dict[str, Any]) -> Callable[[Statements], Statements]:
+    """A policy change adding ``statement``; AWS's ``ResourceConflictException`` when its
+    Sid is taken (functions' and layer versions' policies alike)."""
+    sid = statement["Sid"]
+
+    def add(statements: Statements) -> Statements:
+        if any(existing["Sid"] == sid for existing in statements):
+            raise ResourceConflict(
+                f"The statement id ({sid}) provided already exists. Please provide a new "
+                "statement id, or remove the existing statement."
+            )
+        return [*statements, statement]
+
+    return add
+
+
+def removing(sid: str) -> Callable[[Statements], Statements]:
+    """A policy change removing statement ``sid``; ``ResourceNotFoundException`` if absent."""
+
+    def remove(statements: Statements) -> Statements:
+        kept = [statement for statement in statements if statement["Sid"] != sid]
+        if len(kept) == len(statements):
+            raise ResourceNotFound(f"Statement {sid} is not found in resource policy.")
+        return kept
+
+    return remove
 
 
 def add_routes(app: web.Application, store: Store) -> None:
@@ -37,17 +69,9 @@ def add_routes(app: web.Application, store: Store) -> None:
         name, qualifier = function_target(request)
         body = await read_body(request)
         statement = statement_for(body, store.arn(name, qualifier))
-        sid = statement["Sid"]
-
-        def add(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            if any(existing["Sid"] == sid for existing in statements):
-                raise ResourceConflict(
-                    f"The statement id ({sid}) provided already exists. Please provide a new "
-                    "statement id, or remove the existing statement."
-                )
-            return [*statements, statement]
-
-        store.change_resource_policy(name, qualifier, add, revision_id=body.get("RevisionId"))
+        store.change_resource_policy(
+            name, qualifier, adding(statement), revision_id=body.get("RevisionId")
+        )
         return json_response({"Statement": json.dumps(statement)}, status=201)
 
     async def get_policy(request: web.Request) -> web.StreamResponse:
@@ -61,16 +85,10 @@ def add_routes(app: web.Application, store: Store) -> None:
 
     async def remove_permission(request: web.Request) -> web.StreamResponse:
         name, qualifier = function_target(request)
-        sid = request.match_info["sid"]
-
-        def remove(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            kept = [statement for statement in statements if statement["Sid"] != sid]
-            if len(kept) == len(statements):
-                raise ResourceNotFound(f"Statement {sid} is not found in resource policy.")
-            return kept
-
         revision = request.query.get("RevisionId")
-        store.change_resource_policy(name, qualifier, remove, revision_id=revision)
+        store.change_resource_policy(
+            name, qualifier, removing(request.match_info["sid"]), revision_id=revision
+        )
         return web.Response(status=204)
 
     app.router.add_post(policy, answering_errors(add_permission))
